@@ -1,0 +1,431 @@
+//! Every clap type of the command line. Doc comments are the help text; commands receive
+//! these typed structs and never see `ArgMatches`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Format;
+
+/// Administer multi-factor authentication in an application's SQLite user store.
+///
+/// Look users up by name or #ID, reset MFA after a lost phone, enroll TOTP, check recovery
+/// codes, set policy, lock and unlock accounts, and read the audit trail.
+/// Exit codes: 0 done, 1 error, 2 usage, 3 user not found, 4 code rejected, 5 aborted,
+/// 6 account locked.
+#[derive(Debug, Parser)]
+#[command(name = "mfa-admin", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]
+    #[arg(long, global = true, env = "MFA_ADMIN_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The key file that encrypts TOTP secrets [default: beside the store, <db>.key]
+    #[arg(long, global = true, env = "MFA_ADMIN_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// Output format of data on stdout
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub output: Format,
+    /// Same as --output json: JSON Lines, one object per line
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Who is acting, for the audit log [default: the OS user]
+    #[arg(long, global = true, env = "MFA_ADMIN_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Answer yes to confirmations (needed when stdin is not a terminal)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Print no messages on stderr, only data and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// How long to wait for a store another process is writing, in milliseconds
+    #[arg(
+        long,
+        global = true,
+        env = "MFA_ADMIN_BUSY_TIMEOUT",
+        default_value_t = 5000,
+        value_name = "MS"
+    )]
+    pub busy_timeout: u64,
+}
+
+impl GlobalArgs {
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.output }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store and its key file, or migrate an existing store forward
+    Init(InitArgs),
+    /// Add, import, find, list, show, lock and unlock users
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Enroll, confirm, verify, reset and exempt users' TOTP
+    #[command(subcommand)]
+    Mfa(MfaCommand),
+    /// Recovery codes: status, check (consumes), regenerate
+    #[command(subcommand)]
+    Recovery(RecoveryCommand),
+    /// Remembered devices: list, check, revoke
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Organisation-wide MFA policy
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Read the audit trail (newest first), or verify its hash chain
+    Audit(AuditArgs),
+    /// Check or rotate the key file that encrypts TOTP secrets
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Report inconsistencies in the store (exit 1 if anything is wrong)
+    Doctor,
+    /// Write a consistent copy of the store, safe while the application runs
+    Backup(BackupArgs),
+    /// User notifications (factor reset, enrollment, lockout) for the application to deliver
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Also add N realistic demo users (some enrolled, pending, exempt, one locked)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub sample: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user
+    Add {
+        /// The user name (unique, case-insensitive)
+        username: String,
+        /// Display name
+        #[arg(long)]
+        name: Option<String>,
+        /// Email address
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Add users from CSV with header username,name,email (one transaction; - = stdin)
+    Import {
+        /// CSV file, or - for stdin
+        file: PathBuf,
+    },
+    /// Case-insensitive search over user name, display name and email (#ID finds by id)
+    Find {
+        /// Text to look for, or #ID
+        query: String,
+        /// At most N results
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u64,
+    },
+    /// List users, filtered
+    List(UserListArgs),
+    /// Everything about one user except secrets
+    Show {
+        /// User name or #ID
+        user: String,
+    },
+    /// Lock an account
+    Lock {
+        /// User name or #ID
+        user: String,
+        /// Why, for the audit log
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Unlock an account and clear its failed-attempt counter
+    Unlock {
+        /// User name or #ID
+        user: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserListArgs {
+    /// Only users in this MFA state
+    #[arg(long, value_enum)]
+    pub mfa: Option<MfaFilter>,
+    /// Only users with a current MFA exemption
+    #[arg(long)]
+    pub exempt: bool,
+    /// Only users with this account status
+    #[arg(long, value_enum)]
+    pub status: Option<StatusFilter>,
+    /// At most N users
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MfaFilter {
+    None,
+    Pending,
+    Enrolled,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusFilter {
+    Active,
+    Locked,
+    Disabled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    #[value(name = "SHA1", alias = "sha1")]
+    Sha1,
+    #[value(name = "SHA256", alias = "sha256")]
+    Sha256,
+    #[value(name = "SHA512", alias = "sha512")]
+    Sha512,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// The user's MFA state, exemption, recovery codes left, devices and lock
+    Status {
+        /// User name or #ID
+        user: String,
+    },
+    /// Create a pending TOTP credential and print its otpauth URI (and a QR code on a terminal)
+    Enroll(EnrollArgs),
+    /// Activate a pending credential with a valid code; shows the recovery codes once
+    Confirm {
+        /// User name or #ID
+        user: String,
+        /// The code (omitted: prompt on a terminal, else one line from stdin; - = stdin)
+        code: Option<String>,
+    },
+    /// The login-time check: exit 0 valid, 4 invalid or replayed, 6 locked
+    Verify {
+        /// User name or #ID
+        user: String,
+        /// The code (omitted: prompt on a terminal, else one line from stdin; - = stdin)
+        code: Option<String>,
+        /// Remember this device: prints a device token once
+        #[arg(long, value_name = "LABEL")]
+        remember_device: Option<String>,
+    },
+    /// Remove users' TOTP, recovery codes and devices; they enroll again at next login
+    Reset(ResetArgs),
+    /// Exempt a user from MFA, optionally until a time
+    Exempt {
+        /// User name or #ID
+        user: String,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+        /// When the exemption ends (RFC 3339, a date, or a span like 7d)
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+    },
+    /// Remove a user's MFA exemption
+    Unexempt {
+        /// User name or #ID
+        user: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// User name or #ID
+    pub user: String,
+    /// Import an existing seed (base32), e.g. from a hardware token
+    #[arg(long, value_name = "BASE32")]
+    pub secret: Option<String>,
+    /// HMAC algorithm (authenticator apps honour only SHA1)
+    #[arg(long, value_enum, default_value = "SHA1")]
+    pub algorithm: AlgorithmArg,
+    /// Digits per code
+    #[arg(long, default_value_t = 6, value_parser = parse_digits)]
+    pub digits: u32,
+    /// Seconds per code
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(10..=300))]
+    pub period: u64,
+    /// Also write the QR code as a PNG (mode 0600)
+    #[arg(long, value_name = "PATH")]
+    pub qr_png: Option<PathBuf>,
+    /// Replace an existing credential
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn parse_digits(text: &str) -> Result<u32, String> {
+    match text {
+        "6" => Ok(6),
+        "8" => Ok(8),
+        _ => Err("digits must be 6 or 8".into()),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Users to reset (user names or #ID)
+    pub users: Vec<String>,
+    /// Read users from a file, one per line (# comments, blank lines skipped; - = stdin)
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+    /// Why, recorded in the audit log
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Report what would be reset, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Reset the users that exist and report the rest as not_found
+    #[arg(long)]
+    pub skip_missing: bool,
+    /// Write a consistent copy of the store here before changing anything
+    #[arg(long, value_name = "PATH")]
+    pub backup: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecoveryCommand {
+    /// Recovery codes left and issued
+    Status {
+        /// User name or #ID
+        user: String,
+    },
+    /// Verify a recovery code; a valid code is consumed (exit 0 valid, 4 not)
+    Check {
+        /// User name or #ID
+        user: String,
+        /// The code (omitted: prompt on a terminal, else one line from stdin; - = stdin)
+        code: Option<String>,
+    },
+    /// Replace all recovery codes and show the new ones once
+    Regenerate {
+        /// User name or #ID
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// The user's remembered devices (never the tokens)
+    List {
+        /// User name or #ID
+        user: String,
+    },
+    /// Check a device token (exit 0 valid, 4 not)
+    Check {
+        /// User name or #ID
+        user: String,
+        /// The token (omitted: prompt on a terminal, else one line from stdin; - = stdin)
+        token: Option<String>,
+    },
+    /// Revoke one remembered device, or all of them
+    Revoke {
+        /// User name or #ID
+        user: String,
+        /// Device id (from `device list`)
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Revoke every device of the user
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Show every policy setting
+    Show,
+    /// Change one setting (validated)
+    Set {
+        /// require_mfa, issuer, remember_device_days, lockout_threshold, lockout_minutes,
+        /// recovery_codes or totp_skew
+        key: String,
+        /// The new value
+        value: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    /// Only rows about this user (user name or #ID)
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only this action (e.g. mfa.reset), or a family (mfa)
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// At most N rows
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exit 1 naming the first bad row
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Check that every stored secret decrypts with the key file
+    Check,
+    /// Re-encrypt every secret with a new key (old key kept as a 0600 backup)
+    Rotate,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy (must not exist)
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Notifications, newest first
+    List {
+        /// Only those not yet acknowledged
+        #[arg(long)]
+        pending: bool,
+        /// At most N
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// Mark notifications delivered
+    Ack {
+        /// Notification ids
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,271 @@
+//! `mfa enroll` (a pending credential, its URI and QR code) and `mfa confirm` (a first
+//! valid code activates it and issues the recovery codes, shown once).
+
+use std::io::{IsTerminal, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use super::verify::{credential_params, ensure_not_locked};
+use crate::cli::{AlgorithmArg, EnrollArgs};
+use crate::commands::{Context, sql};
+use crate::crypto::{self, MasterKey};
+use crate::error;
+use crate::prompt;
+use crate::recovery_codes::{self, RecoveryCode};
+use crate::store::{audit, credentials, notifications, policy, recovery, users};
+use crate::totp::{self, Algorithm, Secret, TotpParams, Verification};
+
+#[derive(Serialize)]
+struct Enrolled<'a> {
+    username: &'a str,
+    secret: &'a str,
+    otpauth_uri: &'a str,
+    algorithm: &'a str,
+    digits: u32,
+    period: u64,
+    state: &'a str,
+}
+
+pub fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
+    let params = TotpParams {
+        algorithm: match args.algorithm {
+            AlgorithmArg::Sha1 => Algorithm::Sha1,
+            AlgorithmArg::Sha256 => Algorithm::Sha256,
+            AlgorithmArg::Sha512 => Algorithm::Sha512,
+        },
+        digits: args.digits,
+        period: args.period,
+    };
+    let secret = match &args.secret {
+        Some(text) => {
+            Secret::parse_base32(text).map_err(|e| error::usage(format!("--secret: {e}")))?
+        }
+        None => Secret::generate(),
+    };
+    let mut store = ctx.open()?;
+    let user = ctx.resolve(&store, &args.user)?;
+    let key = ctx.load_key(&store)?;
+    if user.mfa != users::MfaState::None && !args.force {
+        return Err(anyhow::anyhow!(
+            "{:?} already has a {} credential; pass --force to replace it, or `mfa reset` it",
+            user.username,
+            user.mfa.as_str()
+        ));
+    }
+    let policy = sql(&store, policy::load(store.conn()))?;
+    let secret_b32 = secret.to_base32();
+    let uri = totp::otpauth_uri(&policy.issuer, &user.username, &secret, params);
+    let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(user.id));
+    let now = ctx.now;
+    let replaced = user.mfa.as_str();
+    store.write(|tx| {
+        credentials::insert_pending(
+            tx,
+            user.id,
+            &ciphertext,
+            params.algorithm.as_str(),
+            params.digits,
+            params.period,
+            now,
+        )?;
+        let mut entry = ctx.entry("mfa.enroll", Some(&user));
+        entry.details = Some(
+            serde_json::json!({
+                "algorithm": params.algorithm.as_str(),
+                "digits": params.digits,
+                "period": params.period,
+                "imported": args.secret.is_some(),
+                "replaced": replaced,
+            })
+            .to_string(),
+        );
+        audit::append(tx, now, &entry)?;
+        // The PNG holds the secret: written 0600 inside the transaction, so a failure to
+        // write it leaves no credential behind.
+        if let Some(path) = &args.qr_png {
+            let png = totp::qr_png(&uri).map_err(|e| error::usage(format!("--qr-png: {e}")))?;
+            write_private(path, &png)
+                .with_context(|| format!("cannot write the QR code to {}", path.display()))?;
+        }
+        Ok(())
+    })?;
+    if !params.is_default() {
+        ctx.out.warn(
+            "non-default parameters: Google Authenticator and others ignore algorithm and period; use them only for hardware tokens",
+        );
+    }
+    ctx.out.object(&Enrolled {
+        username: &user.username,
+        secret: &secret_b32,
+        otpauth_uri: &uri,
+        algorithm: params.algorithm.as_str(),
+        digits: params.digits,
+        period: params.period,
+        state: "pending",
+    })?;
+    if ctx.out.is_human() && std::io::stdout().is_terminal() {
+        match totp::qr_terminal(&uri) {
+            Ok(qr) => ctx.out.human(&qr)?,
+            Err(e) => ctx.out.warn(&format!("no QR code: {e}")),
+        }
+    }
+    ctx.out.note(&format!(
+        "scan the QR code or enter the secret in the authenticator app, then run: mfa-admin mfa confirm {}",
+        shell_word(&user.username)
+    ));
+    Ok(())
+}
+
+/// Writes a file that holds a secret: mode 0600 from creation, tightened if it existed.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Quotes a user name for a command line shown to the administrator.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[derive(Serialize)]
+struct Confirmed<'a> {
+    username: &'a str,
+    mfa: &'a str,
+    recovery_codes: Vec<String>,
+}
+
+/// Codes, their salt and their hashes, computed before the write lock is taken.
+pub struct IssuedCodes {
+    pub codes: Vec<RecoveryCode>,
+    pub salt: [u8; 16],
+    pub hashes: Vec<[u8; 32]>,
+}
+
+pub fn issue_codes(count: u32) -> Result<IssuedCodes> {
+    let codes = recovery_codes::generate(count as usize);
+    let salt = recovery_codes::new_salt();
+    let hashes = codes
+        .iter()
+        .map(|c| recovery_codes::hash_code(c.as_str(), &salt))
+        .collect::<Result<_, _>>()?;
+    Ok(IssuedCodes {
+        codes,
+        salt,
+        hashes,
+    })
+}
+
+pub fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
+    let mut store = ctx.open()?;
+    let user = ctx.resolve(&store, user)?;
+    let now = ctx.now;
+    ensure_not_locked(&user, now)?;
+    let Some(credential) = sql(&store, credentials::get(store.conn(), user.id))? else {
+        return Err(error::rejected(format!(
+            "{:?} has no pending credential to confirm; run `mfa-admin mfa enroll` first",
+            user.username
+        )));
+    };
+    if credential.state != "pending" {
+        return Err(error::rejected(format!(
+            "{:?} is already enrolled; nothing to confirm",
+            user.username
+        )));
+    }
+    let key: MasterKey = ctx.load_key(&store)?;
+    let params = credential_params(&credential)?;
+    let input = prompt::read_secret(code, "code from the authenticator app")?;
+    let Some(code) = totp::normalize_code(&input, params.digits) else {
+        return Err(error::rejected(format!(
+            "not a valid code: expected exactly {} digits",
+            params.digits
+        )));
+    };
+    let policy = sql(&store, policy::load(store.conn()))?;
+    let issued = issue_codes(policy.recovery_codes)?;
+    let confirmed = store.write(|tx| {
+        // Re-read inside the lock: another process may have confirmed or reset meanwhile.
+        let Some(credential) = credentials::get(tx, user.id)? else {
+            return Ok(false);
+        };
+        if credential.state != "pending" {
+            return Ok(false);
+        }
+        let secret = Secret::from_bytes(
+            key.decrypt(&credential.secret, &crypto::secret_aad(user.id))
+                .map_err(|e| anyhow::anyhow!("{e} (user {:?}); run `mfa-admin key check`", user.username))?
+                .to_vec(),
+        );
+        let last = credential.last_step.and_then(|s| u64::try_from(s).ok());
+        let Verification::Accepted { step } =
+            totp::verify(&secret, params, &code, now, policy.totp_skew, last)
+        else {
+            return Ok(false);
+        };
+        if !credentials::advance_step(tx, user.id, step)? {
+            return Ok(false);
+        }
+        credentials::confirm(tx, user.id, now)?;
+        users::set_enrollment_required(tx, user.id, false)?;
+        recovery::replace(tx, user.id, &issued.salt, recovery_codes::HASH_SCHEME, &issued.hashes, now)?;
+        let mut entry = ctx.entry("mfa.confirm", Some(&user));
+        entry.details = Some(serde_json::json!({ "recovery_codes": issued.codes.len() }).to_string());
+        audit::append(tx, now, &entry)?;
+        notifications::queue(
+            tx,
+            user.id,
+            "mfa.enrolled",
+            "An authenticator app was set up for your account. If this was not you, contact your administrator.",
+            now,
+        )?;
+        Ok(true)
+    })?;
+    if !confirmed {
+        return Err(error::rejected(format!(
+            "code rejected for {:?}: wrong, expired or already used; nothing changed",
+            user.username
+        )));
+    }
+    show_codes(ctx, &user.username, "enrolled", &issued.codes)
+}
+
+/// Shows freshly issued recovery codes, once.
+pub fn show_codes(
+    ctx: &mut Context,
+    username: &str,
+    mfa: &str,
+    codes: &[RecoveryCode],
+) -> Result<()> {
+    if ctx.out.is_human() {
+        ctx.out.note(&format!(
+            "{username:?} is {mfa}. Recovery codes (shown once; each works one time; give them to the user now):"
+        ));
+        for code in codes {
+            ctx.out.human(&code.display())?;
+        }
+    } else {
+        ctx.out.object(&Confirmed {
+            username,
+            mfa,
+            recovery_codes: codes.iter().map(|c| c.display().to_string()).collect(),
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,409 @@
+//! `mfa reset`: the main job (SPEC §4). Users from arguments and `--from-file`, all resolved
+//! before anything changes; a confirmation that shows what will go; an optional backup; then
+//! the whole batch in one transaction, so a killed run leaves none or all of it.
+
+use std::collections::HashSet;
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::cli::ResetArgs;
+use crate::commands::{Context, sql};
+use crate::error;
+use crate::output::escape_control;
+use crate::prompt;
+use crate::store::reset::{self, Removed};
+use crate::store::users::{self, UserRef};
+use crate::store::{audit, notifications};
+use crate::timefmt;
+
+/// The longest line accepted in a user list; `/dev/zero` is refused, not read whole.
+const MAX_LINE: usize = 4096;
+
+/// One entry of a user list file: skips blank lines and `#` comments, keeps `#ID`.
+/// Returns `Ok(None)` for lines that name nobody.
+pub fn parse_list_line(line: &str) -> Result<Option<UserRef>, String> {
+    let line = line.trim_start_matches('\u{feff}').trim();
+    if line.is_empty() {
+        return Ok(None);
+    }
+    if let Some(rest) = line.strip_prefix('#') {
+        if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+            return UserRef::parse(line).map(Some);
+        }
+        return Ok(None);
+    }
+    UserRef::parse(line).map(Some)
+}
+
+/// Reads a user list (file or `-` for stdin), streaming, one user per line.
+fn read_list(path: &Path, mut each: impl FnMut(UserRef)) -> Result<()> {
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        if path.is_dir() {
+            return Err(error::usage(format!(
+                "{} is a directory, not a user list",
+                path.display()
+            )));
+        }
+        Box::new(std::io::BufReader::with_capacity(
+            256 * 1024,
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        ))
+    };
+    let name = path.display();
+    let mut reader = reader;
+    let mut buf = Vec::with_capacity(256);
+    let mut number = 0u64;
+    loop {
+        buf.clear();
+        number += 1;
+        // Read at most MAX_LINE + 1 bytes of this line.
+        let read = std::io::Read::take(&mut reader, MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("cannot read {name}"))?;
+        if read == 0 {
+            return Ok(());
+        }
+        if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+            return Err(error::usage(format!(
+                "{name}: line {number} is longer than {MAX_LINE} bytes; is this a user list? nothing changed"
+            )));
+        }
+        let text = std::str::from_utf8(&buf).map_err(|_| {
+            error::usage(format!(
+                "{name}: line {number} is not valid UTF-8; nothing changed"
+            ))
+        })?;
+        match parse_list_line(text) {
+            Ok(Some(user)) => each(user),
+            Ok(None) => {}
+            Err(why) => {
+                return Err(error::usage(format!(
+                    "{name}: line {number}: {why}; nothing changed"
+                )));
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ResetRow<'a> {
+    username: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    result: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery_codes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    devices: Option<i64>,
+}
+
+struct Target {
+    id: i64,
+    username: String,
+}
+
+/// Rows printed per user in human mode; larger batches get the summary only.
+const HUMAN_ROWS: usize = 100;
+
+pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
+    let reason = args
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if let Some(r) = reason
+        && (r.chars().any(char::is_control) || r.chars().count() > 512)
+    {
+        return Err(error::usage(
+            "--reason must be at most 512 printable characters",
+        ));
+    }
+    let mut requested: Vec<UserRef> = Vec::new();
+    for text in &args.users {
+        requested.push(UserRef::parse(text).map_err(error::usage)?);
+    }
+    if let Some(path) = &args.from_file {
+        read_list(path, |user| requested.push(user))?;
+    }
+    if requested.is_empty() {
+        return Err(error::usage(
+            "no users given: name them as arguments or pass --from-file FILE (- for stdin)",
+        ));
+    }
+    let mut store = ctx.open()?;
+
+    // Resolve everything before any change; duplicates collapse onto one user.
+    let mut seen_refs: HashSet<UserRef> = HashSet::with_capacity(requested.len());
+    let mut seen_ids: HashSet<i64> = HashSet::with_capacity(requested.len());
+    let mut targets: Vec<Target> = Vec::with_capacity(requested.len());
+    let mut missing: Vec<UserRef> = Vec::new();
+    for user_ref in requested {
+        let key = match &user_ref {
+            UserRef::Name(n) => UserRef::Name(users::username_key(n)),
+            id => id.clone(),
+        };
+        if !seen_refs.insert(key) {
+            continue;
+        }
+        match sql(&store, users::find_id(store.conn(), &user_ref))? {
+            Some((id, username)) => {
+                if seen_ids.insert(id) {
+                    targets.push(Target { id, username });
+                }
+            }
+            None => missing.push(user_ref),
+        }
+    }
+    drop(seen_refs);
+    drop(seen_ids);
+    if !missing.is_empty() && !args.skip_missing {
+        let names: Vec<String> = missing.iter().take(20).map(UserRef::describe).collect();
+        let more = missing.len().saturating_sub(20);
+        return Err(error::not_found(format!(
+            "{} not found: {}{}; nothing changed (pass --skip-missing to reset the rest)",
+            missing.len(),
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    let row_per_user = !ctx.out.is_human() || targets.len() + missing.len() <= HUMAN_ROWS;
+
+    if args.dry_run {
+        let (mut would, mut nothing) = (0usize, 0usize);
+        for target in &targets {
+            let removed = sql(&store, reset::inspect(store.conn(), target.id))?;
+            let result = if removed.is_empty() {
+                nothing += 1;
+                "nothing_to_reset"
+            } else {
+                would += 1;
+                "would_reset"
+            };
+            if row_per_user {
+                ctx.out.row(&row(target, result, &removed))?;
+            }
+        }
+        report_missing(ctx, &missing, row_per_user)?;
+        ctx.out.note(&format!(
+            "dry run: would reset {would}, nothing to reset {nothing}, not found {}; nothing changed",
+            missing.len()
+        ));
+        return Ok(());
+    }
+
+    if !ctx.global.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(error::aborted(
+                "mfa reset needs confirmation but stdin is not a terminal; pass --yes to proceed; nothing changed",
+            ));
+        }
+        describe(ctx, &store, &targets, &missing)?;
+        let question = if targets.len() == 1 {
+            format!("Reset MFA of {:?}?", targets[0].username)
+        } else {
+            format!("Reset MFA of {} users?", targets.len())
+        };
+        prompt::confirm(&question, false)?;
+    }
+
+    if let Some(path) = &args.backup {
+        store.backup_to(path)?;
+        ctx.out
+            .note(&format!("backup written to {}", path.display()));
+    }
+
+    let now = ctx.now;
+    let progress = progress_bar(ctx, targets.len());
+    let results: Vec<(usize, Removed)> = store.write(|tx| {
+        let mut chain = audit::Chain::load(tx)?;
+        let mut results = Vec::with_capacity(if row_per_user { targets.len() } else { 0 });
+        for (i, target) in targets.iter().enumerate() {
+            let removed = reset::wipe(tx, target.id)?;
+            if !removed.is_empty() {
+                let mut entry = ctx.entry("mfa.reset", None);
+                entry.user_id = Some(target.id);
+                entry.username = Some(&target.username);
+                entry.reason = reason;
+                entry.details = Some(
+                    serde_json::json!({
+                        "credential": removed.credential,
+                        "recovery_codes": removed.recovery_codes,
+                        "devices": removed.devices,
+                    })
+                    .to_string(),
+                );
+                chain.append(tx, now, &entry)?;
+                notifications::queue(
+                    tx,
+                    target.id,
+                    "mfa.reset",
+                    "Your two-factor authentication was reset by an administrator. You will be asked to set it up again at your next sign-in. If you did not ask for this, contact your administrator.",
+                    now,
+                )?;
+            }
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+            results.push((i, removed));
+        }
+        chain.finish(tx)?;
+        Ok(results)
+    })?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let (mut done, mut nothing) = (0usize, 0usize);
+    for (i, removed) in &results {
+        let result = if removed.is_empty() {
+            nothing += 1;
+            "nothing_to_reset"
+        } else {
+            done += 1;
+            "reset"
+        };
+        if row_per_user {
+            ctx.out.row(&row(&targets[*i], result, removed))?;
+        }
+    }
+    report_missing(ctx, &missing, row_per_user)?;
+    ctx.out.note(&format!(
+        "reset {done}, nothing to reset {nothing}, not found {}; reset users must set up MFA again at next sign-in",
+        missing.len()
+    ));
+    Ok(())
+}
+
+fn row<'a>(target: &'a Target, result: &'a str, removed: &'a Removed) -> ResetRow<'a> {
+    ResetRow {
+        username: &target.username,
+        id: Some(target.id),
+        result,
+        credential: removed.credential.as_deref(),
+        recovery_codes: Some(removed.recovery_codes),
+        devices: Some(removed.devices),
+    }
+}
+
+fn report_missing(ctx: &mut Context, missing: &[UserRef], row_per_user: bool) -> Result<()> {
+    if !row_per_user {
+        return Ok(());
+    }
+    for user_ref in missing {
+        let name = match user_ref {
+            UserRef::Id(id) => format!("#{id}"),
+            UserRef::Name(n) => n.clone(),
+        };
+        ctx.out.row(&ResetRow {
+            username: &name,
+            id: None,
+            result: "not_found",
+            credential: None,
+            recovery_codes: None,
+            devices: None,
+        })?;
+    }
+    Ok(())
+}
+
+/// What the confirmation shows: per user for small batches, counts for large ones.
+fn describe(
+    ctx: &mut Context,
+    store: &crate::store::Store,
+    targets: &[Target],
+    missing: &[UserRef],
+) -> Result<()> {
+    let (mut credentials, mut codes, mut devices, mut empty) = (0usize, 0i64, 0i64, 0usize);
+    let mut lines = Vec::new();
+    for target in targets {
+        let removed = sql(store, reset::inspect(store.conn(), target.id))?;
+        if removed.credential.is_some() {
+            credentials += 1;
+        }
+        if removed.is_empty() {
+            empty += 1;
+        }
+        codes += removed.recovery_codes;
+        devices += removed.devices;
+        if lines.len() < 10 {
+            let credential = match (&removed.credential, removed.credential_created_at) {
+                (Some(state), Some(at)) => {
+                    format!("{state} TOTP credential (created {})", timefmt::rfc3339(at))
+                }
+                _ => "no TOTP credential".to_owned(),
+            };
+            lines.push(format!(
+                "  {} (#{}): {credential}, {} recovery codes left, {} remembered devices",
+                escape_control(&target.username),
+                target.id,
+                removed.recovery_codes,
+                removed.devices
+            ));
+        }
+    }
+    ctx.out
+        .note("This will remove, and ask the users to set up MFA again at next sign-in:");
+    for line in &lines {
+        ctx.out.note(line);
+    }
+    if targets.len() > lines.len() {
+        ctx.out.note(&format!(
+            "  ... and {} more users",
+            targets.len() - lines.len()
+        ));
+    }
+    if targets.len() > 1 {
+        ctx.out.note(&format!(
+            "In all: {} users, {credentials} TOTP credentials, {codes} recovery codes, {devices} devices; {empty} with nothing to reset",
+            targets.len()
+        ));
+    }
+    if !missing.is_empty() {
+        ctx.out
+            .note(&format!("{} not found (skipped)", missing.len()));
+    }
+    Ok(())
+}
+
+fn progress_bar(ctx: &Context, len: usize) -> Option<indicatif::ProgressBar> {
+    if ctx.global.quiet || len < 1000 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("resetting {bar:40} {pos}/{len} users ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_lines_parse() {
+        assert_eq!(
+            parse_list_line("  alice \r\n"),
+            Ok(Some(UserRef::Name("alice".into())))
+        );
+        assert_eq!(parse_list_line("#42"), Ok(Some(UserRef::Id(42))));
+        assert_eq!(parse_list_line("# a comment"), Ok(None));
+        assert_eq!(parse_list_line("#"), Ok(None));
+        assert_eq!(parse_list_line("   "), Ok(None));
+        assert_eq!(
+            parse_list_line("\u{feff}bob"),
+            Ok(Some(UserRef::Name("bob".into())))
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! One file per subcommand group. Each turns typed CLI arguments into store calls inside
+//! one transaction and hands its results to the [`Printer`]; none prints directly.
+
+mod audit;
+mod backup;
+mod device;
+mod doctor;
+mod init;
+mod key;
+mod mfa;
+mod notify;
+mod policy;
+mod recovery;
+pub mod sample;
+mod user;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::clock::{self, UnixTime};
+use crate::crypto::MasterKey;
+use crate::error;
+use crate::output::Printer;
+use crate::store::audit::Entry;
+use crate::store::users::{self, User, UserRef};
+use crate::store::{self, Store};
+
+/// What every command gets: the global flags, the printer and the time of this run.
+pub struct Context {
+    pub global: GlobalArgs,
+    pub out: Printer,
+    pub now: UnixTime,
+    actor: String,
+}
+
+/// The meta key holding the key check value (a wrong key is detected before any write).
+pub const KEY_CHECK: &str = "key_check";
+
+impl Context {
+    pub fn new(global: GlobalArgs) -> Context {
+        let out = Printer::new(global.format(), global.quiet);
+        let actor = global
+            .actor
+            .clone()
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| whoami::username().unwrap_or_else(|_| "unknown".into()));
+        Context {
+            global,
+            out,
+            now: clock::now(),
+            actor,
+        }
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// `--db`, then `MFA_ADMIN_DB` (both via clap), then the platform data directory.
+    pub fn db_path(&self) -> Result<PathBuf> {
+        if let Some(path) = &self.global.db {
+            return Ok(path.clone());
+        }
+        let data = dirs::data_dir().context(
+            "cannot find a data directory for the default store; pass --db PATH or set MFA_ADMIN_DB",
+        )?;
+        Ok(data.join("mfa-admin").join("mfa-admin.db"))
+    }
+
+    /// `--key-file`, `MFA_ADMIN_KEY_FILE`, else `<store>.key` beside the store.
+    pub fn key_path(&self) -> Result<PathBuf> {
+        if let Some(path) = &self.global.key_file {
+            return Ok(path.clone());
+        }
+        let mut path = self.db_path()?.into_os_string();
+        path.push(".key");
+        Ok(PathBuf::from(path))
+    }
+
+    /// Opens the store; refuses missing, foreign, corrupt, too-new stores.
+    pub fn open(&self) -> Result<Store> {
+        Ok(Store::open(&self.db_path()?, self.global.busy_timeout)?)
+    }
+
+    /// Loads the key file and checks it against the store before anything is written.
+    pub fn load_key(&self, store: &Store) -> Result<MasterKey> {
+        let path = self.key_path()?;
+        let check = store.meta(KEY_CHECK)?;
+        let pending = key::pending_path(&path);
+        if !path.exists() && !pending.exists() {
+            // Let the key module word the "missing" error.
+            return Ok(MasterKey::load(&path)?);
+        }
+        let key = MasterKey::load(&path);
+        let Some(check) = check else {
+            return Ok(key?);
+        };
+        if let Ok(key) = &key
+            && key.matches_check_value(&check)
+        {
+            return Ok(MasterKey::load(&path)?);
+        }
+        // A rotation that died between its commit and the rename: finish the move.
+        if let Ok(new) = MasterKey::load(&pending)
+            && new.matches_check_value(&check)
+        {
+            std::fs::rename(&pending, &path).with_context(|| {
+                format!(
+                    "cannot finish the interrupted key rotation: move {} to {}",
+                    pending.display(),
+                    path.display()
+                )
+            })?;
+            self.out_note_later(&format!(
+                "finished an interrupted key rotation: {} is now the key",
+                path.display()
+            ));
+            return Ok(new);
+        }
+        let key = key?;
+        drop(key);
+        Err(anyhow::anyhow!(
+            "key file {} is not the key of this store (wrong key); nothing changed — pass the right --key-file",
+            path.display()
+        ))
+    }
+
+    fn out_note_later(&self, _message: &str) {
+        // Notes need &mut Printer; the rename is visible in `key check` anyway.
+    }
+
+    /// Resolves a `USER` argument; exit 2 for a malformed `#ID`, 3 when not found.
+    pub fn resolve(&self, store: &Store, text: &str) -> Result<User> {
+        let user_ref = UserRef::parse(text).map_err(error::usage)?;
+        users::find(store.conn(), &user_ref)?
+            .ok_or_else(|| error::not_found(format!("no {} in the store", user_ref.describe())))
+    }
+
+    /// An audit entry by this run's actor.
+    pub fn entry<'a>(&'a self, action: &'a str, user: Option<&'a User>) -> Entry<'a> {
+        Entry {
+            actor: &self.actor,
+            action,
+            user_id: user.map(|u| u.id),
+            username: user.map(|u| u.username.as_str()),
+            reason: None,
+            details: None,
+        }
+    }
+}
+
+/// Runs one command line. Errors carry their exit code (see `error`).
+pub fn run(cli: Cli) -> Result<()> {
+    let mut ctx = Context::new(cli.global);
+    let result = dispatch(&mut ctx, cli.command);
+    let flushed = ctx.out.finish();
+    result?;
+    flushed?;
+    Ok(())
+}
+
+fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
+    match command {
+        Command::Init(args) => init::run(ctx, args),
+        Command::User(cmd) => user::run(ctx, cmd),
+        Command::Mfa(cmd) => mfa::run(ctx, cmd),
+        Command::Recovery(cmd) => recovery::run(ctx, cmd),
+        Command::Device(cmd) => device::run(ctx, cmd),
+        Command::Policy(cmd) => policy::run(ctx, cmd),
+        Command::Audit(args) => audit::run(ctx, args),
+        Command::Key(cmd) => key::run(ctx, cmd),
+        Command::Doctor => doctor::run(ctx),
+        Command::Backup(args) => backup::run(ctx, args),
+        Command::Notify(cmd) => notify::run(ctx, cmd),
+        Command::Completions(args) => {
+            let mut buf = Vec::new();
+            crate::docs::completion(args.shell, &mut buf);
+            ctx.out.raw(&buf)?;
+            Ok(())
+        }
+    }
+}
+
+/// Optional RFC 3339 rendering for JSON rows.
+pub fn time_opt(t: Option<UnixTime>) -> Option<String> {
+    t.map(crate::timefmt::rfc3339)
+}
+
+/// Maps store results into anyhow with the store's error mapping.
+pub fn sql<T>(store: &Store, r: rusqlite::Result<T>) -> Result<T> {
+    r.map_err(|e| anyhow::Error::new(store.map_err(e)))
+}
+
+pub use store::Now;

@@ -1,0 +1,70 @@
+//! `notify list | ack`: the outbox of user notifications the application delivers.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Context, time_opt};
+use crate::cli::NotifyCommand;
+use crate::error;
+use crate::store::notifications;
+use crate::timefmt;
+
+#[derive(Serialize)]
+struct Row {
+    id: i64,
+    user_id: i64,
+    username: String,
+    email: String,
+    kind: String,
+    message: String,
+    created: String,
+    acked: Option<String>,
+}
+
+pub fn run(ctx: &mut Context, cmd: NotifyCommand) -> Result<()> {
+    match cmd {
+        NotifyCommand::List { pending, limit } => {
+            let store = ctx.open()?;
+            let out = &mut ctx.out;
+            notifications::list(store.conn(), pending, limit, |n| {
+                out.row(&Row {
+                    id: n.id,
+                    user_id: n.user_id,
+                    username: n.username,
+                    email: n.email,
+                    kind: n.kind,
+                    message: n.message,
+                    created: timefmt::rfc3339(n.created_at),
+                    acked: time_opt(n.acked_at),
+                })?;
+                Ok(())
+            })
+        }
+        NotifyCommand::Ack { ids } => {
+            let mut store = ctx.open()?;
+            let now = ctx.now;
+            let missing = store.write(|tx| {
+                let mut missing = Vec::new();
+                for id in &ids {
+                    if !notifications::ack(tx, *id, now)? {
+                        missing.push(*id);
+                    }
+                }
+                if !missing.is_empty() {
+                    return Err(error::usage(format!(
+                        "no pending notification with id {}; nothing acknowledged",
+                        missing
+                            .iter()
+                            .map(i64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                Ok(missing)
+            })?;
+            debug_assert!(missing.is_empty());
+            ctx.out.object(&serde_json::json!({ "acked": ids.len() }))?;
+            Ok(())
+        }
+    }
+}

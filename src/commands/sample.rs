@@ -1,0 +1,198 @@
+//! Realistic demo users for `init --sample N`, and the bulk generator the benchmark
+//! harness uses for stores of a million users (through the same store functions).
+//!
+//! The mix: about 40% enrolled (with recovery codes), 20% pending, the rest not enrolled
+//! and asked to enroll; one exempt service account; one locked user. Enrolled users get
+//! real random secrets, encrypted like any other. Their recovery codes are real argon2id
+//! hashes of random codes nobody was shown; to keep generation fast, users share one
+//! computed set of hashes (each user still has its own rows).
+
+use anyhow::Result;
+use rusqlite::Connection;
+
+use crate::crypto::{self, MasterKey};
+use crate::recovery_codes;
+use crate::store::users::{self, NewUser};
+use crate::store::{Now, credentials, recovery};
+use crate::totp::{self, Secret};
+
+const FIRST: &[&str] = &[
+    "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Sophia", "Elijah", "Ava", "Lucas",
+    "Mia", "Mateo", "Isabella", "Levi", "Aiko", "Kenji", "Priya", "Arjun", "Fatima", "Omar",
+    "Chloé", "Lukas", "Zoë", "Søren", "Ingrid", "Mehmet", "Ana", "João", "Wei", "Mei", "Grace",
+    "Samuel", "Hannah", "Daniel", "Leila", "Tomás", "Nora", "Felix", "Ruth", "Kwame",
+];
+const LAST: &[&str] = &[
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Müller",
+    "Schmidt",
+    "Dubois",
+    "Rossi",
+    "Nakamura",
+    "Kowalski",
+    "Novák",
+    "Andersson",
+    "Okafor",
+    "Haddad",
+    "Sato",
+    "Kim",
+    "Nguyen",
+    "Silva",
+    "O'Brien",
+    "Fischer",
+    "Petrov",
+    "Costa",
+    "Yilmaz",
+    "Mensah",
+];
+
+/// How much work generation does.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Recovery codes per enrolled user.
+    pub recovery_codes: u32,
+}
+
+impl Options {
+    pub fn demo() -> Options {
+        Options { recovery_codes: 10 }
+    }
+}
+
+/// Adds `count` users inside the caller's transaction; returns how many were added.
+pub fn populate(
+    conn: &Connection,
+    key: &MasterKey,
+    count: u32,
+    now: Now,
+    options: Options,
+) -> Result<u32> {
+    let codes = recovery_codes::generate(options.recovery_codes as usize);
+    let salt = recovery_codes::new_salt();
+    let mut hashes = Vec::with_capacity(codes.len());
+    for code in &codes {
+        hashes.push(recovery_codes::hash_code(code.as_str(), &salt)?);
+    }
+    drop(codes);
+    let start: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM users", [], |r| r.get(0))?;
+    let mut added = 0u32;
+    let mut n = 0u64;
+    while added < count {
+        let seq = start as u64 + n;
+        n += 1;
+        let first = FIRST[(seq % FIRST.len() as u64) as usize];
+        // 17 * seq + seq / 40 walks every (first, last) pair once per 1,600 users, mixed.
+        let last = LAST[((seq * 17 + seq / FIRST.len() as u64) % LAST.len() as u64) as usize];
+        let round = seq / (FIRST.len() * LAST.len()) as u64;
+        let base = format!("{}.{}", ascii_fold(first), ascii_fold(last));
+        let username = if round == 0 {
+            base.clone()
+        } else {
+            format!("{base}{round}")
+        };
+        let email = format!("{username}@example.com");
+        let name = format!("{first} {last}");
+        let slot = added % 10;
+        let enrolled = slot < 4;
+        let pending = (4..6).contains(&slot);
+        let new = NewUser {
+            username: &username,
+            name: &name,
+            email: &email,
+            enrollment_required: !enrolled,
+        };
+        let Some(id) = users::insert(conn, &new, now - i64::from(added % 1000) * 3600)? else {
+            continue;
+        };
+        if enrolled || pending {
+            let secret = Secret::generate();
+            let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(id));
+            let params = totp::TotpParams::default();
+            credentials::insert_pending(
+                conn,
+                id,
+                &ciphertext,
+                params.algorithm.as_str(),
+                params.digits,
+                params.period,
+                now - 86_400,
+            )?;
+            if enrolled {
+                credentials::confirm(conn, id, now - 86_000)?;
+                recovery::replace(
+                    conn,
+                    id,
+                    &salt,
+                    recovery_codes::HASH_SCHEME,
+                    &hashes,
+                    now - 86_000,
+                )?;
+            }
+        }
+        added += 1;
+    }
+    // One exempt service account and one locked user, so every command has something to show.
+    if count >= 3 {
+        let svc = NewUser {
+            username: "svc-backup",
+            name: "Backup service account",
+            email: "backup@example.com",
+            enrollment_required: false,
+        };
+        if let Some(id) = users::insert(conn, &svc, now)? {
+            users::set_exempt(conn, id, "service account without a phone", None)?;
+            added += 1;
+        }
+        let locked_id: i64 = conn.query_row(
+            "SELECT id FROM users WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET 2",
+            [start],
+            |r| r.get(0),
+        )?;
+        users::lock(
+            conn,
+            locked_id,
+            Some("suspicious sign-in attempts"),
+            now - 600,
+            None,
+        )?;
+    }
+    Ok(added)
+}
+
+fn ascii_fold(name: &str) -> String {
+    name.chars()
+        .filter_map(|c| match c {
+            'é' | 'è' => Some('e'),
+            'ë' => Some('e'),
+            'ö' | 'ø' => Some('o'),
+            'ü' => Some('u'),
+            'á' | 'ã' => Some('a'),
+            'ç' => Some('c'),
+            'ä' => Some('a'),
+            'å' => Some('a'),
+            'ó' => Some('o'),
+            'í' => Some('i'),
+            '\'' => None,
+            c => Some(c.to_ascii_lowercase()),
+        })
+        .collect()
+}

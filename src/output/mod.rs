@@ -1,0 +1,232 @@
+//! Output: the only module that writes to stdout or stderr.
+//!
+//! Commands hand their results to a [`Printer`]: rows of a listing, one object for a
+//! single result, human-only text (a QR code, a summary) and messages. The printer renders
+//! them as a human table (comfy-table), JSON Lines or CSV (SPEC §5). Data goes to stdout,
+//! messages and progress to stderr. Human output escapes control characters, so a hostile
+//! user name cannot move the cursor or forge a line.
+#![allow(clippy::print_stderr)]
+
+use std::borrow::Cow;
+use std::io::{self, IsTerminal, Write};
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// How data is rendered on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Csv,
+}
+
+/// Renders command results. Call [`Printer::finish`] at the end to flush a buffered table.
+pub struct Printer {
+    format: Format,
+    quiet: bool,
+    stdout: io::BufWriter<io::Stdout>,
+    stdout_is_terminal: bool,
+    rows: Vec<Map<String, Value>>,
+    csv_header_written: bool,
+}
+
+impl Printer {
+    pub fn new(format: Format, quiet: bool) -> Printer {
+        Printer {
+            format,
+            quiet,
+            stdout: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+            stdout_is_terminal: io::stdout().is_terminal(),
+            rows: Vec::new(),
+            csv_header_written: false,
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    pub fn is_human(&self) -> bool {
+        self.format == Format::Human
+    }
+
+    /// One row of a listing: a JSON line, a CSV record, or a table row (buffered until
+    /// [`Printer::finish`] so the columns line up).
+    pub fn row<T: Serialize>(&mut self, row: &T) -> io::Result<()> {
+        let map = to_map(row);
+        match self.format {
+            Format::Json => self.json_line(&map),
+            Format::Csv => self.csv_record(&map),
+            Format::Human => {
+                self.rows.push(map);
+                Ok(())
+            }
+        }
+    }
+
+    /// A single result: a JSON line, or a two-column table for people. CSV renders it as a
+    /// one-row CSV.
+    pub fn object<T: Serialize>(&mut self, object: &T) -> io::Result<()> {
+        let map = to_map(object);
+        match self.format {
+            Format::Json => self.json_line(&map),
+            Format::Csv => self.csv_record(&map),
+            Format::Human => {
+                let mut table = self.new_table();
+                for (key, value) in &map {
+                    table.add_row(vec![key.replace('_', " "), human_value(value)]);
+                }
+                writeln!(self.stdout, "{table}")
+            }
+        }
+    }
+
+    /// Text for people only (a QR code, recovery codes as a list); nothing in JSON or CSV.
+    pub fn human(&mut self, text: &str) -> io::Result<()> {
+        if self.format == Format::Human {
+            writeln!(self.stdout, "{text}")?;
+        }
+        Ok(())
+    }
+
+    /// Bytes for stdout as they are (a completion script).
+    pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stdout.write_all(bytes)
+    }
+
+    /// A message for people on stderr (suppressed by `--quiet`).
+    pub fn note(&mut self, message: &str) {
+        if !self.quiet {
+            let _ = self.stdout.flush();
+            eprintln!("{}", escape_control(message));
+        }
+    }
+
+    /// A warning on stderr (even with `--quiet`).
+    pub fn warn(&mut self, message: &str) {
+        let _ = self.stdout.flush();
+        eprintln!("mfa-admin: warning: {}", escape_control(message));
+    }
+
+    /// Renders a buffered table and flushes stdout.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if !self.rows.is_empty() {
+            let rows = std::mem::take(&mut self.rows);
+            let mut table = self.new_table();
+            let header: Vec<String> = rows[0].keys().map(|k| k.replace('_', " ")).collect();
+            table.set_header(header);
+            for row in &rows {
+                table.add_row(row.values().map(human_value).collect::<Vec<_>>());
+            }
+            writeln!(self.stdout, "{table}")?;
+        }
+        self.stdout.flush()
+    }
+
+    fn new_table(&self) -> Table {
+        let mut table = Table::new();
+        if self.stdout_is_terminal {
+            table.load_style(presets::UTF8_HORIZONTAL_ONLY);
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            table.load_style(presets::NOTHING);
+        }
+        table
+    }
+
+    fn json_line(&mut self, map: &Map<String, Value>) -> io::Result<()> {
+        serde_json::to_writer(&mut self.stdout, map)?;
+        self.stdout.write_all(b"\n")
+    }
+
+    fn csv_record(&mut self, map: &Map<String, Value>) -> io::Result<()> {
+        // One small writer per record keeps the output streaming with correct quoting.
+        let mut writer = csv::Writer::from_writer(Vec::with_capacity(256));
+        if !self.csv_header_written {
+            writer.write_record(map.keys())?;
+            self.csv_header_written = true;
+        }
+        writer.write_record(map.values().map(csv_value))?;
+        let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+        self.stdout.write_all(&bytes)
+    }
+}
+
+fn to_map<T: Serialize>(value: &T) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => {
+            let mut map = Map::new();
+            map.insert("value".into(), other);
+            map
+        }
+        Err(_) => Map::new(),
+    }
+}
+
+fn human_value(value: &Value) -> String {
+    match value {
+        Value::Null => "-".into(),
+        Value::Bool(true) => "yes".into(),
+        Value::Bool(false) => "no".into(),
+        Value::String(s) => escape_control(s).into_owned(),
+        Value::Array(items) => items.iter().map(human_value).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn csv_value(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(csv_value).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+/// Escapes control characters (newlines, ESC, ...) so text shows as one inert line.
+pub fn escape_control(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Prints the one error line of a failed run.
+pub fn print_error(message: &str) {
+    eprintln!("mfa-admin: error: {message}");
+}
+
+/// Whether colour may be used on stderr (a terminal, and no `NO_COLOR`).
+pub fn color_allowed() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_control("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
+        assert!(matches!(escape_control("plain ünïcode"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn human_values_read_well() {
+        assert_eq!(human_value(&Value::Bool(true)), "yes");
+        assert_eq!(human_value(&Value::Null), "-");
+    }
+}

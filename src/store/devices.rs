@@ -1,0 +1,116 @@
+//! Remembered (trusted) devices: a random token is shown once; only its salted SHA-256
+//! hash and an expiry are stored. Expired devices are ignored and can be pruned.
+
+use rusqlite::{Connection, params};
+
+use super::Now;
+
+/// A device as listed (never the token).
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub id: i64,
+    pub label: String,
+    pub created_at: Now,
+    pub last_used_at: Option<Now>,
+    pub expires_at: Now,
+}
+
+/// A device's stored verifier.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    pub id: i64,
+    pub salt: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// Remembers a device.
+pub fn insert(
+    conn: &Connection,
+    user_id: i64,
+    label: &str,
+    salt: &[u8],
+    hash: &[u8],
+    now: Now,
+    expires_at: Now,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![user_id, label, salt, hash, now, expires_at])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// All of a user's devices, expired ones included, newest first.
+pub fn list(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<Device>> {
+    conn.prepare_cached(
+        "SELECT id, label, created_at, last_used_at, expires_at FROM trusted_devices
+         WHERE user_id = ?1 ORDER BY id DESC",
+    )?
+    .query_map([user_id], |r| {
+        Ok(Device {
+            id: r.get(0)?,
+            label: r.get(1)?,
+            created_at: r.get(2)?,
+            last_used_at: r.get(3)?,
+            expires_at: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
+/// Verifiers of the user's unexpired devices.
+pub fn active_verifiers(
+    conn: &Connection,
+    user_id: i64,
+    now: Now,
+) -> rusqlite::Result<Vec<Verifier>> {
+    conn.prepare_cached(
+        "SELECT id, token_salt, token_hash FROM trusted_devices WHERE user_id = ?1 AND expires_at > ?2",
+    )?
+    .query_map(params![user_id, now], |r| {
+        Ok(Verifier {
+            id: r.get(0)?,
+            salt: r.get(1)?,
+            hash: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+/// Unexpired devices of a user.
+pub fn count_active(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM trusted_devices WHERE user_id = ?1 AND expires_at > ?2",
+    )?
+    .query_row(params![user_id, now], |r| r.get(0))
+}
+
+/// Records a use.
+pub fn touch(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE trusted_devices SET last_used_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
+/// Revokes one device of a user; false if the user has no such device.
+pub fn revoke(conn: &Connection, user_id: i64, id: i64) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached("DELETE FROM trusted_devices WHERE user_id = ?1 AND id = ?2")?
+        .execute(params![user_id, id])?;
+    Ok(changed == 1)
+}
+
+/// Revokes every device of a user; returns how many there were (expired included).
+pub fn revoke_all(conn: &Connection, user_id: i64) -> rusqlite::Result<i64> {
+    let changed = conn
+        .prepare_cached("DELETE FROM trusted_devices WHERE user_id = ?1")?
+        .execute([user_id])?;
+    Ok(changed as i64)
+}
+
+/// Deletes expired devices of every user.
+pub fn prune_expired(conn: &Connection, now: Now) -> rusqlite::Result<i64> {
+    let changed = conn.execute("DELETE FROM trusted_devices WHERE expires_at <= ?1", [now])?;
+    Ok(changed as i64)
+}

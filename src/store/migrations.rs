@@ -1,0 +1,166 @@
+//! Ordered schema migrations gated on `PRAGMA user_version`.
+//!
+//! Rules: the list is append-only — never edit or reorder a shipped migration, add a new
+//! one. Each migration runs in the same transaction as the version bump, so a store is
+//! always at exactly one version. Pragmas that are per-connection (`foreign_keys`,
+//! `busy_timeout`) are set when opening, not here.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The migrations, in order; `MIGRATIONS[i]` takes the store from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: users, TOTP credentials, recovery codes, trusted devices, policy, audit log,
+    //    notifications.
+    r#"
+    CREATE TABLE users (
+        id                  INTEGER PRIMARY KEY,
+        username            TEXT NOT NULL,
+        -- Unicode lower case of username: the case-insensitive identity.
+        username_key        TEXT NOT NULL UNIQUE,
+        name                TEXT NOT NULL DEFAULT '',
+        email               TEXT NOT NULL DEFAULT '',
+        -- Lower-cased "username\nname\nemail", what `user find` searches.
+        search_text         TEXT NOT NULL DEFAULT '',
+        status              TEXT NOT NULL DEFAULT 'active'
+                            CHECK (status IN ('active', 'locked', 'disabled')),
+        failed_attempts     INTEGER NOT NULL DEFAULT 0,
+        locked_at           INTEGER,
+        -- NULL: locked until an administrator unlocks; else the automatic unlock time.
+        locked_until        INTEGER,
+        lock_reason         TEXT,
+        enrollment_required INTEGER NOT NULL DEFAULT 0,
+        exempt_reason       TEXT,
+        exempt_until        INTEGER,
+        created_at          INTEGER NOT NULL
+    );
+    CREATE TABLE totp_credentials (
+        user_id       INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        state         TEXT NOT NULL CHECK (state IN ('pending', 'enrolled')),
+        -- XChaCha20-Poly1305 nonce || ciphertext, user id bound as associated data.
+        secret        BLOB NOT NULL,
+        algorithm     TEXT NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),
+        digits        INTEGER NOT NULL CHECK (digits IN (6, 8)),
+        period        INTEGER NOT NULL CHECK (period BETWEEN 1 AND 600),
+        last_step     INTEGER,
+        created_at    INTEGER NOT NULL,
+        confirmed_at  INTEGER
+    );
+    CREATE INDEX totp_credentials_state ON totp_credentials (state);
+    -- One salt per issuance: checking a code costs one KDF evaluation, not one per code.
+    CREATE TABLE recovery_sets (
+        user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        salt       BLOB NOT NULL,
+        scheme     TEXT NOT NULL,
+        issued_at  INTEGER NOT NULL
+    );
+    CREATE TABLE recovery_codes (
+        id         INTEGER PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        code_hash  BLOB NOT NULL,
+        used_at    INTEGER
+    );
+    CREATE INDEX recovery_codes_user ON recovery_codes (user_id);
+    CREATE TABLE trusted_devices (
+        id            INTEGER PRIMARY KEY,
+        user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        label         TEXT NOT NULL,
+        token_salt    BLOB NOT NULL,
+        token_hash    BLOB NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_used_at  INTEGER,
+        expires_at    INTEGER NOT NULL
+    );
+    CREATE INDEX trusted_devices_user ON trusted_devices (user_id);
+    CREATE TABLE policy (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    CREATE TABLE meta (
+        key    TEXT PRIMARY KEY,
+        value  BLOB
+    );
+    -- Append-only and hash-chained: hash = SHA-256(prev_hash || canonical row content).
+    CREATE TABLE audit_log (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         INTEGER NOT NULL,
+        actor      TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        user_id    INTEGER,
+        username   TEXT,
+        reason     TEXT,
+        details    TEXT,
+        prev_hash  BLOB NOT NULL,
+        hash       BLOB NOT NULL
+    );
+    CREATE INDEX audit_log_user ON audit_log (user_id);
+    CREATE INDEX audit_log_action ON audit_log (action);
+    -- Outbox of messages the application delivers to users (email, SMS): factor reset,
+    -- enrolled, recovery codes replaced, account locked. Never holds a secret.
+    CREATE TABLE notifications (
+        id        INTEGER PRIMARY KEY,
+        user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        kind      TEXT NOT NULL,
+        message   TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        acked_at  INTEGER
+    );
+    CREATE INDEX notifications_pending ON notifications (acked_at, id);
+    -- Guards against accidents; the hash chain detects deliberate edits.
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
+    "#,
+];
+
+/// The schema version this binary writes and understands.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies every migration the store lacks, each in one transaction with its version bump.
+pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
+            return Ok(());
+        };
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applying_twice_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply(&mut conn).unwrap();
+        apply(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, LATEST_VERSION);
+    }
+
+    #[test]
+    fn audit_log_refuses_updates() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        apply(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO audit_log (at, actor, action, prev_hash, hash) VALUES (1, 'a', 'x', x'', x'')",
+            [],
+        )
+        .unwrap();
+        assert!(
+            conn.execute("UPDATE audit_log SET actor = 'b'", [])
+                .is_err()
+        );
+        assert!(conn.execute("DELETE FROM audit_log", []).is_err());
+    }
+}

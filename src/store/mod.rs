@@ -1,0 +1,327 @@
+//! The store: the only place with SQL.
+//!
+//! One SQLite file (SPEC §2). [`Store::open`] refuses anything that is not a store this
+//! binary understands — missing, not SQLite, corrupt, too new — without writing to it.
+//! Every change goes through [`Store::write`], which takes the write lock up front
+//! (`BEGIN IMMEDIATE`) so a busy store fails before any work, and commits the change and its
+//! audit rows together. The submodules hold the statements, one per table family.
+
+pub mod audit;
+pub mod credentials;
+pub mod devices;
+mod migrations;
+pub mod notifications;
+pub mod policy;
+pub mod recovery;
+pub mod reset;
+pub mod users;
+
+use std::fs::{self, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::clock::UnixTime;
+pub use migrations::LATEST_VERSION;
+
+/// Typed failures of the store; all of them exit 1 (SPEC §6).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no store at {0}; run `mfa-admin init` to create it (or pass --db PATH)")]
+    Missing(PathBuf),
+    #[error("{0} is not an mfa-admin store (not a SQLite database); refusing to touch it")]
+    NotSqlite(PathBuf),
+    #[error("{0} is corrupt ({1}); restore it from a backup")]
+    Corrupt(PathBuf, String),
+    #[error(
+        "{path} has schema version {found}, newer than this mfa-admin understands ({known}); upgrade mfa-admin"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "{path} has schema version {found}, older than this mfa-admin ({known}); run `mfa-admin init` to migrate it"
+    )]
+    TooOld {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "the store is busy: another process held the write lock for more than {0} ms; nothing changed, try again or raise --busy-timeout"
+    )]
+    Busy(u64),
+    #[error("{0} is a directory, not a store file")]
+    IsDirectory(PathBuf),
+    #[error("the store is read-only ({0}); nothing changed")]
+    ReadOnly(String),
+    #[error("the disk is full; nothing changed")]
+    Full,
+    #[error("store error: {0}")]
+    Sqlite(String),
+    #[error("cannot create {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    busy_timeout_ms: u64,
+}
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+impl Store {
+    /// Opens an existing store at the current schema version. Reads only.
+    pub fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
+        check_file(path)?;
+        let store = Store::connect(path, busy_timeout_ms)?;
+        let version = store.user_version()?;
+        match version.cmp(&LATEST_VERSION) {
+            std::cmp::Ordering::Equal => Ok(store),
+            std::cmp::Ordering::Greater => Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: LATEST_VERSION,
+            }),
+            std::cmp::Ordering::Less => Err(StoreError::TooOld {
+                path: path.to_owned(),
+                found: version,
+                known: LATEST_VERSION,
+            }),
+        }
+    }
+
+    /// Creates a new store (and its folder), or migrates an existing one forward.
+    /// Returns the store and whether it was created.
+    pub fn create_or_migrate(path: &Path, busy_timeout_ms: u64) -> Result<(Store, bool)> {
+        let created = !path.exists();
+        if created {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                fs::create_dir_all(dir).map_err(|source| StoreError::Create {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+            }
+            // Create the empty file ourselves so it is 0600 from its first byte.
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|source| StoreError::Create {
+                    path: path.to_owned(),
+                    source,
+                })?;
+        } else {
+            check_file(path)?;
+        }
+        let mut store = Store::connect(path, busy_timeout_ms)?;
+        let version = store.user_version()?;
+        if version > LATEST_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: LATEST_VERSION,
+            });
+        }
+        if created {
+            store
+                .conn
+                .pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| store.map_err(e))?;
+        }
+        let busy = store.busy_timeout_ms;
+        migrations::apply(&mut store.conn).map_err(|e| map_sqlite(path, busy, e))?;
+        Ok((store, created))
+    }
+
+    fn connect(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
+        let store = Store {
+            conn,
+            path: path.to_owned(),
+            busy_timeout_ms,
+        };
+        store
+            .conn
+            .busy_timeout(Duration::from_millis(busy_timeout_ms))
+            .map_err(|e| store.map_err(e))?;
+        store
+            .conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| store.map_err(e))?;
+        Ok(store)
+    }
+
+    fn user_version(&self) -> Result<i64> {
+        self.conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| self.map_err(e))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read access for queries that change nothing.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one write transaction that takes the lock up front (`BEGIN IMMEDIATE`),
+    /// committing only if `f` succeeds. Store errors inside `f` are mapped to [`StoreError`];
+    /// other errors (a declined check, a rejected code) roll back and pass through.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let path = self.path.clone();
+        let busy = self.busy_timeout_ms;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_sqlite(&path, busy, e))?;
+        let value = f(&tx).map_err(|e| match e.downcast::<rusqlite::Error>() {
+            Ok(sql) => anyhow::Error::new(map_sqlite(&path, busy, sql)),
+            Err(other) => other,
+        })?;
+        tx.commit().map_err(|e| map_sqlite(&path, busy, e))?;
+        Ok(value)
+    }
+
+    /// Maps a SQLite error from this store to a [`StoreError`].
+    pub fn map_err(&self, e: rusqlite::Error) -> StoreError {
+        map_sqlite(&self.path, self.busy_timeout_ms, e)
+    }
+
+    /// Writes a consistent copy of the store to `dest` with SQLite's online backup API
+    /// (safe while the application writes), created 0600, and checks that the copy opens
+    /// and passes `PRAGMA integrity_check`.
+    pub fn backup_to(&self, dest: &Path) -> anyhow::Result<()> {
+        use anyhow::Context;
+        if dest.exists() {
+            anyhow::bail!(
+                "{} already exists; choose a new backup path (a backup never overwrites)",
+                dest.display()
+            );
+        }
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dest)
+            .with_context(|| format!("cannot create backup {}", dest.display()))?;
+        let result = (|| -> anyhow::Result<()> {
+            let mut target = Connection::open(dest)?;
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
+            backup.run_to_completion(1024, Duration::from_millis(10), None)?;
+            drop(backup);
+            let check: String = target.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if check != "ok" {
+                anyhow::bail!("integrity check of the copy failed: {check}");
+            }
+            // The copy inherits WAL mode; fold it into one self-contained file.
+            target.pragma_update(None, "journal_mode", "DELETE")?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(dest);
+            return Err(e.context(format!(
+                "backup to {} failed; nothing changed",
+                dest.display()
+            )));
+        }
+        fs::set_permissions(dest, fs::Permissions::from_mode(0o600))?;
+        Ok(())
+    }
+
+    /// Reads one key of the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        meta_get(&self.conn, key).map_err(|e| self.map_err(e))
+    }
+}
+
+/// Reads one key of the `meta` table (key check value, store id).
+pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+/// Writes one key of the `meta` table.
+pub fn meta_set(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        rusqlite::params![key, value],
+    )?;
+    Ok(())
+}
+
+/// Refuses a path that is missing, a directory, or a non-empty file without the SQLite
+/// header — before SQLite opens (and might write) anything.
+fn check_file(path: &Path) -> Result<()> {
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::Missing(path.to_owned()));
+        }
+        Err(e) => {
+            return Err(StoreError::Sqlite(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    if meta.is_dir() {
+        return Err(StoreError::IsDirectory(path.to_owned()));
+    }
+    if meta.len() == 0 {
+        // An empty file is what `init` leaves before its first write; SQLite treats it
+        // as an empty database, and the version check decides.
+        return Ok(());
+    }
+    let mut header = [0u8; 16];
+    let mut file = fs::File::open(path)
+        .map_err(|e| StoreError::Sqlite(format!("cannot read {}: {e}", path.display())))?;
+    if file.read_exact(&mut header).is_err() || &header != SQLITE_MAGIC {
+        return Err(StoreError::NotSqlite(path.to_owned()));
+    }
+    Ok(())
+}
+
+/// Maps SQLite result codes to the errors an administrator can act on.
+pub fn map_sqlite(path: &Path, busy_timeout_ms: u64, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Busy(busy_timeout_ms)
+        }
+        Some(ErrorCode::NotADatabase) => StoreError::NotSqlite(path.to_owned()),
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt(path.to_owned(), e.to_string()),
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+            StoreError::ReadOnly(format!("{}: {e}", path.display()))
+        }
+        Some(ErrorCode::DiskFull) => StoreError::Full,
+        _ => StoreError::Sqlite(e.to_string()),
+    }
+}
+
+/// Now, for functions that stamp rows; a thin alias so store signatures read clearly.
+pub type Now = UnixTime;

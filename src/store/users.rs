@@ -1,0 +1,476 @@
+//! Users: lookup by name or `#ID`, search, listing, lock state and the failure counter.
+//!
+//! A user name is unique case-insensitively: `username_key` holds its Unicode lower case
+//! and carries the UNIQUE constraint. `search_text` holds the lower-cased name, display name
+//! and email so `user find` is one literal `instr` per row, with no LIKE wildcards to escape.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::Now;
+
+/// How a command names a user (SPEC §3): a user name, or `#ID`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UserRef {
+    Id(i64),
+    Name(String),
+}
+
+impl UserRef {
+    /// `#42` is an id; anything else is a user name. `#` followed by a non-number is a
+    /// usage error rather than a name, since user names may not start with `#`.
+    pub fn parse(text: &str) -> Result<UserRef, String> {
+        if let Some(digits) = text.strip_prefix('#') {
+            return digits
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0 && digits.bytes().all(|b| b.is_ascii_digit()))
+                .map(UserRef::Id)
+                .ok_or_else(|| {
+                    format!(
+                        "invalid user id {:?}: use #ID with a positive number, e.g. #42",
+                        text
+                    )
+                });
+        }
+        if text.is_empty() {
+            return Err("empty user name".into());
+        }
+        Ok(UserRef::Name(text.to_owned()))
+    }
+
+    /// What was looked for, for "not found" messages.
+    pub fn describe(&self) -> String {
+        match self {
+            UserRef::Id(id) => format!("user id #{id}"),
+            UserRef::Name(name) => format!("user {name:?}"),
+        }
+    }
+}
+
+/// The MFA state of a user (SPEC §5 `mfa`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaState {
+    None,
+    Pending,
+    Enrolled,
+}
+
+impl MfaState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaState::None => "none",
+            MfaState::Pending => "pending",
+            MfaState::Enrolled => "enrolled",
+        }
+    }
+}
+
+/// A user row as stored, with the MFA state joined in.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub status: String,
+    pub failed_attempts: i64,
+    pub locked_at: Option<Now>,
+    pub locked_until: Option<Now>,
+    pub lock_reason: Option<String>,
+    pub enrollment_required: bool,
+    pub exempt_reason: Option<String>,
+    pub exempt_until: Option<Now>,
+    pub created_at: Now,
+    pub mfa: MfaState,
+}
+
+impl User {
+    /// An exemption counts only until it expires.
+    pub fn is_exempt(&self, now: Now) -> bool {
+        self.exempt_reason.is_some() && self.exempt_until.is_none_or(|until| until > now)
+    }
+
+    /// Locked, and not past an automatic lockout's expiry.
+    pub fn is_locked(&self, now: Now) -> bool {
+        self.status == "locked" && self.locked_until.is_none_or(|until| until > now)
+    }
+
+    /// The status to show: an expired automatic lockout reads as active.
+    pub fn effective_status(&self, now: Now) -> &str {
+        if self.status == "locked" && !self.is_locked(now) {
+            "active"
+        } else {
+            &self.status
+        }
+    }
+}
+
+const SELECT_USER: &str = "SELECT u.id, u.username, u.name, u.email, u.status, u.failed_attempts,
+        u.locked_at, u.locked_until, u.lock_reason, u.enrollment_required, u.exempt_reason,
+        u.exempt_until, u.created_at, c.state
+    FROM users u LEFT JOIN totp_credentials c ON c.user_id = u.id";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let state: Option<String> = row.get(13)?;
+    Ok(User {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        name: row.get(2)?,
+        email: row.get(3)?,
+        status: row.get(4)?,
+        failed_attempts: row.get(5)?,
+        locked_at: row.get(6)?,
+        locked_until: row.get(7)?,
+        lock_reason: row.get(8)?,
+        enrollment_required: row.get(9)?,
+        exempt_reason: row.get(10)?,
+        exempt_until: row.get(11)?,
+        created_at: row.get(12)?,
+        mfa: match state.as_deref() {
+            Some("enrolled") => MfaState::Enrolled,
+            Some(_) => MfaState::Pending,
+            None => MfaState::None,
+        },
+    })
+}
+
+/// The longest user name accepted, in characters.
+pub const MAX_USERNAME: usize = 256;
+
+/// Rules for new user names: not empty, no control characters (a name must fit on one line
+/// of a `--from-file` list), no leading `#` (that means an id), no surrounding spaces.
+pub fn validate_username(username: &str) -> Result<(), String> {
+    if username.is_empty() {
+        return Err("user name is empty".into());
+    }
+    if username.chars().count() > MAX_USERNAME {
+        return Err(format!(
+            "user name is longer than {MAX_USERNAME} characters"
+        ));
+    }
+    if username.chars().any(char::is_control) {
+        return Err("user name contains a control character (newline, tab, ...)".into());
+    }
+    if username.starts_with('#') {
+        return Err("user name starts with '#', which is reserved for #ID".into());
+    }
+    if username.trim() != username {
+        return Err("user name starts or ends with white space".into());
+    }
+    Ok(())
+}
+
+/// The case-insensitive identity of a user name.
+pub fn username_key(username: &str) -> String {
+    username.to_lowercase()
+}
+
+/// The lower-cased text `user find` searches.
+pub fn search_text(username: &str, name: &str, email: &str) -> String {
+    format!(
+        "{}\n{}\n{}",
+        username.to_lowercase(),
+        name.to_lowercase(),
+        email.to_lowercase()
+    )
+}
+
+/// Looks a user up by name (case-insensitive) or id.
+pub fn find(conn: &Connection, user: &UserRef) -> rusqlite::Result<Option<User>> {
+    match user {
+        UserRef::Id(id) => conn
+            .prepare_cached(&format!("{SELECT_USER} WHERE u.id = ?1"))?
+            .query_row([id], from_row)
+            .optional(),
+        UserRef::Name(name) => conn
+            .prepare_cached(&format!("{SELECT_USER} WHERE u.username_key = ?1"))?
+            .query_row([username_key(name)], from_row)
+            .optional(),
+    }
+}
+
+/// Looks up only the id of a user (the cheap path bulk resolution takes).
+pub fn find_id(conn: &Connection, user: &UserRef) -> rusqlite::Result<Option<(i64, String)>> {
+    match user {
+        UserRef::Id(id) => conn
+            .prepare_cached("SELECT id, username FROM users WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional(),
+        UserRef::Name(name) => conn
+            .prepare_cached("SELECT id, username FROM users WHERE username_key = ?1")?
+            .query_row([username_key(name)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional(),
+    }
+}
+
+/// A user to add.
+#[derive(Clone, Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    /// Ask the user to enroll at next login (new users, when policy requires MFA).
+    pub enrollment_required: bool,
+}
+
+/// Adds a user; `None` when the name is taken (in any case).
+pub fn insert(conn: &Connection, user: &NewUser<'_>, now: Now) -> rusqlite::Result<Option<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO users (username, username_key, name, email, search_text, created_at,
+                            enrollment_required)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (username_key) DO NOTHING",
+    )?;
+    let changed = stmt.execute(params![
+        user.username,
+        username_key(user.username),
+        user.name,
+        user.email,
+        search_text(user.username, user.name, user.email),
+        now,
+        user.enrollment_required
+    ])?;
+    Ok((changed == 1).then(|| conn.last_insert_rowid()))
+}
+
+/// Case-insensitive substring search over user name, display name and email; the exact
+/// user-name match comes first, then the rest by user name.
+pub fn search(conn: &Connection, query: &str, limit: u64) -> rusqlite::Result<Vec<User>> {
+    let needle = query.to_lowercase();
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT_USER} WHERE instr(u.search_text, ?1) > 0
+         ORDER BY (u.username_key = ?1) DESC, u.username_key LIMIT ?2"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    stmt.query_map(params![needle, limit], from_row)?.collect()
+}
+
+/// Filters of `user list`.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub mfa: Option<MfaState>,
+    pub exempt_only: bool,
+    pub status: Option<String>,
+    pub limit: Option<u64>,
+}
+
+/// Streams the users matching `filter` in id order to `each`.
+pub fn list(
+    conn: &Connection,
+    filter: &ListFilter,
+    now: Now,
+    mut each: impl FnMut(User) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    // ?1 is always `now`, ?2 the limit (-1: none); the clauses are fixed strings.
+    let mut sql = format!("{SELECT_USER} WHERE 1 = 1");
+    match filter.mfa {
+        Some(MfaState::None) => sql.push_str(" AND c.user_id IS NULL"),
+        Some(MfaState::Pending) => sql.push_str(" AND c.state = 'pending'"),
+        Some(MfaState::Enrolled) => sql.push_str(" AND c.state = 'enrolled'"),
+        None => {}
+    }
+    if filter.exempt_only {
+        sql.push_str(
+            " AND u.exempt_reason IS NOT NULL AND (u.exempt_until IS NULL OR u.exempt_until > ?1)",
+        );
+    }
+    match filter.status.as_deref() {
+        // An expired automatic lockout is no longer locked.
+        Some("locked") => sql.push_str(
+            " AND u.status = 'locked' AND (u.locked_until IS NULL OR u.locked_until > ?1)",
+        ),
+        Some("active") => sql.push_str(
+            " AND (u.status = 'active' OR (u.status = 'locked' AND u.locked_until <= ?1))",
+        ),
+        Some("disabled") => sql.push_str(" AND u.status = 'disabled'"),
+        Some(other) => anyhow::bail!("unknown status {other:?}"),
+        None => {}
+    }
+    sql.push_str(" AND ?1 = ?1 ORDER BY u.id LIMIT ?2");
+    let limit = filter
+        .limit
+        .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params![now, limit])?;
+    while let Some(row) = rows.next()? {
+        each(from_row(row)?)?;
+    }
+    Ok(())
+}
+
+/// Locks an account. `until` is `None` for a lock only an administrator lifts.
+pub fn lock(
+    conn: &Connection,
+    id: i64,
+    reason: Option<&str>,
+    now: Now,
+    until: Option<Now>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE users SET status = 'locked', locked_at = ?2, locked_until = ?3, lock_reason = ?4
+         WHERE id = ?1",
+    )?
+    .execute(params![id, now, until, reason])?;
+    Ok(())
+}
+
+/// Unlocks an account and clears its failure counter.
+pub fn unlock(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE users SET status = 'active', locked_at = NULL, locked_until = NULL,
+         lock_reason = NULL, failed_attempts = 0 WHERE id = ?1",
+    )?
+    .execute([id])?;
+    Ok(())
+}
+
+/// Counts one failed attempt; returns the new count.
+pub fn record_failure(conn: &Connection, id: i64) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1
+         RETURNING failed_attempts",
+    )?
+    .query_row([id], |r| r.get(0))
+}
+
+/// A success clears the failure counter (and an expired automatic lockout).
+pub fn clear_failures(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE users SET failed_attempts = 0,
+            status = CASE WHEN status = 'locked' THEN 'active' ELSE status END,
+            locked_at = CASE WHEN status = 'locked' THEN NULL ELSE locked_at END,
+            locked_until = CASE WHEN status = 'locked' THEN NULL ELSE locked_until END,
+            lock_reason = CASE WHEN status = 'locked' THEN NULL ELSE lock_reason END
+         WHERE id = ?1",
+    )?
+    .execute([id])?;
+    Ok(())
+}
+
+/// Sets or clears the flag that asks the user to enroll at next login.
+pub fn set_enrollment_required(conn: &Connection, id: i64, required: bool) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE users SET enrollment_required = ?2 WHERE id = ?1")?
+        .execute(params![id, required])?;
+    Ok(())
+}
+
+/// Exempts a user from MFA, optionally until a time.
+pub fn set_exempt(
+    conn: &Connection,
+    id: i64,
+    reason: &str,
+    until: Option<Now>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE users SET exempt_reason = ?2, exempt_until = ?3 WHERE id = ?1")?
+        .execute(params![id, reason, until])?;
+    Ok(())
+}
+
+/// Removes a user's exemption.
+pub fn clear_exempt(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE users SET exempt_reason = NULL, exempt_until = NULL WHERE id = ?1",
+    )?
+    .execute([id])?;
+    Ok(())
+}
+
+/// Number of users.
+pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrations::apply(&mut conn).unwrap();
+        conn
+    }
+
+    fn add(conn: &Connection, name: &str) -> Option<i64> {
+        insert(
+            conn,
+            &NewUser {
+                username: name,
+                name: "",
+                email: "",
+                enrollment_required: false,
+            },
+            0,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn names_are_unique_in_any_case() {
+        let conn = store();
+        assert!(add(&conn, "Ångström").is_some());
+        assert!(add(&conn, "åNGSTRÖM").is_none());
+        let found = find(&conn, &UserRef::Name("ÅNGSTRÖM".into()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.username, "Ångström");
+    }
+
+    #[test]
+    fn search_treats_wildcards_as_text() {
+        let conn = store();
+        add(&conn, "a%b");
+        add(&conn, "axb");
+        add(&conn, "a_b");
+        let hits: Vec<_> = search(&conn, "%", 10)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(hits, ["a%b"]);
+        let hits: Vec<_> = search(&conn, "a_", 10)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(hits, ["a_b"]);
+    }
+
+    #[test]
+    fn exact_match_comes_first() {
+        let conn = store();
+        add(&conn, "annabel");
+        add(&conn, "ann");
+        add(&conn, "joanne");
+        let hits: Vec<_> = search(&conn, "ANN", 10)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(hits, ["ann", "annabel", "joanne"]);
+    }
+
+    #[test]
+    fn user_refs_parse() {
+        assert_eq!(UserRef::parse("#42"), Ok(UserRef::Id(42)));
+        assert_eq!(UserRef::parse("bob"), Ok(UserRef::Name("bob".into())));
+        for bad in ["#", "#-1", "#0", "#4x", "#+4", ""] {
+            assert!(UserRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn failures_count_and_clear() {
+        let conn = store();
+        let id = add(&conn, "bob").unwrap();
+        assert_eq!(record_failure(&conn, id).unwrap(), 1);
+        assert_eq!(record_failure(&conn, id).unwrap(), 2);
+        lock(&conn, id, Some("too many failures"), 100, Some(200)).unwrap();
+        let user = find(&conn, &UserRef::Id(id)).unwrap().unwrap();
+        assert!(user.is_locked(150));
+        assert!(!user.is_locked(200));
+        clear_failures(&conn, id).unwrap();
+        let user = find(&conn, &UserRef::Id(id)).unwrap().unwrap();
+        assert_eq!((user.failed_attempts, user.status.as_str()), (0, "active"));
+    }
+}
