@@ -1,0 +1,4 @@
+//! docs end-to-end tests.
+
+#[allow(unused_imports)]
+use crate::support::*;

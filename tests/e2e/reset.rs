@@ -1,0 +1,4 @@
+//! reset end-to-end tests.
+
+#[allow(unused_imports)]
+use crate::support::*;
