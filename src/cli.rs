@@ -338,6 +338,8 @@ pub enum DeviceCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Delete expired remembered devices of every user (they no longer work anyway)
+    Prune,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,7 +16,25 @@ pub fn run(ctx: &mut Context, cmd: DeviceCommand) -> Result<()> {
         DeviceCommand::List { user } => list(ctx, &user),
         DeviceCommand::Check { user, token } => check(ctx, &user, token.as_deref()),
         DeviceCommand::Revoke { user, id, all } => revoke(ctx, &user, id, all),
+        DeviceCommand::Prune => prune(ctx),
     }
+}
+
+fn prune(ctx: &mut Context) -> Result<()> {
+    let mut store = ctx.open()?;
+    let now = ctx.now;
+    let pruned = store.write(|tx| {
+        let pruned = devices::prune_expired(tx, now)?;
+        if pruned > 0 {
+            let mut entry = ctx.entry("device.prune", None);
+            entry.details = Some(serde_json::json!({ "count": pruned }).to_string());
+            audit::append(tx, now, &entry)?;
+        }
+        Ok(pruned)
+    })?;
+    ctx.out.object(&serde_json::json!({ "pruned": pruned }))?;
+    ctx.out.note(&format!("deleted {pruned} expired remembered devices"));
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -62,6 +80,8 @@ fn check(ctx: &mut Context, user: &str, token: Option<&str>) -> Result<()> {
     let mut store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
+    // A locked account passes no factor, a remembered device included (SPEC §4: locked → 6).
+    super::mfa::verify::ensure_not_locked(&user, now)?;
     let input = prompt::read_secret(token, "device token")?;
     let token = input.trim();
     let verifiers = sql(
@@ -78,22 +98,22 @@ fn check(ctx: &mut Context, user: &str, token: Option<&str>) -> Result<()> {
             }
         }
     }
+    // Record the use first: a device revoked meanwhile by another process is not valid.
+    let valid = match matched {
+        Some(id) => store.write(|tx| Ok(devices::touch(tx, id, now)?))?,
+        None => false,
+    };
     ctx.out.object(&Checked {
         username: &user.username,
-        valid: matched.is_some(),
+        valid,
     })?;
-    match matched {
-        Some(id) => {
-            store.write(|tx| {
-                devices::touch(tx, id, now)?;
-                Ok(())
-            })?;
-            Ok(())
-        }
-        None => Err(error::rejected(format!(
+    if valid {
+        Ok(())
+    } else {
+        Err(error::rejected(format!(
             "device token rejected for {:?}: unknown, expired, revoked or another user's",
             user.username
-        ))),
+        )))
     }
 }
 

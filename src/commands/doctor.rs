@@ -44,7 +44,7 @@ const CHECKS: &[(&str, &str)] = &[
     ),
     (
         "expired_devices",
-        "SELECT u.id, u.username, count(*) || ' expired remembered devices (revoke them)'
+        "SELECT u.id, u.username, count(*) || ' expired remembered devices (run `mfa-admin device prune`)'
          FROM trusted_devices d JOIN users u ON u.id = d.user_id
          WHERE d.expires_at <= ?1 GROUP BY u.id ORDER BY u.id",
     ),

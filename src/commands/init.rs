@@ -1,6 +1,6 @@
 //! `init [--sample N]`: create the store and its key file, or migrate an existing store.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::{Context, KEY_CHECK, sample, sql};
@@ -20,42 +20,56 @@ struct Initialised {
 pub fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     let db = ctx.db_path()?;
     let key_path = ctx.key_path()?;
+    // An empty file (`touch store.db`) becomes a new store like a missing one.
+    let was_empty = std::fs::metadata(&db).is_ok_and(|m| m.is_file() && m.len() == 0);
     let (mut store, created) = Store::create_or_migrate(&db, ctx.global.busy_timeout)?;
-    let key = match store.meta(KEY_CHECK)? {
-        Some(_) => {
-            if !key_path.exists() {
-                ctx.out.warn(&format!(
-                    "the key file {} is missing: stored TOTP secrets cannot be read; restore it or pass --key-file",
-                    key_path.display()
-                ));
-                None
-            } else {
-                Some(ctx.load_key(&store)?)
-            }
-        }
-        None => {
-            // First init: create the key (or adopt one the administrator placed there).
-            let key = if key_path.exists() {
-                MasterKey::load(&key_path)?
-            } else {
-                MasterKey::create(&key_path)?
-            };
-            let check = key.check_value();
-            store.write(|tx| {
-                store::meta_set(tx, KEY_CHECK, &check)?;
-                Ok(())
-            })?;
-            Some(key)
-        }
-    };
+    let created = created || was_empty;
+    if was_empty {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private (mode 0600)", db.display()))?;
+    }
+    // A store adopted from an empty or older file is switched to WAL as well, so the
+    // application's readers are not blocked while mfa-admin writes.
+    let wal = store
+        .conn()
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0));
+    if !wal.is_ok_and(|mode| mode.eq_ignore_ascii_case("wal")) {
+        ctx.out.warn(&format!(
+            "could not switch {} to WAL mode (is another program using it?); run `mfa-admin init` again when it is closed",
+            db.display()
+        ));
+    }
     let now = ctx.now;
-    if created {
+    let first_init = store.meta(KEY_CHECK)?.is_none();
+    let key = if first_init {
+        // First init of this store: create the key (or adopt one the administrator placed
+        // there) and record it, with the audit trail's first row, in one transaction.
+        let key = if key_path.exists() {
+            MasterKey::load(&key_path)?
+        } else {
+            MasterKey::create(&key_path)?
+        };
+        let check = key.check_value();
         store.write(|tx| {
+            store::meta_set(tx, KEY_CHECK, &check)?;
             audit::append(tx, now, &ctx.entry("store.init", None))?;
             Ok(())
         })?;
+        Some(key)
+    } else if !key_path.exists() {
+        ctx.out.warn(&format!(
+            "the key file {} is missing: stored TOTP secrets cannot be read; restore it or pass --key-file",
+            key_path.display()
+        ));
+        None
+    } else {
+        Some(ctx.load_key(&store)?)
+    };
+    if first_init {
         ctx.out.note(&format!(
-            "created {} and its key file {} (both 0600; back up the key separately)",
+            "{} {} and its key file {} (both 0600; back up the key separately)",
+            if created { "created" } else { "initialised" },
             db.display(),
             key_path.display()
         ));

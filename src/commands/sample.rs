@@ -6,6 +6,10 @@
 //! real random secrets, encrypted like any other. Their recovery codes are real argon2id
 //! hashes of random codes nobody was shown; to keep generation fast, users share one
 //! computed set of hashes (each user still has its own rows).
+//!
+//! With [`Options::history`] (the benchmark stores) the users also get what months of use
+//! leave behind: hash-chained audit rows for each enrollment, confirmation and sign-in, and
+//! a remembered device for every fifth enrolled user.
 
 use anyhow::Result;
 use rusqlite::Connection;
@@ -13,7 +17,8 @@ use rusqlite::Connection;
 use crate::crypto::{self, MasterKey};
 use crate::recovery_codes;
 use crate::store::users::{self, NewUser};
-use crate::store::{Now, credentials, recovery};
+use crate::store::audit::{self, Entry};
+use crate::store::{Now, credentials, devices, recovery};
 use crate::totp::{self, Secret};
 
 const FIRST: &[&str] = &[
@@ -70,13 +75,29 @@ const LAST: &[&str] = &[
 pub struct Options {
     /// Recovery codes per enrolled user.
     pub recovery_codes: u32,
+    /// Also write audit history and remembered devices (see the module doc).
+    pub history: bool,
 }
 
 impl Options {
     pub fn demo() -> Options {
-        Options { recovery_codes: 10 }
+        Options {
+            recovery_codes: 10,
+            history: false,
+        }
+    }
+
+    /// What the benchmark stores hold: the demo mix plus history.
+    pub fn bench() -> Options {
+        Options {
+            history: true,
+            ..Options::demo()
+        }
     }
 }
+
+/// The actor of generated audit history.
+const HISTORY_ACTOR: &str = "sample";
 
 /// Adds `count` users inside the caller's transaction; returns how many were added.
 pub fn populate(
@@ -94,9 +115,18 @@ pub fn populate(
     }
     drop(codes);
     let start: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM users", [], |r| r.get(0))?;
+    let mut chain = if options.history {
+        Some(audit::Chain::load(conn)?)
+    } else {
+        None
+    };
+    let device_salt: [u8; 16] = crypto::random_bytes();
+    let device_hash = crypto::hash_token(&device_salt, &crypto::random_bytes::<32>());
     let mut added = 0u32;
     let mut n = 0u64;
-    while added < count {
+    // The exempt service account added below is one of the `count`.
+    let people = if count >= 3 { count - 1 } else { count };
+    while added < people {
         let seq = start as u64 + n;
         n += 1;
         let first = FIRST[(seq % FIRST.len() as u64) as usize];
@@ -120,7 +150,8 @@ pub fn populate(
             email: &email,
             enrollment_required: !enrolled,
         };
-        let Some(id) = users::insert(conn, &new, now - i64::from(added % 1000) * 3600)? else {
+        let created = now - i64::from(added % 1000) * 3600;
+        let Some(id) = users::insert(conn, &new, created)? else {
             continue;
         };
         if enrolled || pending {
@@ -146,6 +177,20 @@ pub fn populate(
                     &hashes,
                     now - 86_000,
                 )?;
+            }
+            if let Some(chain) = &mut chain {
+                record_history(conn, chain, id, &username, enrolled.then_some(hashes.len()), now)?;
+                if enrolled && added % 5 == 0 {
+                    devices::insert(
+                        conn,
+                        id,
+                        "Laptop (Firefox)",
+                        &device_salt,
+                        &device_hash,
+                        now - 3_600,
+                        now + 29 * 86_400,
+                    )?;
+                }
             }
         }
         added += 1;
@@ -175,7 +220,56 @@ pub fn populate(
             None,
         )?;
     }
+    if let Some(chain) = &chain {
+        chain.finish(conn)?;
+    }
     Ok(added)
+}
+
+/// The audit rows a user's enrollment leaves; an enrolled user (`recovery_codes` issued)
+/// also confirmed and signed in once.
+fn record_history(
+    conn: &Connection,
+    chain: &mut audit::Chain,
+    id: i64,
+    username: &str,
+    recovery_codes: Option<usize>,
+    now: Now,
+) -> Result<()> {
+    let entry = |action, details: serde_json::Value| Entry {
+        actor: HISTORY_ACTOR,
+        action,
+        user_id: Some(id),
+        username: Some(username),
+        reason: None,
+        details: Some(details.to_string()),
+    };
+    let params = totp::TotpParams::default();
+    chain.append(
+        conn,
+        now - 86_400,
+        &entry(
+            "mfa.enroll",
+            serde_json::json!({
+                "algorithm": params.algorithm.as_str(),
+                "digits": params.digits,
+                "period": params.period,
+                "imported": false,
+                "replaced": false,
+            }),
+        ),
+    )?;
+    if let Some(codes) = recovery_codes {
+        chain.append(
+            conn,
+            now - 86_000,
+            &entry("mfa.confirm", serde_json::json!({ "recovery_codes": codes })),
+        )?;
+        let mut login = entry("mfa.verify", serde_json::Value::Null);
+        login.details = None;
+        chain.append(conn, now - 3_600, &login)?;
+    }
+    Ok(())
 }
 
 fn ascii_fold(name: &str) -> String {

@@ -114,8 +114,75 @@ fn add(ctx: &mut Context, username: &str, name: Option<&str>, email: Option<&str
     Ok(())
 }
 
-/// The longest CSV line accepted; a file of one endless line is refused, not read whole.
+/// The longest CSV row accepted, in bytes.
 const MAX_LINE: usize = 64 * 1024;
+/// How much of the input the CSV reader buffers at once.
+const CSV_BUFFER: usize = 256 * 1024;
+
+/// The line numbers of an import, counted as the CSV reader pulls bytes. The csv crate's
+/// own line counter is off for CRLF files and after blank lines, and an administrator
+/// fixes a bad row by its line number, so the tool counts them itself: every line break
+/// the reader has pulled but not yet passed, by byte offset.
+#[derive(Default)]
+struct Lines {
+    /// Bytes pulled from the input so far.
+    pulled: u64,
+    /// Offsets of the `\r` and `\n` bytes at or after `start` (`true` for `\n`).
+    breaks: std::collections::VecDeque<(u64, bool)>,
+    /// `\n` bytes before `start`.
+    newlines: u64,
+    /// Where the last row located started.
+    start: u64,
+}
+
+impl Lines {
+    /// The 1-based line of the row whose bytes start at `offset` (csv includes any blank
+    /// lines before a row in it, so those are skipped first).
+    fn line_of(&mut self, offset: u64) -> u64 {
+        let mut offset = offset.max(self.start);
+        while let Some(&(at, newline)) = self.breaks.front() {
+            // Breaks before the row, and blank lines at its start, are passed.
+            if at > offset {
+                break;
+            }
+            if at == offset {
+                offset += 1;
+            }
+            self.newlines += u64::from(newline);
+            self.breaks.pop_front();
+        }
+        self.start = offset;
+        self.newlines + 1
+    }
+}
+
+/// Feeds the CSV reader and records line breaks in [`Lines`]. A row that grows past any
+/// sane size fails as a read error rather than being buffered whole.
+struct LineCounter<R> {
+    inner: R,
+    lines: std::rc::Rc<std::cell::RefCell<Lines>>,
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut lines = self.lines.borrow_mut();
+        if lines.pulled - lines.start > (4 * MAX_LINE + CSV_BUFFER) as u64 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a row longer than {MAX_LINE} bytes"),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        let base = lines.pulled;
+        for (i, byte) in buf[..n].iter().enumerate() {
+            if matches!(byte, b'\r' | b'\n') {
+                lines.breaks.push_back((base + i as u64, *byte == b'\n'));
+            }
+        }
+        lines.pulled += n as u64;
+        Ok(n)
+    }
+}
 
 fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
     let reader: Box<dyn Read> = if file.as_os_str() == "-" {
@@ -131,11 +198,16 @@ fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
     let mut problems: Vec<String> = Vec::new();
     let imported = store.write(|tx| {
         let enrollment_required = policy::load(tx)?.require_mfa;
+        let lines = std::rc::Rc::new(std::cell::RefCell::new(Lines::default()));
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
             .trim(csv::Trim::All)
-            .from_reader(std::io::BufReader::with_capacity(256 * 1024, reader));
+            .buffer_capacity(CSV_BUFFER)
+            .from_reader(LineCounter {
+                inner: reader,
+                lines: lines.clone(),
+            });
         let headers = csv
             .byte_headers()
             .map_err(|e| error::usage(format!("{source}: cannot read the CSV header: {e}")))?
@@ -160,11 +232,15 @@ fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
         let mut record = csv::ByteRecord::new();
         let mut count = 0u64;
         loop {
-            let line = csv.position().line() + 1;
+            // Where the next row starts; a parse error names its own row's start.
+            let next_row = csv.position().byte();
             match csv.read_byte_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
+                    let line = lines
+                        .borrow_mut()
+                        .line_of(e.position().map_or(next_row, |p| p.byte()));
                     problems.push(format!("line {line}: {}", csv_problem(&e)));
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) || problems.len() >= 1000 {
                         break;
@@ -172,7 +248,9 @@ fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
                     continue;
                 }
             }
-            let line = record.position().map_or(line, |p| p.line());
+            let line = lines
+                .borrow_mut()
+                .line_of(record.position().map_or(next_row, |p| p.byte()));
             if record.as_slice().len() > MAX_LINE {
                 problems.push(format!("line {line}: longer than {MAX_LINE} bytes"));
                 continue;

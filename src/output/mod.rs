@@ -186,15 +186,17 @@ fn csv_value(value: &Value) -> String {
     }
 }
 
-/// Escapes control characters (newlines, ESC, ...) so text shows as one inert line.
+/// Escapes control characters (newlines, ESC, ...) and the Unicode bidirectional controls
+/// (which reorder what a terminal shows: `admin\u{202e}nimda`) so text shows as one inert
+/// line that reads in the order it is stored.
 pub fn escape_control(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
         text.chars()
             .map(|c| {
-                if c.is_control() {
+                if needs_escape(c) {
                     c.escape_default().to_string()
                 } else {
                     c.to_string()
@@ -202,6 +204,14 @@ pub fn escape_control(text: &str) -> Cow<'_, str> {
             })
             .collect(),
     )
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// Prints the one error line of a failed run.
@@ -222,6 +232,7 @@ mod tests {
     fn control_characters_are_escaped() {
         assert_eq!(escape_control("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
         assert!(matches!(escape_control("plain ünïcode"), Cow::Borrowed(_)));
+        assert_eq!(escape_control("a\u{202e}b\u{2066}"), "a\\u{202e}b\\u{2066}");
     }
 
     #[test]

@@ -180,15 +180,15 @@ pub fn query(
     let mut stmt = conn.prepare_cached(
         "SELECT id, at, actor, action, user_id, username, reason, details FROM audit_log
          WHERE (?1 IS NULL OR user_id = ?1)
-           AND (?2 IS NULL OR action = ?2 OR action LIKE ?2 || '.%')
+           AND (?2 IS NULL OR action = ?2 OR substr(action, 1, length(?2) + 1) = ?2 || '.')
            AND (?3 IS NULL OR at >= ?3)
          ORDER BY id DESC LIMIT ?4",
     )?;
     let limit = filter
         .limit
         .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-    let action = filter.action.as_deref().map(|a| a.replace(['%', '_'], ""));
-    let mut rows = stmt.query(params![filter.user_id, action, filter.since, limit])?;
+    // Compared literally (no LIKE): `%` and `_` in an action are plain characters.
+    let mut rows = stmt.query(params![filter.user_id, filter.action, filter.since, limit])?;
     while let Some(r) = rows.next()? {
         each(Row {
             id: r.get(0)?,

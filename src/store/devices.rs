@@ -86,11 +86,15 @@ pub fn count_active(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Resu
     .query_row(params![user_id, now], |r| r.get(0))
 }
 
-/// Records a use.
-pub fn touch(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE trusted_devices SET last_used_at = ?2 WHERE id = ?1")?
+/// Records a use of an unexpired device; false if it is gone or expired (revoked by
+/// another process since its verifier was read).
+pub fn touch(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE trusted_devices SET last_used_at = ?2 WHERE id = ?1 AND expires_at > ?2",
+        )?
         .execute(params![id, now])?;
-    Ok(())
+    Ok(changed == 1)
 }
 
 /// Revokes one device of a user; false if the user has no such device.

@@ -164,7 +164,16 @@ impl Store {
             .map_err(|e| store.map_err(e))?;
         store
             .conn
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            // FULL: a consumed recovery code or an accepted TOTP step must survive a power
+            // loss too, or the code could be used again; in WAL mode that is one fsync per commit.
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+            .map_err(|e| store.map_err(e))?;
+        // A short-lived CLI process is usually the last connection: without this, closing
+        // checkpoints and deletes the WAL every run (several fsyncs — most of a `mfa verify`).
+        // SQLite's automatic checkpoints during writes still keep the WAL bounded.
+        store
+            .conn
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(|e| store.map_err(e))?;
         Ok(store)
     }

@@ -164,16 +164,23 @@ pub fn validate_username(username: &str) -> Result<(), String> {
 
 /// The case-insensitive identity of a user name.
 pub fn username_key(username: &str) -> String {
-    username.to_lowercase()
+    fold(username)
+}
+
+/// Lower case in Unicode normal form C: "Étoile" typed with a combining accent and with a
+/// precomposed one are the same user, and find each other in `user find`.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.to_lowercase().nfc().collect()
 }
 
 /// The lower-cased text `user find` searches.
 pub fn search_text(username: &str, name: &str, email: &str) -> String {
     format!(
         "{}\n{}\n{}",
-        username.to_lowercase(),
-        name.to_lowercase(),
-        email.to_lowercase()
+        fold(username),
+        fold(name),
+        fold(email)
     )
 }
 
@@ -237,7 +244,7 @@ pub fn insert(conn: &Connection, user: &NewUser<'_>, now: Now) -> rusqlite::Resu
 /// Case-insensitive substring search over user name, display name and email; the exact
 /// user-name match comes first, then the rest by user name.
 pub fn search(conn: &Connection, query: &str, limit: u64) -> rusqlite::Result<Vec<User>> {
-    let needle = query.to_lowercase();
+    let needle = fold(query);
     let mut stmt = conn.prepare_cached(&format!(
         "{SELECT_USER} WHERE instr(u.search_text, ?1) > 0
          ORDER BY (u.username_key = ?1) DESC, u.username_key LIMIT ?2"

@@ -1,4 +1,213 @@
-//! docs end-to-end tests.
+//! Generated documentation and help text: the committed shell completions (`completions/`)
+//! and man pages (`man/`) must be exactly what the binary generates, and `--help` output
+//! matches its snapshots (`tests/e2e/snapshots/`). Run with `MFA_ADMIN_BLESS=1` to rewrite
+//! them all after an intended change, then review and commit the diff.
 
-#[allow(unused_imports)]
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
 use crate::support::*;
+
+/// The folders the generator owns: every file in them must be generated.
+const GENERATED_DIRS: [&str; 2] = ["completions", "man"];
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn blessing() -> bool {
+    std::env::var_os("MFA_ADMIN_BLESS").is_some_and(|v| v == "1")
+}
+
+const HOW_TO_BLESS: &str = "if the change is intended, run `MFA_ADMIN_BLESS=1 cargo test --test e2e docs::` and commit the result";
+
+/// Every file under `dir` (recursively), relative to the repository root.
+fn files_under(root: &Path, dir: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.join(dir)];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("read_dir entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path.strip_prefix(root).unwrap().to_owned());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn committed_completions_and_man_pages_are_current() {
+    let root = repo_root();
+    let generated = mfa_admin::docs::generated_files();
+    let names: BTreeSet<&Path> = generated.iter().map(|(path, _)| path.as_path()).collect();
+    assert_eq!(names.len(), generated.len(), "a path generated twice");
+    for (path, bytes) in &generated {
+        assert!(
+            GENERATED_DIRS.iter().any(|dir| path.starts_with(dir)),
+            "{} is outside {GENERATED_DIRS:?}",
+            path.display()
+        );
+        assert!(!bytes.is_empty(), "{} is empty", path.display());
+    }
+
+    if blessing() {
+        for dir in GENERATED_DIRS {
+            for old in files_under(&root, dir) {
+                if !names.contains(old.as_path()) {
+                    std::fs::remove_file(root.join(&old)).unwrap();
+                }
+            }
+        }
+        for (path, bytes) in &generated {
+            let target = root.join(path);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::write(&target, bytes).unwrap();
+        }
+        return;
+    }
+
+    let mut problems = Vec::new();
+    for (path, bytes) in &generated {
+        match std::fs::read(root.join(path)) {
+            Ok(committed) if &committed == bytes => {}
+            Ok(_) => problems.push(format!("{} is stale", path.display())),
+            Err(_) => problems.push(format!("{} is missing", path.display())),
+        }
+    }
+    for dir in GENERATED_DIRS {
+        for committed in files_under(&root, dir) {
+            if !names.contains(committed.as_path()) {
+                problems.push(format!(
+                    "{} is not generated anymore; delete it",
+                    committed.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "generated docs out of date:\n  {}\n{HOW_TO_BLESS}",
+        problems.join("\n  ")
+    );
+}
+
+#[test]
+fn the_generator_covers_every_shell_file_and_command() {
+    let generated = mfa_admin::docs::generated_files();
+    let names: BTreeSet<String> = generated
+        .iter()
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    for expected in [
+        "completions/mfa-admin.bash",
+        "completions/_mfa-admin",
+        "completions/mfa-admin.fish",
+        "man/mfa-admin.1",
+        "man/mfa-admin-init.1",
+        "man/mfa-admin-user.1",
+        "man/mfa-admin-user-import.1",
+        "man/mfa-admin-mfa-reset.1",
+        "man/mfa-admin-policy-set.1",
+        "man/mfa-admin-audit.1",
+        "man/mfa-admin-audit-verify.1",
+        "man/mfa-admin-completions.1",
+    ] {
+        assert!(names.contains(expected), "{expected} is not generated");
+    }
+    assert!(
+        !names.iter().any(|n| n.contains("-help")),
+        "no man page for the help subcommand: {names:?}"
+    );
+    let reset = &generated
+        .iter()
+        .find(|(path, _)| path.ends_with("mfa-admin-mfa-reset.1"))
+        .unwrap()
+        .1;
+    let reset = String::from_utf8_lossy(reset);
+    for flag in ["from\\-file", "dry\\-run", "skip\\-missing", "backup"] {
+        assert!(reset.contains(flag), "the reset page documents --{flag}");
+    }
+}
+
+/// Compares `actual` with the snapshot `name`, or writes it when blessing.
+#[track_caller]
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = repo_root().join("tests/e2e/snapshots").join(name);
+    if blessing() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no snapshot {}; {HOW_TO_BLESS}", path.display()));
+    assert!(
+        expected == actual,
+        "{} differs from the output:\n--- snapshot\n{expected}\n--- output\n{actual}\n{HOW_TO_BLESS}",
+        path.display()
+    );
+}
+
+/// The help of `args`, independent of the test environment's variables (clap shows the
+/// current value of an option's environment variable).
+fn help(args: &[&str]) -> String {
+    let env = Env::new();
+    let done = env
+        .cmd(args)
+        .env_remove("MFA_ADMIN_DB")
+        .env_remove("MFA_ADMIN_ACTOR")
+        .run()
+        .ok();
+    assert_eq!(done.stderr(), "", "help goes to stdout");
+    done.stdout()
+}
+
+#[test]
+fn top_level_help_matches_its_snapshot() {
+    let text = help(&["--help"]);
+    assert!(text.contains("Exit codes"), "{text}");
+    assert_snapshot("help.txt", &text);
+}
+
+#[test]
+fn mfa_reset_help_matches_its_snapshot() {
+    let text = help(&["mfa", "reset", "--help"]);
+    assert!(text.contains("--from-file"), "{text}");
+    assert_snapshot("mfa-reset-help.txt", &text);
+}
+
+#[test]
+fn completions_for_every_shell() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let done = env.run(&["completions", shell]).ok();
+        let script = done.stdout();
+        assert!(!script.trim().is_empty(), "{shell}: empty");
+        assert!(script.contains("mfa-admin"), "{shell}: {script}");
+        assert!(script.contains("reset"), "{shell}: knows the subcommands");
+    }
+    // The binary prints exactly what the generator commits.
+    let generated = mfa_admin::docs::generated_files();
+    for (shell, file) in [
+        ("bash", "completions/mfa-admin.bash"),
+        ("zsh", "completions/_mfa-admin"),
+        ("fish", "completions/mfa-admin.fish"),
+    ] {
+        let done = env.run(&["completions", shell]).ok();
+        let expected = &generated
+            .iter()
+            .find(|(path, _)| path == Path::new(file))
+            .unwrap()
+            .1;
+        assert_eq!(&done.output.stdout, expected, "{shell}");
+    }
+    env.run(&["completions", "tcsh"]).code_is(2);
+    // Completions need no store.
+    assert!(!env.db.exists());
+}

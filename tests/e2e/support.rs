@@ -252,3 +252,11 @@ pub fn enroll_confirmed(env: &mut Env, user: &str, now: i64) -> (String, Vec<Str
         .collect();
     (secret, codes)
 }
+
+impl Env {
+    /// The binary as a bare `std::process::Command` with the same clean environment as
+    /// [`Env::cmd`], for driving it another way (a pseudo-terminal, a kill mid-run).
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        self.cmd(args).cmd
+    }
+}

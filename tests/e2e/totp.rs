@@ -1,4 +1,869 @@
-//! totp end-to-end tests.
+//! TOTP end to end: enroll → confirm → verify with codes from the independent `totp_code`,
+//! replay, skew, lockout, imported secrets, concurrency, malformed input, stdin, QR PNG,
+//! status and exemptions. (RFC 6238 vectors and URI encoding are unit tests in src/totp.rs.)
 
-#[allow(unused_imports)]
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Child, Stdio};
+
+use serde_json::Value;
+
 use crate::support::*;
+
+/// A time aligned to both 30 s and 60 s steps; tests work at `T0 + offset`.
+pub const T0: i64 = 1_700_000_040;
+const DAY: i64 = 86_400;
+
+/// The default-parameter code for `secret` at `unix`.
+pub fn code_at(secret: &str, unix: i64) -> String {
+    totp_code(secret, unix, 6, 30, "SHA1")
+}
+
+/// A 6-digit code that matches no step within `skew` steps of `unix`.
+pub fn wrong_code(secret: &str, unix: i64, skew: i64) -> String {
+    let near: Vec<String> = (-skew..=skew)
+        .map(|k| code_at(secret, unix + 30 * k))
+        .collect();
+    (0..)
+        .map(|n: u32| format!("{:06}", (n * 7_919 + 13) % 1_000_000))
+        .find(|c| !near.contains(c))
+        .expect("a wrong code")
+}
+
+/// `policy set KEY VALUE`, which must succeed.
+pub fn policy(env: &Env, key: &str, value: &str) {
+    env.run(&["policy", "set", key, value]).ok();
+}
+
+/// One column of one user's row, read straight from the store.
+pub fn user_field(env: &Env, user: &str, column: &str) -> Option<i64> {
+    env.sql()
+        .query_row(
+            &format!("SELECT {column} FROM users WHERE username = ?1"),
+            [user],
+            |r| r.get(0),
+        )
+        .expect("user row")
+}
+
+pub fn failed_attempts(env: &Env, user: &str) -> i64 {
+    user_field(env, user, "failed_attempts").expect("counter")
+}
+
+pub fn user_id(env: &Env, user: &str) -> i64 {
+    user_field(env, user, "id").expect("id")
+}
+
+/// `mfa status USER --json`.
+pub fn status(env: &Env, user: &str) -> Value {
+    env.run(&["--json", "mfa", "status", user]).ok().json_one()
+}
+
+/// Every row of every table, rendered: equal snapshots mean nothing changed.
+pub fn snapshot(env: &Env) -> String {
+    let conn = env.sql();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = String::new();
+    for table in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            out.push_str(&table);
+            for i in 0..columns {
+                out.push_str(&format!(" {:?}", row.get_ref(i).unwrap()));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Number of audit rows with `action`.
+pub fn audit_count(env: &Env, action: &str) -> i64 {
+    env.sql()
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = ?1",
+            [action],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// Starts a run without waiting for it (stdin closed), for races.
+pub fn spawn(env: &Env, args: &[&str]) -> Child {
+    let mut run = env.cmd(args);
+    run.cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    run.cmd.spawn().expect("spawn mfa-admin")
+}
+
+/// A store with `users`, few recovery codes (cheap confirms) and a generous lockout
+/// threshold so tests that make failures on purpose do not lock by accident.
+pub fn quick_env(users: &[&str]) -> Env {
+    let env = Env::with_users(users);
+    policy(&env, "recovery_codes", "2");
+    env
+}
+
+#[track_caller]
+fn assert_keys(object: &Value, keys: &[&str]) {
+    for key in keys {
+        assert!(object.get(key).is_some(), "key {key:?} missing in {object}");
+    }
+}
+
+#[test]
+fn enroll_confirm_verify_round_trip() {
+    let mut env = quick_env(&["alice"]);
+    env.now = Some(T0 + 5);
+    let enrolled = env
+        .run(&["--json", "mfa", "enroll", "alice"])
+        .ok()
+        .json_one();
+    assert_keys(
+        &enrolled,
+        &[
+            "username",
+            "secret",
+            "otpauth_uri",
+            "algorithm",
+            "digits",
+            "period",
+        ],
+    );
+    assert_eq!(enrolled["username"], "alice");
+    assert_eq!(enrolled["algorithm"], "SHA1");
+    assert_eq!(enrolled["digits"], 6);
+    assert_eq!(enrolled["period"], 30);
+    let secret = enrolled["secret"].as_str().unwrap().to_owned();
+    let raw = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .expect("secret is unpadded upper-case base32");
+    assert!(raw.len() * 8 >= 160, "secret has {} bits", raw.len() * 8);
+    let uri = enrolled["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/mfa-admin:alice?"), "{uri}");
+    assert!(uri.contains(&format!("secret={secret}")), "{uri}");
+    assert!(uri.contains("issuer=mfa-admin"), "{uri}");
+
+    let pending = status(&env, "alice");
+    assert_eq!(pending["mfa"], "pending");
+    assert_eq!(pending["enrollment_required"], true);
+    // Not usable before it is confirmed.
+    let code = code_at(&secret, T0 + 5);
+    env.run(&["mfa", "verify", "alice", &code])
+        .code_is(4)
+        .error_mentions("confirm");
+    // A wrong code does not confirm.
+    env.run(&["mfa", "confirm", "alice", &wrong_code(&secret, T0 + 5, 1)])
+        .code_is(4);
+    assert_eq!(status(&env, "alice")["mfa"], "pending");
+
+    let confirmed = env
+        .run(&["--json", "mfa", "confirm", "alice", &code])
+        .ok()
+        .json_one();
+    assert_keys(&confirmed, &["username", "recovery_codes"]);
+    assert_eq!(confirmed["username"], "alice");
+    assert_eq!(confirmed["recovery_codes"].as_array().unwrap().len(), 2);
+    let enrolled = status(&env, "alice");
+    assert_eq!(enrolled["mfa"], "enrolled");
+    assert_eq!(enrolled["enrollment_required"], false);
+    assert_eq!(enrolled["recovery_codes_left"], 2);
+    // Confirming twice is refused.
+    env.run(&["mfa", "confirm", "alice", &code]).code_is(4);
+
+    env.now = Some(T0 + 35);
+    let verified = env
+        .run(&[
+            "--json",
+            "mfa",
+            "verify",
+            "alice",
+            &code_at(&secret, T0 + 35),
+        ])
+        .ok()
+        .json_one();
+    assert_keys(&verified, &["username", "valid"]);
+    assert_eq!(verified["username"], "alice");
+    assert_eq!(verified["valid"], true);
+    assert!(verified.get("device_token").is_none());
+    // A user referred to by #ID and in another case is the same user.
+    env.now = Some(T0 + 65);
+    env.run(&["mfa", "verify", "#1", &code_at(&secret, T0 + 65)])
+        .ok();
+    env.now = Some(T0 + 95);
+    env.run(&["mfa", "verify", "ALICE", &code_at(&secret, T0 + 95)])
+        .ok();
+    assert_eq!(audit_count(&env, "mfa.verify"), 3);
+}
+
+#[test]
+fn replayed_codes_are_rejected() {
+    let mut env = quick_env(&["alice"]);
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    // The confirming code's step is already used.
+    env.now = Some(T0 + 30);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, T0)])
+        .code_is(4)
+        .error_mentions("replay");
+    let code = code_at(&secret, T0 + 30);
+    env.run(&["mfa", "verify", "alice", &code]).ok();
+    let replay = env
+        .run(&["--json", "mfa", "verify", "alice", &code])
+        .code_is(4);
+    assert_eq!(replay.json_one()["valid"], false);
+    replay.error_mentions("replay");
+    // Still rejected a step later, while it is inside the skew window.
+    env.now = Some(T0 + 60);
+    env.run(&["mfa", "verify", "alice", &code]).code_is(4);
+    // A code of a later step (inside the window) moves the guard past the current one.
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, T0 + 90)])
+        .ok();
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, T0 + 60)])
+        .code_is(4)
+        .error_mentions("replay");
+    // Replays count as failures.
+    assert_eq!(failed_attempts(&env, "alice"), 1);
+}
+
+#[test]
+fn skew_window_boundaries() {
+    let mut env = quick_env(&["alice"]);
+    policy(&env, "lockout_threshold", "100");
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+
+    // totp_skew 0: only the current step; boundaries at the step's first and last second.
+    policy(&env, "totp_skew", "0");
+    let step = T0 + 300; // first second of a step
+    env.now = Some(step);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, step - 30)])
+        .code_is(4);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, step + 30)])
+        .code_is(4);
+    env.now = Some(step + 29); // last second of the same step
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, step + 30)])
+        .code_is(4);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, step)])
+        .ok();
+    env.now = Some(step + 30); // the next step begins: that code is spent either way
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, step)])
+        .code_is(4);
+
+    // totp_skew 1: one step either side, not two.
+    policy(&env, "totp_skew", "1");
+    let now = T0 + 600 + 15;
+    env.now = Some(now);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now - 60)])
+        .code_is(4);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now + 60)])
+        .code_is(4);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now - 30)])
+        .ok();
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now + 30)])
+        .ok();
+
+    // totp_skew 2: two steps either side, not three.
+    policy(&env, "totp_skew", "2");
+    let now = T0 + 900 + 15;
+    env.now = Some(now);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now - 90)])
+        .code_is(4);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now + 90)])
+        .code_is(4);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now - 60)])
+        .ok();
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now + 60)])
+        .ok();
+}
+
+#[test]
+fn lockout_at_threshold_then_auto_unlock() {
+    let mut env = quick_env(&["alice"]);
+    policy(&env, "lockout_threshold", "3");
+    policy(&env, "lockout_minutes", "10");
+    let (secret, codes) = enroll_confirmed(&mut env, "alice", T0);
+    let now = T0 + 30;
+    env.now = Some(now);
+    let wrong = wrong_code(&secret, now, 1);
+    for attempt in 1..=2 {
+        env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+        assert_eq!(failed_attempts(&env, "alice"), attempt);
+        assert_eq!(status(&env, "alice")["locked"], false);
+    }
+    // The threshold-th failure is still exit 4, and says the account is now locked.
+    env.run(&["mfa", "verify", "alice", &wrong])
+        .code_is(4)
+        .error_mentions("locked");
+    assert_eq!(status(&env, "alice")["locked"], true);
+    assert_eq!(audit_count(&env, "user.lockout"), 1);
+    // From now on exit 6, even with the right code or a right recovery code.
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now)])
+        .code_is(6)
+        .error_mentions("locked");
+    env.run(&["recovery", "check", "alice", &codes[0]])
+        .code_is(6);
+    env.now = Some(now + 10 * 60 - 1);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now + 600 - 1)])
+        .code_is(6);
+    assert_eq!(
+        failed_attempts(&env, "alice"),
+        3,
+        "locked attempts are not counted"
+    );
+
+    // lockout_minutes later it unlocks by itself; a success clears the counter.
+    let later = now + 10 * 60;
+    env.now = Some(later);
+    assert_eq!(status(&env, "alice")["locked"], false);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, later)])
+        .ok();
+    assert_eq!(failed_attempts(&env, "alice"), 0);
+    assert_eq!(status(&env, "alice")["locked"], false);
+    assert_eq!(
+        env.run(&["recovery", "status", "alice", "--json"])
+            .ok()
+            .json_one()["remaining"],
+        2
+    );
+}
+
+#[test]
+fn an_expired_lockout_starts_a_fresh_count() {
+    let mut env = quick_env(&["alice"]);
+    policy(&env, "lockout_threshold", "3");
+    policy(&env, "lockout_minutes", "10");
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    env.now = Some(T0 + 30);
+    let wrong = wrong_code(&secret, T0 + 30, 1);
+    for _ in 0..3 {
+        env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    }
+    assert_eq!(status(&env, "alice")["locked"], true);
+    // After the lockout ran out, one typo must not lock the account again at once.
+    let later = T0 + 30 + 600;
+    env.now = Some(later);
+    let wrong = wrong_code(&secret, later, 1);
+    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    assert_eq!(status(&env, "alice")["locked"], false);
+    assert_eq!(failed_attempts(&env, "alice"), 1);
+    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    env.run(&["mfa", "verify", "alice", &wrong])
+        .code_is(4)
+        .error_mentions("locked");
+    assert_eq!(status(&env, "alice")["locked"], true);
+}
+
+#[test]
+fn lockout_minutes_zero_stays_locked_until_unlocked() {
+    let mut env = quick_env(&["alice"]);
+    policy(&env, "lockout_threshold", "2");
+    policy(&env, "lockout_minutes", "0");
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    env.now = Some(T0 + 30);
+    let wrong = wrong_code(&secret, T0 + 30, 1);
+    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    let later = T0 + 400 * DAY;
+    env.now = Some(later);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, later)])
+        .code_is(6)
+        .error_mentions("unlock");
+    assert_eq!(status(&env, "alice")["locked"], true);
+    env.run(&["user", "unlock", "alice"]).ok();
+    assert_eq!(failed_attempts(&env, "alice"), 0);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, later)])
+        .ok();
+}
+
+#[test]
+fn success_clears_the_failure_counter() {
+    let mut env = quick_env(&["alice"]);
+    policy(&env, "lockout_threshold", "3");
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    env.now = Some(T0 + 30);
+    let wrong = wrong_code(&secret, T0 + 30, 1);
+    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    assert_eq!(failed_attempts(&env, "alice"), 2);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, T0 + 30)])
+        .ok();
+    assert_eq!(failed_attempts(&env, "alice"), 0);
+    // Two more failures stay under the threshold of three.
+    env.now = Some(T0 + 60);
+    let wrong = wrong_code(&secret, T0 + 60, 1);
+    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    assert_eq!(status(&env, "alice")["locked"], false);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, T0 + 60)])
+        .ok();
+}
+
+/// Lower case, spaces every four characters, no padding.
+fn sloppy_base32(raw: &[u8]) -> String {
+    let text = data_encoding::BASE32_NOPAD.encode(raw).to_lowercase();
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn imported_secrets_of_every_algorithm_digits_and_period() {
+    let mut env = Env::init();
+    policy(&env, "recovery_codes", "1");
+    let now = T0 + 5;
+    env.now = Some(now);
+    let mut n = 0;
+    for (algorithm, len) in [("SHA1", 21), ("SHA256", 32), ("SHA512", 64)] {
+        for digits in [6u32, 8] {
+            for period in [30u64, 60] {
+                n += 1;
+                let user = format!("token{n}");
+                env.run(&["user", "add", &user]).ok();
+                // 21 bytes: base32 that needs padding, given without it.
+                let raw: Vec<u8> = (0..len).map(|i| (i * 37 + n * 11) as u8).collect();
+                let canonical = data_encoding::BASE32_NOPAD.encode(&raw);
+                let sloppy = sloppy_base32(&raw);
+                let (d, p) = (digits.to_string(), period.to_string());
+                let enrolled = env
+                    .run(&[
+                        "--json",
+                        "mfa",
+                        "enroll",
+                        &user,
+                        "--secret",
+                        &sloppy,
+                        "--algorithm",
+                        algorithm,
+                        "--digits",
+                        &d,
+                        "--period",
+                        &p,
+                    ])
+                    .ok()
+                    .json_one();
+                assert_eq!(enrolled["secret"], canonical.as_str(), "{user}");
+                assert_eq!(enrolled["algorithm"], algorithm);
+                assert_eq!(enrolled["digits"], digits);
+                assert_eq!(enrolled["period"], period);
+                let uri = enrolled["otpauth_uri"].as_str().unwrap();
+                for part in [
+                    format!("algorithm={algorithm}"),
+                    format!("digits={digits}"),
+                    format!("period={period}"),
+                ] {
+                    assert!(uri.contains(&part), "{uri} lacks {part}");
+                }
+                let code = |t: i64| totp_code(&canonical, t, digits, period, algorithm);
+                // A code of the wrong length is malformed.
+                let other_len = if digits == 6 { "12345678" } else { "123456" };
+                env.run(&["mfa", "confirm", &user, other_len]).code_is(4);
+                env.run(&["mfa", "confirm", &user, &code(now)]).ok();
+                let next = now + period as i64;
+                env.now = Some(next);
+                env.run(&["mfa", "verify", &user, &code(next)]).ok();
+                env.run(&["mfa", "verify", &user, &code(next)]).code_is(4);
+                env.now = Some(now);
+            }
+        }
+    }
+}
+
+#[test]
+fn short_or_invalid_secrets_are_refused() {
+    let env = quick_env(&["alice"]);
+    let short = data_encoding::BASE32_NOPAD.encode(&[7u8; 15]); // 120 bits
+    let refused = env
+        .run(&["mfa", "enroll", "alice", "--secret", &short])
+        .code_is(2);
+    assert!(!refused.stderr().contains(&short), "{}", refused.stderr());
+    refused.error_mentions("128");
+    env.run(&["mfa", "enroll", "alice", "--secret", "not base32 at all!"])
+        .code_is(2);
+    assert_eq!(status(&env, "alice")["mfa"], "none");
+    // Exactly 128 bits is enough.
+    let ok = data_encoding::BASE32_NOPAD.encode(&[7u8; 16]);
+    env.run(&["mfa", "enroll", "alice", "--secret", &ok]).ok();
+}
+
+#[test]
+fn enroll_keeps_an_existing_credential_unless_forced() {
+    let mut env = quick_env(&["alice", "bob"]);
+    let stored = |env: &Env| -> Vec<u8> {
+        env.sql()
+            .query_row(
+                "SELECT secret FROM totp_credentials WHERE user_id = 2",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    env.run(&["mfa", "enroll", "bob"]).ok();
+    let before = stored(&env);
+    env.run(&["mfa", "enroll", "bob"])
+        .code_is(1)
+        .error_mentions("--force");
+    assert_eq!(stored(&env), before);
+    env.run(&["mfa", "enroll", "bob", "--force"]).ok();
+    assert_ne!(stored(&env), before);
+
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    let snap = snapshot(&env);
+    env.run(&["mfa", "enroll", "alice"])
+        .code_is(1)
+        .error_mentions("--force");
+    assert_eq!(snapshot(&env), snap, "a refused enroll changes nothing");
+    env.now = Some(T0 + 30);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, T0 + 30)])
+        .ok();
+    let fresh = env
+        .run(&["--json", "mfa", "enroll", "alice", "--force"])
+        .ok()
+        .json_one();
+    assert_eq!(status(&env, "alice")["mfa"], "pending");
+    let new_secret = fresh["secret"].as_str().unwrap();
+    assert_ne!(new_secret, secret);
+    env.now = Some(T0 + 60);
+    env.run(&["mfa", "confirm", "alice", &code_at(new_secret, T0 + 60)])
+        .ok();
+}
+
+#[test]
+fn concurrent_verifies_of_one_code_exactly_one_wins() {
+    let mut env = quick_env(&["alice"]);
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    for round in 1..=10 {
+        let now = T0 + 30 * round;
+        env.now = Some(now);
+        let code = code_at(&secret, now);
+        let first = spawn(&env, &["mfa", "verify", "alice", &code]);
+        let second = spawn(&env, &["mfa", "verify", "alice", &code]);
+        let mut exits: Vec<i32> = [first, second]
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().unwrap();
+                out.status.code().unwrap_or(-1)
+            })
+            .collect();
+        exits.sort();
+        assert_eq!(exits, [0, 4], "round {round}");
+    }
+    assert_eq!(audit_count(&env, "mfa.verify"), 10);
+}
+
+#[test]
+fn malformed_codes_are_rejected_without_touching_state() {
+    let mut env = quick_env(&["alice"]);
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    env.now = Some(T0 + 30);
+    env.run(&["mfa", "verify", "alice", &wrong_code(&secret, T0 + 30, 1)])
+        .code_is(4);
+    assert_eq!(failed_attempts(&env, "alice"), 1);
+    let before = snapshot(&env);
+    for bad in [
+        "12345",
+        "１２３４５６",
+        "+12345",
+        "1234567",
+        "12 3456",
+        "12345a",
+        "",
+        "١٢٣٤٥٦",
+    ] {
+        env.run(&["mfa", "verify", "alice", bad])
+            .code_is(4)
+            .error_mentions("6 digits");
+    }
+    // A leading `-` needs `--` (else clap reads it as a flag), then it is just malformed.
+    env.run(&["mfa", "verify", "alice", "--", "-12345"])
+        .code_is(4)
+        .error_mentions("6 digits");
+    let huge = "1".repeat(1 << 20) + "\n";
+    env.cmd(&["mfa", "verify", "alice", "-"])
+        .stdin(&huge)
+        .run()
+        .code_is(4);
+    env.cmd(&["mfa", "verify", "alice"])
+        .stdin(&huge)
+        .run()
+        .code_is(4);
+    assert_eq!(snapshot(&env), before, "malformed input changed the store");
+    assert_eq!(failed_attempts(&env, "alice"), 1);
+    // The right code still works afterwards.
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, T0 + 30)])
+        .ok();
+}
+
+#[test]
+fn codes_are_read_from_stdin() {
+    let mut env = quick_env(&["alice"]);
+    env.now = Some(T0);
+    let secret = env
+        .run(&["--json", "mfa", "enroll", "alice"])
+        .ok()
+        .json_one()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Not a terminal, no argument: one line from stdin.
+    env.cmd(&["mfa", "confirm", "alice"])
+        .stdin(format!("{}\n", code_at(&secret, T0)))
+        .run()
+        .ok();
+    env.now = Some(T0 + 30);
+    env.cmd(&["--json", "mfa", "verify", "alice", "-"])
+        .stdin(format!("  {}\r\n", code_at(&secret, T0 + 30)))
+        .run()
+        .ok();
+    env.now = Some(T0 + 60);
+    // Only the first line counts.
+    env.cmd(&["mfa", "verify", "alice"])
+        .stdin(format!("{}\n000000\n", code_at(&secret, T0 + 60)))
+        .run()
+        .ok();
+    env.now = Some(T0 + 90);
+    env.cmd(&["mfa", "verify", "alice", "-"])
+        .stdin(wrong_code(&secret, T0 + 90, 1))
+        .run()
+        .code_is(4);
+    // Empty stdin is no code.
+    env.run(&["mfa", "verify", "alice"]).code_is(4);
+}
+
+fn decode_qr_png(path: &std::path::Path) -> String {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().expect("a PNG");
+    let mut buf = vec![0u8; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Grayscale);
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    let (w, h, stride) = (info.width as usize, info.height as usize, info.line_size);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * stride + x]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "exactly one QR code");
+    grids[0].decode().expect("QR decodes").1
+}
+
+#[test]
+fn qr_png_is_private_and_scans_to_the_uri() {
+    let env = quick_env(&["alice", "zoë smith: ops"]);
+    policy(&env, "issuer", "ACME Corp");
+    for user in ["alice", "zoë smith: ops"] {
+        let png = env.path("qr.png");
+        // An existing, world-readable file is tightened, not left readable.
+        std::fs::write(&png, b"old").unwrap();
+        std::fs::set_permissions(&png, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let enrolled = env
+            .run(&[
+                "--json",
+                "mfa",
+                "enroll",
+                user,
+                "--force",
+                "--qr-png",
+                png.to_str().unwrap(),
+            ])
+            .ok()
+            .json_one();
+        let mode = std::fs::metadata(&png).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "PNG mode {mode:o}");
+        let uri = enrolled["otpauth_uri"].as_str().unwrap();
+        assert_eq!(decode_qr_png(&png), uri);
+        assert!(uri.starts_with("otpauth://totp/ACME%20Corp:"), "{uri}");
+        assert!(uri.contains("issuer=ACME%20Corp"), "{uri}");
+    }
+    let last = env
+        .sql()
+        .query_row(
+            "SELECT count(*) FROM totp_credentials WHERE state = 'pending'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap();
+    assert_eq!(last, 2);
+    // Writing the PNG fails: exit 1 and no credential is left behind.
+    env.run(&["user", "add", "carol"]).ok();
+    let nowhere = env.path("missing-dir/qr.png");
+    env.run(&[
+        "mfa",
+        "enroll",
+        "carol",
+        "--qr-png",
+        nowhere.to_str().unwrap(),
+    ])
+    .code_is(1);
+    assert_eq!(status(&env, "carol")["mfa"], "none");
+}
+
+#[test]
+fn status_reports_every_spec_key() {
+    let mut env = quick_env(&["alice", "bob"]);
+    let keys = [
+        "username",
+        "mfa",
+        "exempt",
+        "enrollment_required",
+        "locked",
+        "recovery_codes_left",
+        "trusted_devices",
+    ];
+    let none = status(&env, "bob");
+    assert_keys(&none, &keys);
+    assert_eq!(none["username"], "bob");
+    assert_eq!(none["mfa"], "none");
+    assert_eq!(none["exempt"], false);
+    assert_eq!(none["locked"], false);
+    assert_eq!(none["recovery_codes_left"], 0);
+    assert_eq!(none["trusted_devices"], 0);
+
+    let (secret, codes) = enroll_confirmed(&mut env, "alice", T0);
+    env.now = Some(T0 + 30);
+    env.run(&[
+        "mfa",
+        "verify",
+        "alice",
+        &code_at(&secret, T0 + 30),
+        "--remember-device",
+        "laptop",
+    ])
+    .ok();
+    env.run(&["recovery", "check", "alice", &codes[0]]).ok();
+    env.run(&["user", "lock", "alice", "--reason", "test"]).ok();
+    let full = status(&env, "alice");
+    assert_keys(&full, &keys);
+    assert_eq!(full["mfa"], "enrolled");
+    assert_eq!(full["enrollment_required"], false);
+    assert_eq!(full["locked"], true);
+    assert_eq!(full["recovery_codes_left"], 1);
+    assert_eq!(full["trusted_devices"], 1);
+    env.run(&["mfa", "status", "nobody"]).code_is(3);
+}
+
+#[test]
+fn time_boxed_exemption_expires_and_unexempt_removes_it() {
+    let mut env = quick_env(&["alice"]);
+    env.now = Some(T0);
+    let exempted = env
+        .run(&[
+            "--json", "mfa", "exempt", "alice", "--reason", "on leave", "--until", "7d",
+        ])
+        .ok()
+        .json_one();
+    assert_eq!(exempted["exempt"], true);
+    assert_eq!(status(&env, "alice")["exempt"], true);
+    env.run(&["mfa", "verify", "alice", "123456"])
+        .code_is(4)
+        .error_mentions("exempt");
+    env.now = Some(T0 + 7 * DAY - 1);
+    assert_eq!(status(&env, "alice")["exempt"], true);
+    env.now = Some(T0 + 7 * DAY);
+    assert_eq!(status(&env, "alice")["exempt"], false);
+    env.run(&["mfa", "verify", "alice", "123456"])
+        .code_is(4)
+        .error_mentions("require");
+    // A past --until is a usage error; without --until the exemption has no end.
+    env.run(&[
+        "mfa",
+        "exempt",
+        "alice",
+        "--reason",
+        "x",
+        "--until",
+        "2000-01-01",
+    ])
+    .code_is(2);
+    env.run(&["mfa", "exempt", "alice", "--reason", "contractor"])
+        .ok();
+    env.now = Some(T0 + 3650 * DAY);
+    assert_eq!(status(&env, "alice")["exempt"], true);
+    let un = env
+        .run(&["--json", "mfa", "unexempt", "alice"])
+        .ok()
+        .json_one();
+    assert_eq!(un["exempt"], false);
+    assert_eq!(status(&env, "alice")["exempt"], false);
+    assert_eq!(audit_count(&env, "mfa.exempt"), 2);
+    assert_eq!(audit_count(&env, "mfa.unexempt"), 1);
+}
+
+#[test]
+fn verify_without_a_credential_says_why() {
+    let env = quick_env(&["alice"]);
+    env.run(&["mfa", "verify", "alice", "123456"])
+        .code_is(4)
+        .error_mentions("require");
+    policy(&env, "require_mfa", "false");
+    env.run(&["mfa", "verify", "alice", "123456"]).code_is(4);
+    env.run(&["mfa", "exempt", "alice", "--reason", "kiosk"])
+        .ok();
+    env.run(&["mfa", "verify", "alice", "123456"])
+        .code_is(4)
+        .error_mentions("exempt");
+    // Nothing to verify against is not a failed attempt.
+    assert_eq!(failed_attempts(&env, "alice"), 0);
+}
+
+#[test]
+fn unknown_users_exit_3() {
+    let env = quick_env(&["alice"]);
+    for (args, named) in [
+        (&["mfa", "verify", "nobody", "123456"][..], "nobody"),
+        (&["mfa", "enroll", "nobody"], "nobody"),
+        (&["mfa", "confirm", "nobody", "123456"], "nobody"),
+        (&["mfa", "status", "#99"], "99"),
+        (&["mfa", "exempt", "nobody", "--reason", "x"], "nobody"),
+        (&["mfa", "unexempt", "nobody"], "nobody"),
+    ] {
+        env.run(args).code_is(3).error_mentions(named);
+    }
+}
+
+/// The binary on a pseudo-terminal (stdin, stdout and stderr).
+pub fn spawn_pty(env: &Env, args: &[&str]) -> rexpect::session::PtySession {
+    let mut cmd = env.command(args);
+    cmd.env("TERM", "xterm");
+    rexpect::session::spawn_command(cmd, Some(15_000)).expect("spawn on a pty")
+}
+
+#[track_caller]
+pub fn pty_exit_code(session: &mut rexpect::session::PtySession) -> i32 {
+    use rexpect::process::WaitStatus;
+    match session.process().wait().expect("wait") {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("not a normal exit: {other:?}"),
+    }
+}
+
+#[test]
+fn on_a_terminal_the_code_is_prompted_for_and_not_echoed() {
+    let mut env = quick_env(&["alice"]);
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    env.now = Some(T0 + 30);
+    let code = code_at(&secret, T0 + 30);
+    let mut session = spawn_pty(&env, &["mfa", "verify", "alice"]);
+    session.exp_string("code").expect("a prompt for the code");
+    session.send_line(&code).unwrap();
+    let rest = session.exp_eof().expect("the run ends");
+    assert!(!rest.contains(&code), "the code was echoed: {rest:?}");
+    assert_eq!(pty_exit_code(&mut session), 0);
+    assert_eq!(audit_count(&env, "mfa.verify"), 1);
+
+    // A wrong code typed at the prompt counts like any other.
+    env.now = Some(T0 + 60);
+    let mut session = spawn_pty(&env, &["mfa", "verify", "alice"]);
+    session.exp_string("code").expect("a prompt for the code");
+    session.send_line(&wrong_code(&secret, T0 + 60, 1)).unwrap();
+    session.exp_eof().expect("the run ends");
+    assert_eq!(pty_exit_code(&mut session), 4);
+    assert_eq!(failed_attempts(&env, "alice"), 1);
+}

@@ -61,6 +61,11 @@ pub fn record_failure(
     why: &str,
 ) -> Result<bool> {
     let now = ctx.now;
+    if user.status == "locked" && !user.is_locked(now) {
+        // An automatic lockout that has run out: the account starts over with a fresh
+        // counter, so one typo after the lockout does not lock it again at once.
+        users::clear_failures(tx, user.id)?;
+    }
     let failures = users::record_failure(tx, user.id)?;
     let mut chain = audit::Chain::load(tx)?;
     let mut entry = ctx.entry(action, Some(user));

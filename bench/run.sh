@@ -1,0 +1,431 @@
+#!/usr/bin/env bash
+# The benchmark harness (issue 6, SPEC §8); method and caveats in bench/README.md.
+#
+#   bench/run.sh                 every size: 10,000 / 100,000 / 1,000,000 users
+#   bench/run.sh 10000 [...]     only these sizes (other sizes' rows stay in the report)
+#   bench/run.sh --smoke         every command once at 10,000 users; asserts only that each
+#                                succeeds (CI); writes bench/out/smoke-results.md, not the report
+#
+# Writes bench/results.json and bench/results.md. Generated stores, import files and raw
+# hyperfine output are cached under bench/out/ (gitignored), keyed by size and by a hash
+# of the code that shapes them.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=$ROOT/bench/out
+SELF=$ROOT/bench/run.sh
+
+# ---------------------------------------------------------------------------------------
+# Prepare hooks: hyperfine runs `run.sh --hook NAME ...` before each timed run. Not timed.
+# ---------------------------------------------------------------------------------------
+if [[ ${1:-} == --hook ]]; then
+    hook=$2
+    shift 2
+    case $hook in
+    rearm-verify) # DB USER: forget the replay guard, so the same valid code verifies again
+        sqlite3 "$1" "UPDATE totp_credentials SET last_step = NULL
+                      WHERE user_id = (SELECT id FROM users WHERE username_key = '$2');"
+        ;;
+    rearm-recovery) # DB USER: un-use the user's recovery codes and clear the failure counter
+        sqlite3 "$1" "UPDATE recovery_codes SET used_at = NULL
+                      WHERE user_id = (SELECT id FROM users WHERE username_key = '$2');
+                      UPDATE users SET failed_attempts = 0 WHERE username_key = '$2';"
+        ;;
+    restore-users) # DB CACHE LIST: put back the MFA rows of the listed users from the cache
+        sqlite3 "$1" <<SQL
+ATTACH '$2' AS cache;
+CREATE TEMP TABLE listed (username TEXT);
+.import $3 listed
+CREATE TEMP TABLE target AS
+    SELECT u.id FROM listed l JOIN main.users u ON u.username_key = lower(l.username);
+BEGIN IMMEDIATE;
+DELETE FROM main.totp_credentials WHERE user_id IN target;
+DELETE FROM main.recovery_codes WHERE user_id IN target;
+DELETE FROM main.recovery_sets WHERE user_id IN target;
+DELETE FROM main.trusted_devices WHERE user_id IN target;
+INSERT INTO main.totp_credentials SELECT * FROM cache.totp_credentials WHERE user_id IN target;
+INSERT INTO main.recovery_sets SELECT * FROM cache.recovery_sets WHERE user_id IN target;
+INSERT INTO main.recovery_codes SELECT * FROM cache.recovery_codes WHERE user_id IN target;
+INSERT INTO main.trusted_devices SELECT * FROM cache.trusted_devices WHERE user_id IN target;
+UPDATE main.users SET enrollment_required =
+    (SELECT c.enrollment_required FROM cache.users c WHERE c.id = users.id)
+    WHERE id IN target;
+COMMIT;
+SQL
+        ;;
+    fresh) # DB SOURCE: replace DB (and its key) with a copy of SOURCE
+        rm -f "$1" "$1-wal" "$1-shm"
+        cp "$2" "$1"
+        cp "$2.key" "$1.key"
+        ;;
+    *)
+        echo "run.sh: unknown hook $hook" >&2
+        exit 2
+        ;;
+    esac
+    exit 0
+fi
+
+# ---------------------------------------------------------------------------------------
+# Arguments
+# ---------------------------------------------------------------------------------------
+SMOKE=0
+SIZES=()
+for arg in "$@"; do
+    case $arg in
+    --smoke) SMOKE=1 ;;
+    -h | --help)
+        sed -n '2,11p' "$SELF" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *[!0-9]* | '')
+        echo "run.sh: unknown argument $arg (sizes are numbers of users; see --help)" >&2
+        exit 2
+        ;;
+    *) SIZES+=("$arg") ;;
+    esac
+done
+if ((SMOKE)); then
+    SIZES=(10000)
+elif ((${#SIZES[@]} == 0)); then
+    SIZES=(10000 100000 1000000)
+fi
+
+log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+# ---------------------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------------------
+missing=()
+command -v hyperfine >/dev/null || missing+=(hyperfine)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
+[[ -x /usr/bin/time ]] || missing+=(time)
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    if ! apt-get install -y -q "${missing[@]}" >&2; then
+        apt-get update -q >&2
+        apt-get install -y -q "${missing[@]}" >&2
+    fi
+fi
+
+log "building (release)"
+cd "$ROOT"
+# The example first: it builds with dev-dependencies' features, and the binary measured must
+# be the plain `cargo build --release` one, which the second command leaves in place.
+cargo build --release --quiet --example bench
+cargo build --release --quiet --bin mfa-admin
+BIN=$ROOT/target/release/mfa-admin
+TOOL=$ROOT/target/release/examples/bench
+eval "$("$TOOL" fixture)" # FIXTURE_USER, FIXTURE_SECRET, FIXTURE_CODE
+
+# Stores depend on the schema and the generator: a change to either makes new ones.
+FP=$(cat src/store/migrations.rs src/commands/sample.rs examples/bench.rs | sha256sum | cut -c1-12)
+mkdir -p "$OUT/raw" "$OUT/sql" "$OUT/work"
+
+if ((SMOKE)); then
+    RUNS_FAST=1 WARM_FAST=0 RUNS_SLOW=1 WARM_SLOW=0
+    TSV=$OUT/smoke.tsv
+    : >"$TSV"
+else
+    RUNS_FAST=20 WARM_FAST=3 RUNS_SLOW=5 WARM_SLOW=1
+    TSV=$OUT/measurements.tsv
+    touch "$TSV"
+    for size in "${SIZES[@]}"; do # drop earlier figures of the sizes measured now
+        awk -F'\t' -v s="$size" '$2 != s' "$TSV" >"$TSV.new" && mv "$TSV.new" "$TSV"
+    done
+fi
+
+q() { printf '%q ' "$@"; } # one shell-quoted command line, for hyperfine -N and eval
+
+# measure NAME SIZE TARGET NOTE SPEED PREPARE COMMAND FLOOR_PREPARE FLOOR_COMMAND
+#   SPEED fast|slow picks the run counts; PREPARE/FLOOR_PREPARE may be empty; a command
+#   that exits non-zero fails the harness. Records one line in $TSV.
+measure() {
+    local name=$1 size=$2 target=$3 note=$4 speed=$5 prep=$6 cmd=$7 fprep=$8 fcmd=$9
+    local slug runs warm
+    slug=$(printf '%s-%s-%s' "$name" "$note" "$size" | tr -c 'a-zA-Z0-9\n' '_')
+    if [[ $speed == fast ]]; then runs=$RUNS_FAST warm=$WARM_FAST; else runs=$RUNS_SLOW warm=$WARM_SLOW; fi
+    log "$name${note:+ ($note)} at $size users"
+    local one=(hyperfine -N --style basic --runs "$runs" --warmup "$warm")
+    ((SMOKE)) && one=(hyperfine -N --style none --runs 1 --warmup 0)
+    local a=("${one[@]}" --export-json "$OUT/raw/$slug.json")
+    [[ -n $prep ]] && a+=(--prepare "$prep")
+    "${a[@]}" "$cmd" >&2
+    [[ -n $prep ]] && eval "$prep" >/dev/null
+    eval "/usr/bin/time -f %M -o $(q "$OUT/raw/$slug.rss") $cmd" >/dev/null 2>&1 ||
+        { echo "run.sh: failed: $cmd" >&2; exit 1; }
+    local b=("${one[@]}" --export-json "$OUT/raw/$slug.floor.json")
+    [[ -n $fprep ]] && b+=(--prepare "$fprep")
+    "${b[@]}" "$fcmd" >&2
+    [[ -n $fprep ]] && eval "$fprep" >/dev/null
+    eval "/usr/bin/time -f %M -o $(q "$OUT/raw/$slug.floor.rss") $fcmd" >/dev/null 2>&1 ||
+        { echo "run.sh: floor failed: $fcmd" >&2; exit 1; }
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$size" \
+        "$OUT/raw/$slug.json" "$OUT/raw/$slug.floor.json" \
+        "$(tail -1 "$OUT/raw/$slug.rss")" "$(tail -1 "$OUT/raw/$slug.floor.rss")" \
+        "$target" "$note" >>"$TSV"
+}
+
+# store_for SIZE: the cached generated store of SIZE users (generated on first use).
+store_for() {
+    local size=$1 db=$OUT/store-$1-$FP.db
+    if [[ ! -f $db ]]; then
+        log "generating a store of $size users (cached as $db)"
+        rm -f "$db.tmp" "$db.tmp.key" "$db.tmp-wal" "$db.tmp-shm"
+        local t0=$SECONDS
+        "$TOOL" store "$db.tmp" "$size"
+        mv "$db.tmp.key" "$db.key"
+        mv "$db.tmp" "$db"
+        log "generated in $((SECONDS - t0)) s"
+    fi
+    printf '%s' "$db"
+}
+
+# A fresh, empty store (what `init` makes) to import into.
+EMPTY=$OUT/empty-$FP.db
+if [[ ! -f $EMPTY ]]; then
+    rm -f "$EMPTY" "$EMPTY.key"
+    "$BIN" --db "$EMPTY" --quiet init >/dev/null
+fi
+
+for size in "${SIZES[@]}"; do
+    cache=$(store_for "$size")
+    sqldir=$OUT/sql/$size
+    mkdir -p "$sqldir"
+    tool=$OUT/work/tool.db   # what mfa-admin works on
+    floor=$OUT/work/floor.db # what the sqlite3 floor works on (its writes break the chain)
+    "$SELF" --hook fresh "$tool" "$cache"
+    "$SELF" --hook fresh "$floor" "$cache"
+
+    # Whom to look at: an enrolled user in the middle of the store, and another to reset.
+    read -r uid user < <(sqlite3 -separator ' ' "$cache" \
+        "SELECT u.id, u.username_key FROM users u JOIN totp_credentials c ON c.user_id = u.id
+         WHERE c.state = 'enrolled' AND u.id >= $size / 2 ORDER BY u.id LIMIT 1;")
+    read -r rid ruser < <(sqlite3 -separator ' ' "$cache" \
+        "SELECT u.id, u.username_key FROM users u JOIN totp_credentials c ON c.user_id = u.id
+         WHERE c.state = 'enrolled' AND u.id > $uid ORDER BY u.id LIMIT 1;")
+    fid=$(sqlite3 "$cache" "SELECT id FROM users WHERE username_key = '$FIXTURE_USER';")
+    partial=${user:2} # e.g. "ivia.smith12" for olivia.smith12
+    printf '%s\n' "$ruser" >"$sqldir/list-1.txt"
+    for n in 1000 100000; do
+        ((n <= size)) || continue
+        # A spread-out, repeatable choice of users (not the fixture, not the one looked at).
+        sqlite3 "$cache" "SELECT username FROM users
+            WHERE username_key NOT IN ('$FIXTURE_USER', '$user')
+            ORDER BY (id * 2654435761) % 4294967296 LIMIT $n;" >"$sqldir/list-$n.txt"
+    done
+
+    cols="u.id, u.username, u.name, u.email, u.status, u.failed_attempts, u.locked_at,
+        u.locked_until, u.lock_reason, u.enrollment_required, u.exempt_reason, u.exempt_until,
+        u.created_at, c.state FROM users u LEFT JOIN totp_credentials c ON c.user_id = u.id"
+    cat >"$sqldir/show.sql" <<SQL
+SELECT $cols WHERE u.username_key = '$user';
+SELECT count(*) FILTER (WHERE used_at IS NULL), count(*) FROM recovery_codes WHERE user_id = $uid;
+SELECT count(*) FROM trusted_devices WHERE user_id = $uid AND expires_at > unixepoch();
+SQL
+    cat >"$sqldir/status.sql" <<SQL
+SELECT $cols WHERE u.username_key = '$user';
+SELECT user_id, state, secret, algorithm, digits, period, last_step, created_at, confirmed_at
+    FROM totp_credentials WHERE user_id = $uid;
+SELECT count(*) FILTER (WHERE used_at IS NULL), count(*) FROM recovery_codes WHERE user_id = $uid;
+SELECT count(*) FROM trusted_devices WHERE user_id = $uid AND expires_at > unixepoch();
+SQL
+    # user find: the SQL users::search runs (with the trigram index when the schema has it).
+    has_fts=$(sqlite3 "$cache" "SELECT count(*) FROM sqlite_master WHERE name = 'users_search';")
+    for kind in exact partial common; do
+        case $kind in exact) needle=$user ;; partial) needle=$partial ;; common) needle=smith ;; esac
+        if ((has_fts)); then
+            where="u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH '\"$needle\"')
+                AND instr(u.search_text, '$needle') > 0"
+        else
+            where="instr(u.search_text, '$needle') > 0"
+        fi
+        cat >"$sqldir/find-$kind.sql" <<SQL
+SELECT $cols WHERE $where
+    ORDER BY (u.username_key = '$needle') DESC, u.username_key LIMIT 50;
+SQL
+    done
+    cat >"$sqldir/audit.sql" <<SQL
+SELECT id, at, actor, action, user_id, username, reason, details FROM audit_log
+    ORDER BY id DESC LIMIT 50;
+SQL
+    cat >"$sqldir/doctor.sql" <<SQL
+PRAGMA quick_check;
+SELECT count(*), sum(length(secret)) FROM totp_credentials;
+SELECT u.id, u.username, count(*) FROM recovery_codes r JOIN users u ON u.id = r.user_id
+    WHERE NOT EXISTS (SELECT 1 FROM totp_credentials c WHERE c.user_id = r.user_id)
+    GROUP BY u.id ORDER BY u.id;
+SELECT u.id, u.username, count(*) FROM trusted_devices d JOIN users u ON u.id = d.user_id
+    WHERE NOT EXISTS (SELECT 1 FROM totp_credentials c WHERE c.user_id = d.user_id)
+    GROUP BY u.id ORDER BY u.id;
+SELECT u.id, u.username FROM users u JOIN totp_credentials c ON c.user_id = u.id
+    WHERE c.state = 'enrolled' AND u.enrollment_required = 1 ORDER BY u.id;
+SELECT id, username FROM users WHERE exempt_reason IS NOT NULL AND exempt_until <= unixepoch();
+SELECT u.id, u.username, count(*) FROM trusted_devices d JOIN users u ON u.id = d.user_id
+    WHERE d.expires_at <= unixepoch() GROUP BY u.id ORDER BY u.id;
+SELECT u.id, u.username FROM users u LEFT JOIN totp_credentials c ON c.user_id = u.id
+    WHERE (c.state IS NULL OR c.state = 'pending') AND u.enrollment_required = 0
+    AND NOT (u.exempt_reason IS NOT NULL AND (u.exempt_until IS NULL OR u.exempt_until > unixepoch()))
+    ORDER BY u.id;
+SELECT count(*), sum(length(actor) + length(action) + coalesce(length(username), 0)
+    + coalesce(length(details), 0) + length(prev_hash) + length(hash))
+    FROM (SELECT * FROM audit_log ORDER BY id);
+SQL
+    append_audit="SELECT value FROM meta WHERE key = 'audit_head';
+INSERT INTO audit_log (at, actor, action, user_id, username, details, prev_hash, hash)"
+    cat >"$sqldir/verify.sql" <<SQL
+SELECT $cols WHERE u.username_key = '$FIXTURE_USER';
+SELECT * FROM totp_credentials WHERE user_id = $fid;
+SELECT value FROM meta WHERE key = 'key_check';
+SELECT key, value FROM policy;
+BEGIN IMMEDIATE;
+SELECT $cols WHERE u.id = $fid;
+SELECT * FROM totp_credentials WHERE user_id = $fid;
+UPDATE totp_credentials SET last_step = unixepoch() / 30
+    WHERE user_id = $fid AND (last_step IS NULL OR last_step < unixepoch() / 30);
+UPDATE users SET failed_attempts = 0 WHERE id = $fid;
+$append_audit VALUES (unixepoch(), 'bench', 'mfa.verify', $fid, '$FIXTURE_USER', NULL,
+    zeroblob(32), randomblob(32));
+INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+COMMIT;
+SQL
+    cat >"$sqldir/recovery.sql" <<SQL
+SELECT $cols WHERE u.username_key = '$FIXTURE_USER';
+SELECT salt, scheme, issued_at FROM recovery_sets WHERE user_id = $fid;
+SELECT key, value FROM policy;
+BEGIN IMMEDIATE;
+SELECT $cols WHERE u.id = $fid;
+SELECT salt, scheme, issued_at FROM recovery_sets WHERE user_id = $fid;
+SELECT id, code_hash FROM recovery_codes WHERE user_id = $fid AND used_at IS NULL ORDER BY id;
+UPDATE recovery_codes SET used_at = unixepoch() WHERE id =
+    (SELECT min(id) FROM recovery_codes WHERE user_id = $fid AND used_at IS NULL);
+UPDATE users SET failed_attempts = 0 WHERE id = $fid;
+$append_audit VALUES (unixepoch(), 'bench', 'recovery.use', $fid, '$FIXTURE_USER',
+    '{"remaining":9}', zeroblob(32), randomblob(32));
+INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+COMMIT;
+SQL
+    # mfa reset of a list: resolve, inspect, delete, flag, audit and notify, in one transaction.
+    for n in 1 1000 100000; do
+        [[ -f $sqldir/list-$n.txt ]] || continue
+        cat >"$sqldir/reset-$n.sql" <<SQL
+CREATE TEMP TABLE listed (username TEXT);
+.import $sqldir/list-$n.txt listed
+BEGIN IMMEDIATE;
+CREATE TEMP TABLE target AS SELECT u.id, u.username FROM listed l
+    JOIN users u ON u.username_key = lower(l.username);
+CREATE TEMP TABLE had AS SELECT id, username FROM target t
+    WHERE EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = t.id)
+       OR EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = t.id AND used_at IS NULL)
+       OR EXISTS (SELECT 1 FROM trusted_devices WHERE user_id = t.id);
+DELETE FROM totp_credentials WHERE user_id IN (SELECT id FROM target);
+DELETE FROM recovery_codes WHERE user_id IN (SELECT id FROM target);
+DELETE FROM recovery_sets WHERE user_id IN (SELECT id FROM target);
+DELETE FROM trusted_devices WHERE user_id IN (SELECT id FROM target);
+UPDATE users SET enrollment_required = 1 WHERE id IN (SELECT id FROM target);
+INSERT INTO audit_log (at, actor, action, user_id, username, reason, details, prev_hash, hash)
+    SELECT unixepoch(), 'bench', 'mfa.reset', id, username, 'benchmark',
+        '{"credential":"enrolled","recovery_codes":10,"devices":0}', zeroblob(32), randomblob(32)
+    FROM had;
+INSERT INTO notifications (user_id, kind, message, created_at)
+    SELECT id, 'mfa.reset', 'Your two-factor authentication was reset by an administrator.',
+        unixepoch() FROM had;
+INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+COMMIT;
+SQL
+    done
+    cat >"$sqldir/import.sql" <<SQL
+CREATE TEMP TABLE csv (username TEXT, name TEXT, email TEXT);
+.import --csv --skip 1 $OUT/import-$size.csv csv
+BEGIN IMMEDIATE;
+SELECT value FROM policy WHERE key = 'require_mfa';
+INSERT INTO users (username, username_key, name, email, search_text, created_at,
+                   enrollment_required)
+    SELECT username, lower(username), name, email,
+        lower(username) || char(10) || lower(name) || char(10) || lower(email), unixepoch(), 1
+    FROM csv WHERE true ON CONFLICT (username_key) DO NOTHING;
+$append_audit VALUES (unixepoch(), 'bench', 'user.import', NULL, NULL, '{"count":$size}',
+    zeroblob(32), randomblob(32));
+INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+COMMIT;
+SQL
+
+    db=(--db "$tool")
+    sq() { q sqlite3 "$1" ".read $sqldir/$2.sql"; } # a floor command
+    measure "--version" "$size" "" "startup" fast "" "$(q "$BIN" --version)" "" "$(q sqlite3 -version)"
+    measure "user show" "$size" "ratio<=2" "" fast "" "$(q "$BIN" "${db[@]}" user show "$user")" \
+        "" "$(sq "$floor" show)"
+    measure "mfa status" "$size" "ratio<=2" "" fast "" "$(q "$BIN" "${db[@]}" mfa status "$user")" \
+        "" "$(sq "$floor" status)"
+    measure "user find" "$size" "" "exact: $user" fast "" "$(q "$BIN" "${db[@]}" user find "$user")" \
+        "" "$(sq "$floor" find-exact)"
+    measure "user find" "$size" "ms<100" "substring: $partial" fast "" \
+        "$(q "$BIN" "${db[@]}" user find "$partial")" "" "$(sq "$floor" find-partial)"
+    measure "user find" "$size" "ms<100" "substring: smith" fast "" \
+        "$(q "$BIN" "${db[@]}" user find smith)" "" "$(sq "$floor" find-common)"
+    measure "audit --limit 50" "$size" "" "" fast "" "$(q "$BIN" "${db[@]}" audit --limit 50)" \
+        "" "$(sq "$floor" audit)"
+    measure "doctor" "$size" "" "" slow "" "$(q "$BIN" "${db[@]}" doctor)" "" "$(sq "$floor" doctor)"
+
+    # mfa verify with a VALID code: the one code of this time step, accepted again on every run
+    # because the prepare hook forgets the replay guard (last_step) before each run.
+    read -r code left < <("$TOOL" totp "$FIXTURE_SECRET")
+    if ((left < 20)); then
+        sleep $((left + 1))
+        read -r code left < <("$TOOL" totp "$FIXTURE_SECRET")
+    fi
+    measure "mfa verify" "$size" "ms<10" "valid code" fast \
+        "$(q "$SELF" --hook rearm-verify "$tool" "$FIXTURE_USER")" \
+        "$(q "$BIN" "${db[@]}" mfa verify "$FIXTURE_USER" "$code")" \
+        "$(q "$SELF" --hook rearm-verify "$floor" "$FIXTURE_USER")" "$(sq "$floor" verify)"
+    # recovery check with a VALID code: consumed each run, un-used again by the prepare hook.
+    measure "recovery check" "$size" "ms<250" "valid code" fast \
+        "$(q "$SELF" --hook rearm-recovery "$tool" "$FIXTURE_USER")" \
+        "$(q "$BIN" "${db[@]}" recovery check "$FIXTURE_USER" "$FIXTURE_CODE")" \
+        "$(q "$SELF" --hook rearm-recovery "$floor" "$FIXTURE_USER")" "$(sq "$floor" recovery)"
+
+    # mfa reset: the prepare hook puts the users' MFA rows back from the cached store.
+    measure "mfa reset" "$size" "" "1 user" fast \
+        "$(q "$SELF" --hook restore-users "$tool" "$cache" "$sqldir/list-1.txt")" \
+        "$(q "$BIN" "${db[@]}" --yes mfa reset "$ruser")" \
+        "$(q "$SELF" --hook restore-users "$floor" "$cache" "$sqldir/list-1.txt")" \
+        "$(sq "$floor" reset-1)"
+    for n in 1000 100000; do
+        [[ -f $sqldir/list-$n.txt ]] || continue
+        target=""
+        ((n == 100000 && size == 1000000)) && target="ms<3000;rss_mb<100"
+        speed=fast
+        ((n >= 100000)) && speed=slow
+        measure "mfa reset --from-file" "$size" "$target" "$n users" $speed \
+            "$(q "$SELF" --hook restore-users "$tool" "$cache" "$sqldir/list-$n.txt")" \
+            "$(q "$BIN" "${db[@]}" --yes mfa reset --from-file "$sqldir/list-$n.txt")" \
+            "$(q "$SELF" --hook restore-users "$floor" "$cache" "$sqldir/list-$n.txt")" \
+            "$(sq "$floor" reset-$n)"
+    done
+
+    # user import of as many rows as the store size, into a fresh store each run.
+    [[ -f $OUT/import-$size.csv ]] || "$TOOL" csv "$OUT/import-$size.csv" "$size"
+    target=""
+    ((size == 1000000)) && target="ms<10000"
+    fresh_tool=$OUT/work/import.db
+    fresh_floor=$OUT/work/import-floor.db
+    measure "user import" "$size" "$target" "$size rows, fresh store" slow \
+        "$(q "$SELF" --hook fresh "$fresh_tool" "$EMPTY")" \
+        "$(q "$BIN" --db "$fresh_tool" user import "$OUT/import-$size.csv")" \
+        "$(q "$SELF" --hook fresh "$fresh_floor" "$EMPTY")" "$(sq "$fresh_floor" import)"
+
+    rm -f "$OUT"/work/*
+done
+
+machine="Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'),"
+machine+=" $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr);"
+machine+=" $("$BIN" --version), SQLite shell $(sqlite3 -version | cut -d' ' -f1),"
+machine+=" $(hyperfine --version); $(date -u '+%Y-%m-%d %H:%M UTC')."
+if ((SMOKE)); then
+    "$TOOL" report "$TSV" "$OUT/smoke-results.json" "$OUT/smoke-results.md" "$machine"
+    log "smoke run passed: every measured command succeeded ($(wc -l <"$TSV") commands)"
+else
+    "$TOOL" report "$TSV" "$ROOT/bench/results.json" "$ROOT/bench/results.md" "$machine"
+    log "wrote bench/results.md and bench/results.json"
+    cat "$ROOT/bench/results.md"
+fi

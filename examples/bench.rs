@@ -1,0 +1,401 @@
+//! The benchmark harness's helper (`bench/run.sh` builds and calls it; see bench/README.md).
+//!
+//! `store PATH USERS` generates a store of USERS users through the library — the same
+//! `Store::create_or_migrate`, key creation and key check value as `init`, then
+//! `commands::sample::populate` with audit history in one transaction — plus one fixture
+//! user enrolled with a known secret and known recovery codes, so the harness can present
+//! valid codes. `csv PATH ROWS` writes an import file; `totp SECRET` prints the current
+//! code; `fixture` prints the fixture's names as shell assignments; `report` turns the
+//! measurements into bench/results.json and bench/results.md.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use serde_json::{Value, json};
+
+use mfa_admin::clock;
+use mfa_admin::commands::{KEY_CHECK, sample};
+use mfa_admin::crypto::{self, MasterKey};
+use mfa_admin::recovery_codes;
+use mfa_admin::store::users::{self, NewUser};
+use mfa_admin::store::{self, Store, audit, credentials, recovery};
+use mfa_admin::totp::{self, Secret, TotpParams};
+
+/// The enrolled user whose secret and recovery codes the harness knows.
+const FIXTURE_USER: &str = "bench.fixture";
+/// RFC 6238's SHA1 seed ("12345678901234567890"), 160 bits.
+const FIXTURE_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+/// Ten fixed recovery codes (normalized form); the harness presents the first.
+const FIXTURE_CODES: [&str; 10] = [
+    "2222333344445555",
+    "6666777788889999",
+    "aaaabbbbccccdddd",
+    "eeeeffffgggghhhh",
+    "iiiijjjjkkkkmmmm",
+    "nnnnppppqqqqrrrr",
+    "ssssttttuuuuvvvv",
+    "wwwwxxxxyyyyzzzz",
+    "2345678923456789",
+    "abcdefghijkmnpqr",
+];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["store", path, users] => generate_store(Path::new(path), users.parse()?),
+        ["csv", path, rows] => write_csv(Path::new(path), rows.parse()?),
+        ["totp", secret] => print_code(secret),
+        ["fixture"] => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "FIXTURE_USER={FIXTURE_USER}")?;
+            writeln!(out, "FIXTURE_SECRET={FIXTURE_SECRET}")?;
+            writeln!(out, "FIXTURE_CODE={}", FIXTURE_CODES[0])?;
+            Ok(())
+        }
+        ["report", tsv, json_out, md_out, machine] => {
+            report(Path::new(tsv), Path::new(json_out), Path::new(md_out), machine)
+        }
+        _ => bail!(
+            "usage: bench store PATH USERS | csv PATH ROWS | totp BASE32 | fixture | report TSV JSON MD MACHINE"
+        ),
+    }
+}
+
+/// Creates a store exactly as `init --sample` would, with history and the fixture user.
+fn generate_store(path: &Path, count: u32) -> Result<()> {
+    ensure!(count >= 10, "a benchmark store needs at least 10 users");
+    let (mut store, created) = Store::create_or_migrate(path, 5_000)?;
+    ensure!(created, "{} already exists; remove it first", path.display());
+    let mut key_path = path.as_os_str().to_owned();
+    key_path.push(".key");
+    let key = MasterKey::create(Path::new(&key_path))?;
+    let now = clock::now();
+    store.write(|tx| {
+        store::meta_set(tx, KEY_CHECK, &key.check_value())?;
+        audit::append(tx, now - 30 * 86_400, &entry("store.init"))?;
+        Ok(())
+    })?;
+    // Generation only: a large page cache so one million users fit in one transaction.
+    store
+        .conn()
+        .execute_batch("PRAGMA cache_size = -524288")?;
+    let added = store.write(|tx| {
+        // populate adds `count` users and one exempt service account; the fixture is last.
+        let added = sample::populate(tx, &key, count - 2, now, sample::Options::bench())?;
+        add_fixture(tx, &key, now)?;
+        let mut e = entry("store.sample");
+        e.details = Some(json!({ "users": added + 1 }).to_string());
+        audit::append(tx, now, &e)?;
+        Ok(added + 1)
+    })?;
+    store
+        .conn()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+    let users: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    ensure!(
+        users == i64::from(count),
+        "generated {users} users (populate reported {added}), wanted {count}"
+    );
+    Ok(())
+}
+
+fn entry(action: &'static str) -> audit::Entry<'static> {
+    audit::Entry {
+        actor: "bench",
+        action,
+        ..audit::Entry::default()
+    }
+}
+
+fn add_fixture(tx: &rusqlite::Connection, key: &MasterKey, now: i64) -> Result<()> {
+    let new = NewUser {
+        username: FIXTURE_USER,
+        name: "Benchmark Fixture",
+        email: "bench.fixture@example.com",
+        enrollment_required: false,
+    };
+    let id = users::insert(tx, &new, now - 30 * 86_400)?.context("fixture user exists")?;
+    let secret = Secret::parse_base32(FIXTURE_SECRET).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let params = TotpParams::default();
+    credentials::insert_pending(
+        tx,
+        id,
+        &key.encrypt(secret.as_bytes(), &crypto::secret_aad(id)),
+        params.algorithm.as_str(),
+        params.digits,
+        params.period,
+        now - 86_400,
+    )?;
+    credentials::confirm(tx, id, now - 86_000)?;
+    let salt = recovery_codes::new_salt();
+    let hashes = FIXTURE_CODES
+        .iter()
+        .map(|code| recovery_codes::hash_code(code, &salt))
+        .collect::<Result<Vec<_>, _>>()?;
+    recovery::replace(
+        tx,
+        id,
+        &salt,
+        recovery_codes::HASH_SCHEME,
+        &hashes,
+        now - 86_000,
+    )?;
+    Ok(())
+}
+
+/// An import file of `rows` new users, none of which exists in a generated store.
+fn write_csv(path: &Path, rows: u32) -> Result<()> {
+    const FIRST: &[&str] = &[
+        "Ada", "Björn", "Chidi", "Dana", "Élodie", "Farid", "Gita", "Hiro", "Ines", "Jonas",
+    ];
+    const LAST: &[&str] = &[
+        "Archer", "Berg", "Chen", "Dubois", "Eze", "Fontaine", "García", "Haas", "Ito", "Jensen",
+        "Kaur", "Lindqvist",
+    ];
+    let mut out = BufWriter::with_capacity(
+        1 << 20,
+        fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    writeln!(out, "username,name,email")?;
+    for i in 0..rows as usize {
+        let first = FIRST[i % FIRST.len()];
+        let last = LAST[(i / FIRST.len()) % LAST.len()];
+        // A scrambled suffix: real imports arrive in no particular order of user name.
+        let tag = (i as u64).wrapping_mul(2_654_435_761) % (1 << 32);
+        let user = format!("{}.{}.{tag:08x}", fold(first), fold(last));
+        writeln!(out, "{user},\"{first} {last}\",{user}@corp.example")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Lower case, accents dropped, for user names and email addresses.
+fn fold(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'é' | 'É' => 'e',
+            'ö' => 'o',
+            'í' => 'i',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// The code for now and the seconds left before it moves on.
+fn print_code(secret: &str) -> Result<()> {
+    let secret = Secret::parse_base32(secret).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let params = TotpParams::default();
+    let now = clock::now();
+    let step = totp::time_step(now, params.period);
+    let code = totp::code_at_step(&secret, params, step);
+    let left = params.period as i64 - now.rem_euclid(params.period as i64);
+    writeln!(std::io::stdout().lock(), "{} {left}", code.as_str())?;
+    Ok(())
+}
+
+/// One measured command, as `run.sh` records it (one tab-separated line each).
+struct Measurement {
+    name: String,
+    size: u64,
+    command: Option<Value>,
+    floor: Option<Value>,
+    rss_kb: Option<u64>,
+    floor_rss_kb: Option<u64>,
+    target: String,
+    note: String,
+}
+
+fn read_hyperfine(path: &str) -> Result<Option<Value>> {
+    if path.is_empty() || path == "-" {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+    let value: Value = serde_json::from_str(&text)?;
+    Ok(value["results"].get(0).cloned())
+}
+
+fn ms(result: &Value, key: &str) -> Option<f64> {
+    result[key].as_f64().map(|s| s * 1000.0)
+}
+
+/// Checks a target such as `ratio<=2`, `ms<100` or `ms<3000;rss_mb<100` (all must hold).
+fn meets(target: &str, median_ms: Option<f64>, ratio: Option<f64>, rss_kb: Option<u64>) -> Option<bool> {
+    if target.is_empty() {
+        return None;
+    }
+    let mut ok = true;
+    for clause in target.split(';') {
+        let (what, limit, inclusive) = if let Some((w, l)) = clause.split_once("<=") {
+            (w, l, true)
+        } else if let Some((w, l)) = clause.split_once('<') {
+            (w, l, false)
+        } else {
+            return None;
+        };
+        let limit: f64 = limit.parse().ok()?;
+        let value = match what {
+            "ms" => median_ms?,
+            "ratio" => ratio?,
+            "rss_mb" => rss_kb? as f64 / 1024.0,
+            _ => return None,
+        };
+        ok &= if inclusive { value <= limit } else { value < limit };
+    }
+    Some(ok)
+}
+
+fn describe_target(target: &str) -> String {
+    target
+        .split(';')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.replace("ratio<=", "≤ ")
+                .replace("ms<", "< ")
+                .replace("rss_mb<", "< ")
+                + if c.starts_with("ratio") {
+                    "× floor"
+                } else if c.starts_with("ms") {
+                    " ms"
+                } else {
+                    " MB peak"
+                }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn fmt_ms(v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(v) if v >= 1000.0 => format!("{:.2} s", v / 1000.0),
+        Some(v) if v >= 100.0 => format!("{v:.0} ms"),
+        Some(v) => format!("{v:.1} ms"),
+    }
+}
+
+fn fmt_mb(kb: Option<u64>) -> String {
+    kb.map_or("–".into(), |kb| format!("{:.1} MB", kb as f64 / 1024.0))
+}
+
+fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<()> {
+    let text = fs::read_to_string(tsv).with_context(|| format!("cannot read {}", tsv.display()))?;
+    let mut rows = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        ensure!(f.len() >= 7, "bad measurement line: {line:?}");
+        rows.push(Measurement {
+            name: f[0].to_owned(),
+            size: f[1].parse()?,
+            command: read_hyperfine(f[2])?,
+            floor: read_hyperfine(f[3])?,
+            rss_kb: f[4].parse().ok(),
+            floor_rss_kb: f[5].parse().ok(),
+            target: f[6].to_owned(),
+            note: f.get(7).copied().unwrap_or("").to_owned(),
+        });
+    }
+    let mut json_rows = Vec::new();
+    let mut md = String::new();
+    writeln!(md, "# mfa-admin benchmark results\n")?;
+    writeln!(md, "{machine}\n")?;
+    writeln!(
+        md,
+        "Whole-process wall time (hyperfine, median of the runs, spread = min–max) and peak \
+         RSS (`/usr/bin/time -f %M`), beside the floor: a fresh `sqlite3` shell process running \
+         the equivalent SQL on the same store. Generated by `bench/run.sh`; see bench/README.md.\n"
+    )?;
+    writeln!(
+        md,
+        "| command | users | median | spread | runs | floor median | ratio | peak RSS | floor RSS | SPEC §8 target |"
+    )?;
+    writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")?;
+    let mut misses = Vec::new();
+    for m in &rows {
+        let median = m.command.as_ref().and_then(|r| ms(r, "median"));
+        let (min, max) = (
+            m.command.as_ref().and_then(|r| ms(r, "min")),
+            m.command.as_ref().and_then(|r| ms(r, "max")),
+        );
+        let runs = m
+            .command
+            .as_ref()
+            .and_then(|r| r["times"].as_array().map(Vec::len));
+        let floor = m.floor.as_ref().and_then(|r| ms(r, "median"));
+        let ratio = median.zip(floor).map(|(a, b)| a / b);
+        let met = meets(&m.target, median, ratio, m.rss_kb);
+        if met == Some(false) {
+            misses.push(format!("{} at {} users", m.name, m.size));
+        }
+        let target_text = match met {
+            None => String::new(),
+            Some(true) => format!("{}: met", describe_target(&m.target)),
+            Some(false) => format!("{}: **missed**", describe_target(&m.target)),
+        };
+        writeln!(
+            md,
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            m.name,
+            if m.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", m.note)
+            },
+            m.size,
+            fmt_ms(median),
+            match (min, max) {
+                (Some(a), Some(b)) => format!("{}–{}", fmt_ms(Some(a)), fmt_ms(Some(b))),
+                _ => "–".into(),
+            },
+            runs.map_or("–".into(), |n| n.to_string()),
+            fmt_ms(floor),
+            ratio.map_or("–".into(), |r| format!("{r:.2}×")),
+            fmt_mb(m.rss_kb),
+            fmt_mb(m.floor_rss_kb),
+            target_text
+        )?;
+        let mut obj = BTreeMap::new();
+        obj.insert("command", json!(m.name));
+        obj.insert("note", json!(m.note));
+        obj.insert("users", json!(m.size));
+        obj.insert("median_ms", json!(median));
+        obj.insert("mean_ms", json!(m.command.as_ref().and_then(|r| ms(r, "mean"))));
+        obj.insert("stddev_ms", json!(m.command.as_ref().and_then(|r| ms(r, "stddev"))));
+        obj.insert("min_ms", json!(min));
+        obj.insert("max_ms", json!(max));
+        obj.insert("runs", json!(runs));
+        obj.insert("floor_median_ms", json!(floor));
+        obj.insert("floor_min_ms", json!(m.floor.as_ref().and_then(|r| ms(r, "min"))));
+        obj.insert("floor_max_ms", json!(m.floor.as_ref().and_then(|r| ms(r, "max"))));
+        obj.insert("ratio", json!(ratio));
+        obj.insert("peak_rss_kb", json!(m.rss_kb));
+        obj.insert("floor_peak_rss_kb", json!(m.floor_rss_kb));
+        obj.insert("target", json!(m.target));
+        obj.insert("target_met", json!(met));
+        obj.insert(
+            "shell_command",
+            json!(m.command.as_ref().map(|r| r["command"].clone())),
+        );
+        obj.insert(
+            "floor_command",
+            json!(m.floor.as_ref().map(|r| r["command"].clone())),
+        );
+        json_rows.push(obj);
+    }
+    writeln!(md)?;
+    if misses.is_empty() {
+        writeln!(md, "Every SPEC §8 target measured here is met.")?;
+    } else {
+        writeln!(md, "Missed targets: {}.", misses.join("; "))?;
+    }
+    fs::write(md_out, md)?;
+    let doc = json!({ "machine": machine, "results": json_rows });
+    fs::write(json_out, serde_json::to_string_pretty(&doc)? + "\n")?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+#![no_main]
+//! Properties: see `mfa_admin_fuzz::props::username`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mfa_admin_fuzz::props::username(data));
