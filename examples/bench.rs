@@ -50,6 +50,14 @@ fn main() -> Result<()> {
         ["store", path, users] => generate_store(Path::new(path), users.parse()?),
         ["csv", path, rows] => write_csv(Path::new(path), rows.parse()?),
         ["totp", secret] => print_code(secret),
+        ["sql", path, file] => {
+            // Experiments with the bundled SQLite (the sqlite3 shell may be older).
+            let conn = rusqlite::Connection::open(path)?;
+            let started = std::time::Instant::now();
+            conn.execute_batch(&fs::read_to_string(file)?)?;
+            writeln!(std::io::stderr(), "{:.3} s", started.elapsed().as_secs_f64())?;
+            Ok(())
+        }
         ["fixture"] => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "FIXTURE_USER={FIXTURE_USER}")?;
@@ -57,9 +65,12 @@ fn main() -> Result<()> {
             writeln!(out, "FIXTURE_CODE={}", FIXTURE_CODES[0])?;
             Ok(())
         }
-        ["report", tsv, json_out, md_out, machine] => {
-            report(Path::new(tsv), Path::new(json_out), Path::new(md_out), machine)
-        }
+        ["report", tsv, json_out, md_out, machine] => report(
+            Path::new(tsv),
+            Path::new(json_out),
+            Path::new(md_out),
+            machine,
+        ),
         _ => bail!(
             "usage: bench store PATH USERS | csv PATH ROWS | totp BASE32 | fixture | report TSV JSON MD MACHINE"
         ),
@@ -70,7 +81,11 @@ fn main() -> Result<()> {
 fn generate_store(path: &Path, count: u32) -> Result<()> {
     ensure!(count >= 10, "a benchmark store needs at least 10 users");
     let (mut store, created) = Store::create_or_migrate(path, 5_000)?;
-    ensure!(created, "{} already exists; remove it first", path.display());
+    ensure!(
+        created,
+        "{} already exists; remove it first",
+        path.display()
+    );
     let mut key_path = path.as_os_str().to_owned();
     key_path.push(".key");
     let key = MasterKey::create(Path::new(&key_path))?;
@@ -81,9 +96,7 @@ fn generate_store(path: &Path, count: u32) -> Result<()> {
         Ok(())
     })?;
     // Generation only: a large page cache so one million users fit in one transaction.
-    store
-        .conn()
-        .execute_batch("PRAGMA cache_size = -524288")?;
+    store.conn().execute_batch("PRAGMA cache_size = -524288")?;
     let added = store.write(|tx| {
         // populate adds `count` users and one exempt service account; the fixture is last.
         let added = sample::populate(tx, &key, count - 2, now, sample::Options::bench())?;
@@ -156,8 +169,18 @@ fn write_csv(path: &Path, rows: u32) -> Result<()> {
         "Ada", "Björn", "Chidi", "Dana", "Élodie", "Farid", "Gita", "Hiro", "Ines", "Jonas",
     ];
     const LAST: &[&str] = &[
-        "Archer", "Berg", "Chen", "Dubois", "Eze", "Fontaine", "García", "Haas", "Ito", "Jensen",
-        "Kaur", "Lindqvist",
+        "Archer",
+        "Berg",
+        "Chen",
+        "Dubois",
+        "Eze",
+        "Fontaine",
+        "García",
+        "Haas",
+        "Ito",
+        "Jensen",
+        "Kaur",
+        "Lindqvist",
     ];
     let mut out = BufWriter::with_capacity(
         1 << 20,
@@ -226,7 +249,12 @@ fn ms(result: &Value, key: &str) -> Option<f64> {
 }
 
 /// Checks a target such as `ratio<=2`, `ms<100` or `ms<3000;rss_mb<100` (all must hold).
-fn meets(target: &str, median_ms: Option<f64>, ratio: Option<f64>, rss_kb: Option<u64>) -> Option<bool> {
+fn meets(
+    target: &str,
+    median_ms: Option<f64>,
+    ratio: Option<f64>,
+    rss_kb: Option<u64>,
+) -> Option<bool> {
     if target.is_empty() {
         return None;
     }
@@ -246,7 +274,11 @@ fn meets(target: &str, median_ms: Option<f64>, ratio: Option<f64>, rss_kb: Optio
             "rss_mb" => rss_kb? as f64 / 1024.0,
             _ => return None,
         };
-        ok &= if inclusive { value <= limit } else { value < limit };
+        ok &= if inclusive {
+            value <= limit
+        } else {
+            value < limit
+        };
     }
     Some(ok)
 }
@@ -365,14 +397,26 @@ fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<(
         obj.insert("note", json!(m.note));
         obj.insert("users", json!(m.size));
         obj.insert("median_ms", json!(median));
-        obj.insert("mean_ms", json!(m.command.as_ref().and_then(|r| ms(r, "mean"))));
-        obj.insert("stddev_ms", json!(m.command.as_ref().and_then(|r| ms(r, "stddev"))));
+        obj.insert(
+            "mean_ms",
+            json!(m.command.as_ref().and_then(|r| ms(r, "mean"))),
+        );
+        obj.insert(
+            "stddev_ms",
+            json!(m.command.as_ref().and_then(|r| ms(r, "stddev"))),
+        );
         obj.insert("min_ms", json!(min));
         obj.insert("max_ms", json!(max));
         obj.insert("runs", json!(runs));
         obj.insert("floor_median_ms", json!(floor));
-        obj.insert("floor_min_ms", json!(m.floor.as_ref().and_then(|r| ms(r, "min"))));
-        obj.insert("floor_max_ms", json!(m.floor.as_ref().and_then(|r| ms(r, "max"))));
+        obj.insert(
+            "floor_min_ms",
+            json!(m.floor.as_ref().and_then(|r| ms(r, "min"))),
+        );
+        obj.insert(
+            "floor_max_ms",
+            json!(m.floor.as_ref().and_then(|r| ms(r, "max"))),
+        );
         obj.insert("ratio", json!(ratio));
         obj.insert("peak_rss_kb", json!(m.rss_kb));
         obj.insert("floor_peak_rss_kb", json!(m.floor_rss_kb));

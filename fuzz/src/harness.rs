@@ -111,7 +111,11 @@ pub fn list_file(data: &[u8]) {
         "mfa reset --dry-run --from-file on {:?}",
         String::from_utf8_lossy(data)
     );
-    assert_eq!(h.count("SELECT count(*) FROM audit_log"), audit, "a dry run wrote");
+    assert_eq!(
+        h.count("SELECT count(*) FROM audit_log"),
+        audit,
+        "a dry run wrote"
+    );
 }
 
 /// `user import FILE`: a bad file imports nothing (exit 2), a good one imports valid names
@@ -125,7 +129,8 @@ pub fn csv_import(data: &[u8]) {
     let input = h.input().to_owned();
     let exit = h.run(&["user".as_ref(), "import".as_ref(), input.as_os_str()]);
     let after = h.count("SELECT count(*) FROM users");
-    let audit_added = h.count("SELECT count(*) FROM audit_log WHERE action = 'user.import'") - audit;
+    let audit_added =
+        h.count("SELECT count(*) FROM audit_log WHERE action = 'user.import'") - audit;
     let conn = h.conn.lock().unwrap();
     let added: Vec<String> = conn
         .prepare("SELECT username FROM users WHERE id > ?1 ORDER BY id")

@@ -33,7 +33,8 @@ fn prune(ctx: &mut Context) -> Result<()> {
         Ok(pruned)
     })?;
     ctx.out.object(&serde_json::json!({ "pruned": pruned }))?;
-    ctx.out.note(&format!("deleted {pruned} expired remembered devices"));
+    ctx.out
+        .note(&format!("deleted {pruned} expired remembered devices"));
     Ok(())
 }
 

@@ -40,7 +40,10 @@ pub fn run(ctx: &mut Context, cmd: NotifyCommand) -> Result<()> {
                 Ok(())
             })
         }
-        NotifyCommand::Ack { ids } => {
+        NotifyCommand::Ack { mut ids } => {
+            // `ack 5 5` acknowledges 5 once rather than failing on the repeat.
+            let mut seen = std::collections::HashSet::new();
+            ids.retain(|id| seen.insert(*id));
             let mut store = ctx.open()?;
             let now = ctx.now;
             let missing = store.write(|tx| {

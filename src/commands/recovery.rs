@@ -178,10 +178,15 @@ fn regenerate(ctx: &mut Context, user: &str) -> Result<()> {
         )));
     }
     let (remaining, _) = sql(&store, recovery::counts(store.conn(), user.id))?;
-    ctx.out.note(&format!(
+    let what = format!(
         "This replaces all recovery codes of {:?}; the {remaining} unused ones stop working.",
         user.username
-    ));
+    );
+    if ctx.global.yes {
+        ctx.out.note(&what);
+    } else {
+        ctx.out.before_prompt(&what);
+    }
     prompt::confirm(
         &format!("Regenerate recovery codes of {:?}?", user.username),
         ctx.global.yes,

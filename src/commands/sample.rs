@@ -16,8 +16,8 @@ use rusqlite::Connection;
 
 use crate::crypto::{self, MasterKey};
 use crate::recovery_codes;
-use crate::store::users::{self, NewUser};
 use crate::store::audit::{self, Entry};
+use crate::store::users::{self, NewUser};
 use crate::store::{Now, credentials, devices, recovery};
 use crate::totp::{self, Secret};
 
@@ -179,8 +179,15 @@ pub fn populate(
                 )?;
             }
             if let Some(chain) = &mut chain {
-                record_history(conn, chain, id, &username, enrolled.then_some(hashes.len()), now)?;
-                if enrolled && added % 5 == 0 {
+                record_history(
+                    conn,
+                    chain,
+                    id,
+                    &username,
+                    enrolled.then_some(hashes.len()),
+                    now,
+                )?;
+                if enrolled && added.is_multiple_of(5) {
                     devices::insert(
                         conn,
                         id,
@@ -263,7 +270,10 @@ fn record_history(
         chain.append(
             conn,
             now - 86_000,
-            &entry("mfa.confirm", serde_json::json!({ "recovery_codes": codes })),
+            &entry(
+                "mfa.confirm",
+                serde_json::json!({ "recovery_codes": codes }),
+            ),
         )?;
         let mut login = entry("mfa.verify", serde_json::Value::Null);
         login.details = None;

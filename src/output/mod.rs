@@ -104,6 +104,13 @@ impl Printer {
         }
     }
 
+    /// What a confirmation is about, on stderr even with `--quiet`: nobody should answer
+    /// `[y/N]` without seeing what they agree to.
+    pub fn before_prompt(&mut self, message: &str) {
+        let _ = self.stdout.flush();
+        eprintln!("{}", escape_control(message));
+    }
+
     /// A warning on stderr (even with `--quiet`).
     pub fn warn(&mut self, message: &str) {
         let _ = self.stdout.flush();

@@ -173,8 +173,17 @@ impl Store {
         // SQLite's automatic checkpoints during writes still keep the WAL bounded.
         store
             .conn
-            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            )
             .map_err(|e| store.map_err(e))?;
+        if let Some(kb) = std::env::var_os("MFA_ADMIN_BENCH_CACHE_KB") {
+            store
+                .conn
+                .execute_batch(&format!("PRAGMA cache_size = -{}", kb.to_string_lossy()))
+                .map_err(|e| store.map_err(e))?;
+        }
         Ok(store)
     }
 

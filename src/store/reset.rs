@@ -109,7 +109,11 @@ mod tests {
         let conn = store();
         assert!(!wipe(&conn, 2).unwrap().is_empty());
         let flag: bool = conn
-            .query_row("SELECT enrollment_required FROM users WHERE id = 2", [], |r| r.get(0))
+            .query_row(
+                "SELECT enrollment_required FROM users WHERE id = 2",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(flag);
         assert!(!wipe(&conn, 3).unwrap().is_empty());

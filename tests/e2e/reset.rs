@@ -36,7 +36,10 @@ fn dump_conn(conn: &Connection) -> Vec<String> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert!(tables.iter().any(|t| t == "users"), "not a store: {tables:?}");
+    assert!(
+        tables.iter().any(|t| t == "users"),
+        "not a store: {tables:?}"
+    );
     for table in tables {
         let mut stmt = conn
             .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
@@ -74,8 +77,16 @@ fn dump(env: &Env) -> Vec<String> {
 #[track_caller]
 fn assert_same(before: &[String], after: &[String], what: &str) {
     if before != after {
-        let gone: Vec<&String> = before.iter().filter(|l| !after.contains(l)).take(5).collect();
-        let new: Vec<&String> = after.iter().filter(|l| !before.contains(l)).take(5).collect();
+        let gone: Vec<&String> = before
+            .iter()
+            .filter(|l| !after.contains(l))
+            .take(5)
+            .collect();
+        let new: Vec<&String> = after
+            .iter()
+            .filter(|l| !before.contains(l))
+            .take(5)
+            .collect();
         panic!(
             "{what}: store content changed ({} rows before, {} after)\n  gone: {gone:#?}\n  new: {new:#?}",
             before.len(),
@@ -199,10 +210,21 @@ fn reset_removes_credentials_codes_and_devices_sets_the_flag_and_keeps_the_lock(
     env.now = Some(T0 + 60);
     let code = totp_code(&secret, T0 + 60, 6, 30, "SHA1");
     let verified = env
-        .run(&["--json", "mfa", "verify", "alice", &code, "--remember-device", "laptop"])
+        .run(&[
+            "--json",
+            "mfa",
+            "verify",
+            "alice",
+            &code,
+            "--remember-device",
+            "laptop",
+        ])
         .ok()
         .json_one();
-    let token = verified["device_token"].as_str().expect("device token").to_owned();
+    let token = verified["device_token"]
+        .as_str()
+        .expect("device token")
+        .to_owned();
     plant_device(&env, "alice", T0 - 1);
     // bob has only a pending credential; carol has nothing at all.
     env.run(&["mfa", "enroll", "bob"]).ok();
@@ -210,9 +232,13 @@ fn reset_removes_credentials_codes_and_devices_sets_the_flag_and_keeps_the_lock(
     assert_eq!(mfa_rows(&env, "bob"), (1, 0, 0, 0));
     assert!(!flag(&env, "alice"));
     // Alice is locked with failures counted: the reset must not touch that.
-    env.run(&["user", "lock", "alice", "--reason", "phone stolen"]).ok();
+    env.run(&["user", "lock", "alice", "--reason", "phone stolen"])
+        .ok();
     env.sql()
-        .execute("UPDATE users SET failed_attempts = 3 WHERE username = 'alice'", [])
+        .execute(
+            "UPDATE users SET failed_attempts = 3 WHERE username = 'alice'",
+            [],
+        )
         .unwrap();
     let account = |env: &Env| -> String {
         env.sql()
@@ -243,12 +269,26 @@ fn reset_removes_credentials_codes_and_devices_sets_the_flag_and_keeps_the_lock(
 
     env.now = Some(T0 + 120);
     let done = env
-        .run(&["--json", "mfa", "reset", "alice", "bob", "carol", "--yes", "--reason", "lost phone"])
+        .run(&[
+            "--json",
+            "mfa",
+            "reset",
+            "alice",
+            "bob",
+            "carol",
+            "--yes",
+            "--reason",
+            "lost phone",
+        ])
         .ok();
     let rows = done.json();
     assert_eq!(
         results(&done),
-        pairs(&[("alice", "reset"), ("bob", "reset"), ("carol", "nothing_to_reset")])
+        pairs(&[
+            ("alice", "reset"),
+            ("bob", "reset"),
+            ("carol", "nothing_to_reset")
+        ])
     );
     assert_eq!(rows[0]["credential"], "enrolled");
     assert_eq!(rows[0]["recovery_codes"], 2);
@@ -264,7 +304,10 @@ fn reset_removes_credentials_codes_and_devices_sets_the_flag_and_keeps_the_lock(
     // Kept: the account and its lock state.
     assert_eq!(account(&env), account_before);
     assert_eq!(count(&env, "SELECT count(*) FROM users"), users_before);
-    let status = env.run(&["--json", "mfa", "status", "alice"]).ok().json_one();
+    let status = env
+        .run(&["--json", "mfa", "status", "alice"])
+        .ok()
+        .json_one();
     assert_eq!(status["mfa"], "none");
     assert_eq!(status["enrollment_required"], true);
     assert_eq!(status["locked"], true);
@@ -276,28 +319,43 @@ fn reset_removes_credentials_codes_and_devices_sets_the_flag_and_keeps_the_lock(
     let reason = || Some("lost phone".to_owned());
     assert_eq!(
         reset_audit(&env),
-        vec![(tester(), "alice".to_owned(), reason()), (tester(), "bob".to_owned(), reason())]
+        vec![
+            (tester(), "alice".to_owned(), reason()),
+            (tester(), "bob".to_owned(), reason())
+        ]
     );
     env.run(&["audit", "verify"]).ok();
 
     // What was removed no longer works.
     env.run(&["user", "unlock", "alice"]).ok();
     env.run(&["device", "check", "alice", &token]).code_is(4);
-    env.run(&["recovery", "check", "alice", &codes[0]]).code_is(4);
+    env.run(&["recovery", "check", "alice", &codes[0]])
+        .code_is(4);
 }
 
 #[test]
 fn nothing_to_reset_is_not_an_error_and_changes_nothing() {
     let env = env_with(&["carol"]);
-    assert!(flag(&env, "carol"), "new users are asked to enroll by default");
+    assert!(
+        flag(&env, "carol"),
+        "new users are asked to enroll by default"
+    );
     let before = dump(&env);
     let done = env.run(&["--json", "mfa", "reset", "carol", "--yes"]).ok();
     assert_eq!(results(&done), pairs(&[("carol", "nothing_to_reset")]));
     assert_same(&before, &dump(&env), "nothing_to_reset");
     // Human output says so too, and exits 0.
     let done = env.run(&["mfa", "reset", "carol", "--yes"]).ok();
-    assert!(done.stdout().contains("nothing_to_reset"), "{}", done.stdout());
-    assert!(done.stderr().contains("nothing to reset 1"), "{}", done.stderr());
+    assert!(
+        done.stdout().contains("nothing_to_reset"),
+        "{}",
+        done.stdout()
+    );
+    assert!(
+        done.stderr().contains("nothing to reset 1"),
+        "{}",
+        done.stderr()
+    );
     assert_same(&before, &dump(&env), "nothing_to_reset (human)");
 }
 
@@ -308,7 +366,22 @@ fn a_user_not_yet_asked_to_enroll_is_reset_and_audited() {
     env.sql()
         .execute("UPDATE users SET enrollment_required = 0", [])
         .unwrap();
-    let done = env.run(&["--json", "--actor", "root-admin", "mfa", "reset", "#1", "--yes"]).ok();
+    let dry = env
+        .run(&["--json", "mfa", "reset", "--dry-run", "dave"])
+        .ok();
+    assert_eq!(results(&dry), pairs(&[("dave", "would_reset")]));
+    assert!(!flag(&env, "dave"));
+    let done = env
+        .run(&[
+            "--json",
+            "--actor",
+            "root-admin",
+            "mfa",
+            "reset",
+            "#1",
+            "--yes",
+        ])
+        .ok();
     assert_eq!(results(&done), pairs(&[("dave", "reset")]));
     assert!(flag(&env, "dave"));
     assert_eq!(
@@ -339,7 +412,10 @@ fn reset_then_reenroll_clears_the_flag() {
     let (old_secret, _) = enroll_confirmed(&mut env, "alice", T0);
     assert!(!flag(&env, "alice"));
     env.run(&["mfa", "reset", "alice", "--yes"]).ok();
-    let status = env.run(&["--json", "mfa", "status", "alice"]).ok().json_one();
+    let status = env
+        .run(&["--json", "mfa", "status", "alice"])
+        .ok()
+        .json_one();
     assert_eq!(status["mfa"], "none");
     assert_eq!(status["enrollment_required"], true);
     // The old authenticator is useless now.
@@ -351,7 +427,10 @@ fn reset_then_reenroll_clears_the_flag() {
     let (new_secret, codes) = enroll_confirmed(&mut env, "alice", T0 + 300);
     assert_ne!(new_secret, old_secret);
     assert_eq!(codes.len(), 2);
-    let status = env.run(&["--json", "mfa", "status", "alice"]).ok().json_one();
+    let status = env
+        .run(&["--json", "mfa", "status", "alice"])
+        .ok()
+        .json_one();
     assert_eq!(status["mfa"], "enrolled");
     assert_eq!(status["enrollment_required"], false);
     assert_eq!(status["recovery_codes_left"], 2);
@@ -443,7 +522,10 @@ fn on_a_terminal_an_accepted_prompt_resets() {
     enroll_confirmed(&mut env, "alice", T0);
     env.run(&["mfa", "enroll", "bob"]).ok();
 
-    let mut session = spawn_pty(&env, &["mfa", "reset", "alice", "bob", "carol", "--reason", "2am"]);
+    let mut session = spawn_pty(
+        &env,
+        &["mfa", "reset", "alice", "bob", "carol", "--reason", "2am"],
+    );
     session
         .exp_string("alice (#1): enrolled TOTP credential")
         .expect("alice listed");
@@ -467,8 +549,11 @@ fn on_a_terminal_an_accepted_prompt_resets() {
     assert!(flag(&env, "alice"));
     let audit = reset_audit(&env);
     assert_eq!(audit.len(), 2);
-    assert!(audit.iter().all(|(actor, _, reason)| actor == "tester"
-        && reason.as_deref() == Some("2am")));
+    assert!(
+        audit
+            .iter()
+            .all(|(actor, _, reason)| actor == "tester" && reason.as_deref() == Some("2am"))
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -492,7 +577,10 @@ fn bulk_env() -> Env {
 fn assert_bulk_reset(env: &Env, done: &Done) {
     let rows = done.json();
     for row in &rows {
-        assert!(row.get("username").is_some() && row.get("result").is_some(), "{row}");
+        assert!(
+            row.get("username").is_some() && row.get("result").is_some(),
+            "{row}"
+        );
     }
     assert_eq!(
         results(done),
@@ -512,7 +600,14 @@ fn bulk_from_a_file_skips_comments_trims_and_collapses_duplicates() {
     let list = env.path("users.txt");
     std::fs::write(&list, MESSY_LIST).unwrap();
     let done = env
-        .run(&["--json", "mfa", "reset", "--yes", "--from-file", list.to_str().unwrap()])
+        .run(&[
+            "--json",
+            "mfa",
+            "reset",
+            "--yes",
+            "--from-file",
+            list.to_str().unwrap(),
+        ])
         .ok();
     assert_bulk_reset(&env, &done);
 }
@@ -535,14 +630,27 @@ fn bulk_from_arguments_and_a_file_together() {
     std::fs::write(&list, "Carol\n#1\n").unwrap();
     let done = env
         .run(&[
-            "--json", "mfa", "reset", "--yes", "alice", "BOB", "#2", "--from-file",
+            "--json",
+            "mfa",
+            "reset",
+            "--yes",
+            "alice",
+            "BOB",
+            "#2",
+            "--from-file",
             list.to_str().unwrap(),
         ])
         .ok();
     assert_bulk_reset(&env, &done);
     // The human summary goes to stderr, the table to stdout.
     let again = env.run(&["mfa", "reset", "--yes", "alice", "dave"]).ok();
-    assert!(again.stderr().contains("reset 1, nothing to reset 1, not found 0"), "{}", again.stderr());
+    assert!(
+        again
+            .stderr()
+            .contains("reset 1, nothing to reset 1, not found 0"),
+        "{}",
+        again.stderr()
+    );
     assert!(again.stdout().contains("dave"), "{}", again.stdout());
 }
 
@@ -550,10 +658,12 @@ fn bulk_from_arguments_and_a_file_together() {
 fn missing_users_exit_3_name_them_and_change_nothing() {
     let env = bulk_env();
     let before = dump(&env);
-    env.run(&["--json", "mfa", "reset", "--yes", "alice", "ghost", "#999", "bob"])
-        .code_is(3)
-        .error_mentions("ghost")
-        .error_mentions("#999");
+    env.run(&[
+        "--json", "mfa", "reset", "--yes", "alice", "ghost", "#999", "bob",
+    ])
+    .code_is(3)
+    .error_mentions("ghost")
+    .error_mentions("#999");
     assert_same(&before, &dump(&env), "missing users (arguments)");
     let done = env
         .cmd(&["--json", "mfa", "reset", "--yes", "--from-file", "-"])
@@ -574,7 +684,17 @@ fn missing_users_exit_3_name_them_and_change_nothing() {
 fn skip_missing_resets_the_rest_and_reports_not_found() {
     let env = bulk_env();
     let done = env
-        .run(&["--json", "mfa", "reset", "--yes", "--skip-missing", "alice", "ghost", "#999", "bob"])
+        .run(&[
+            "--json",
+            "mfa",
+            "reset",
+            "--yes",
+            "--skip-missing",
+            "alice",
+            "ghost",
+            "#999",
+            "bob",
+        ])
         .ok();
     assert_eq!(
         results(&done),
@@ -598,7 +718,17 @@ fn dry_run_reports_and_the_store_content_is_identical() {
     let before = dump(&env);
     // No --yes and no terminal: a dry run asks nothing.
     let done = env
-        .run(&["--json", "mfa", "reset", "--dry-run", "--skip-missing", "alice", "erin", "ghost", "#2"])
+        .run(&[
+            "--json",
+            "mfa",
+            "reset",
+            "--dry-run",
+            "--skip-missing",
+            "alice",
+            "erin",
+            "ghost",
+            "#2",
+        ])
         .ok();
     assert_eq!(
         results(&done),
@@ -612,9 +742,20 @@ fn dry_run_reports_and_the_store_content_is_identical() {
     assert_eq!(done.json()[0]["credential"], "pending");
     assert_same(&before, &dump(&env), "dry run");
     let human = env
-        .run(&["mfa", "reset", "--dry-run", "--skip-missing", "alice", "ghost"])
+        .run(&[
+            "mfa",
+            "reset",
+            "--dry-run",
+            "--skip-missing",
+            "alice",
+            "ghost",
+        ])
         .ok();
-    assert!(human.stderr().contains("would reset 1"), "{}", human.stderr());
+    assert!(
+        human.stderr().contains("would reset 1"),
+        "{}",
+        human.stderr()
+    );
     assert_same(&before, &dump(&env), "dry run (human)");
 }
 
@@ -628,7 +769,15 @@ fn reset_backup_writes_a_verified_0600_copy_of_the_state_before() {
     let before = dump(&env);
     let backup = env.path("before-reset.db");
     let done = env
-        .run(&["--json", "mfa", "reset", "--yes", "alice", "--backup", backup.to_str().unwrap()])
+        .run(&[
+            "--json",
+            "mfa",
+            "reset",
+            "--yes",
+            "alice",
+            "--backup",
+            backup.to_str().unwrap(),
+        ])
         .ok();
     assert_eq!(results(&done), pairs(&[("alice", "reset")]));
     assert_eq!(mfa_rows(&env, "alice"), (0, 0, 0, 0));
@@ -636,7 +785,11 @@ fn reset_backup_writes_a_verified_0600_copy_of_the_state_before() {
     assert_eq!(integrity(&backup), "ok");
     // The copy is self-contained and holds exactly the store as it was.
     assert!(!env.path("before-reset.db-wal").exists());
-    assert_same(&before, &dump_conn(&Connection::open(&backup).unwrap()), "backup content");
+    assert_same(
+        &before,
+        &dump_conn(&Connection::open(&backup).unwrap()),
+        "backup content",
+    );
     // And it is a working store: the undo path is to point mfa-admin at it.
     let status = env
         .cmd(&["--json", "mfa", "status", "alice"])
@@ -653,9 +806,16 @@ fn reset_backup_to_an_existing_path_changes_nothing() {
     let before = dump(&env);
     let backup = env.path("exists.db");
     std::fs::write(&backup, b"precious").unwrap();
-    env.run(&["mfa", "reset", "--yes", "alice", "--backup", backup.to_str().unwrap()])
-        .code_is(1)
-        .error_mentions("exists");
+    env.run(&[
+        "mfa",
+        "reset",
+        "--yes",
+        "alice",
+        "--backup",
+        backup.to_str().unwrap(),
+    ])
+    .code_is(1)
+    .error_mentions("exists");
     assert_eq!(std::fs::read(&backup).unwrap(), b"precious");
     assert_same(&before, &dump(&env), "backup refused");
 }
@@ -671,16 +831,26 @@ fn backup_command_writes_a_verified_0600_copy_and_never_overwrites() {
         .ok()
         .json_one();
     assert_eq!(out["integrity_check"], "ok");
-    assert_eq!(out["bytes"].as_u64(), Some(std::fs::metadata(&backup).unwrap().len()));
+    assert_eq!(
+        out["bytes"].as_u64(),
+        Some(std::fs::metadata(&backup).unwrap().len())
+    );
     assert_eq!(mode(&backup), 0o600);
     assert_eq!(integrity(&backup), "ok");
-    assert_same(&before, &dump_conn(&Connection::open(&backup).unwrap()), "backup content");
+    assert_same(
+        &before,
+        &dump_conn(&Connection::open(&backup).unwrap()),
+        "backup content",
+    );
     assert_same(&before, &dump(&env), "the store itself");
 
     // An existing path is refused and left alone.
     let copy = std::fs::read(&backup).unwrap();
     env.sql()
-        .execute("UPDATE users SET name = 'Changed' WHERE username = 'bob'", [])
+        .execute(
+            "UPDATE users SET name = 'Changed' WHERE username = 'bob'",
+            [],
+        )
         .unwrap();
     env.run(&["backup", backup.to_str().unwrap()])
         .code_is(1)
@@ -703,14 +873,21 @@ fn backup_while_another_process_writes_copies_only_committed_data() {
     let writer = env.sql();
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
     writer
-        .execute("UPDATE users SET name = 'uncommitted' WHERE username = 'alice'", [])
+        .execute(
+            "UPDATE users SET name = 'uncommitted' WHERE username = 'alice'",
+            [],
+        )
         .unwrap();
     let backup = env.path("online.db");
     env.run(&["--busy-timeout", "300", "backup", backup.to_str().unwrap()])
         .ok();
     writer.execute_batch("COMMIT").unwrap();
     assert_eq!(integrity(&backup), "ok");
-    assert_same(&before, &dump_conn(&Connection::open(&backup).unwrap()), "online backup");
+    assert_same(
+        &before,
+        &dump_conn(&Connection::open(&backup).unwrap()),
+        "online backup",
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -726,9 +903,17 @@ fn a_store_held_by_another_writer_exits_1_busy_and_changes_nothing() {
     writer
         .execute("UPDATE users SET name = 'app' WHERE username = 'dave'", [])
         .unwrap();
-    env.run(&["--busy-timeout", "300", "mfa", "reset", "--yes", "alice", "bob"])
-        .code_is(1)
-        .error_mentions("busy");
+    env.run(&[
+        "--busy-timeout",
+        "300",
+        "mfa",
+        "reset",
+        "--yes",
+        "alice",
+        "bob",
+    ])
+    .code_is(1)
+    .error_mentions("busy");
     writer.execute_batch("ROLLBACK").unwrap();
     drop(writer);
     assert_same(&before, &dump(&env), "busy store");
@@ -740,7 +925,15 @@ fn a_reset_waits_for_a_writer_that_finishes_within_the_busy_timeout() {
     let writer = env.sql();
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
     let child = env
-        .command(&["--busy-timeout", "30000", "--json", "mfa", "reset", "--yes", "alice"])
+        .command(&[
+            "--busy-timeout",
+            "30000",
+            "--json",
+            "mfa",
+            "reset",
+            "--yes",
+            "alice",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -787,9 +980,20 @@ fn hostile_user_lists_are_refused_with_exit_2_and_change_nothing() {
 
     let dir = env.path("a-dir");
     std::fs::create_dir(&dir).unwrap();
-    env.run(&["mfa", "reset", "--yes", "--from-file", dir.to_str().unwrap()])
-        .code_is(2);
-    env.run(&["mfa", "reset", "--yes"]).code_is(2).error_mentions("--from-file");
+    env.run(&[
+        "mfa",
+        "reset",
+        "--yes",
+        "--from-file",
+        dir.to_str().unwrap(),
+    ])
+    .code_is(2);
+    env.run(&["mfa", "reset", "--yes", "alice", "--reason", "line\nbreak"])
+        .code_is(2)
+        .error_mentions("--reason");
+    env.run(&["mfa", "reset", "--yes"])
+        .code_is(2)
+        .error_mentions("--from-file");
     assert_same(&before, &dump(&env), "hostile lists");
 }
 
@@ -975,6 +1179,6 @@ fn sigkill_during_a_large_batch_leaves_none_or_all_of_it() {
         env.run(&["audit", "verify"]).ok();
         outcomes.push((moment, exited, if state == all { "all" } else { "none" }));
     }
-    // Not asserted (the moments depend on the machine), but shown with --nocapture.
-    println!("kill outcomes: {outcomes:?}");
+    // Which moments found none and which all depends on the machine; both are correct.
+    assert_eq!(outcomes.len(), 3);
 }

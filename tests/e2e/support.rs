@@ -174,8 +174,9 @@ impl Done {
         self.stdout()
             .lines()
             .map(|line| {
-                serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}\nstderr: {}", self.stderr()))
+                serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!("not JSON ({e}): {line:?}\nstderr: {}", self.stderr())
+                })
             })
             .collect()
     }
@@ -192,7 +193,10 @@ impl Done {
     #[track_caller]
     pub fn error_mentions(self, needle: &str) -> Done {
         let err = self.stderr();
-        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("mfa-admin: error:")).collect();
+        let lines: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("mfa-admin: error:"))
+            .collect();
         assert_eq!(lines.len(), 1, "one error line expected, stderr:\n{err}");
         assert!(
             lines[0].contains(needle),
@@ -234,7 +238,11 @@ pub fn totp_code(secret_b32: &str, unix: i64, digits: u32, period: u64, algorith
         digest[offset + 2],
         digest[offset + 3],
     ]);
-    format!("{:0width$}", binary % 10u32.pow(digits), width = digits as usize)
+    format!(
+        "{:0width$}",
+        binary % 10u32.pow(digits),
+        width = digits as usize
+    )
 }
 
 /// Enrolls and confirms `user` at time `now`; returns (secret, recovery codes).
@@ -243,7 +251,10 @@ pub fn enroll_confirmed(env: &mut Env, user: &str, now: i64) -> (String, Vec<Str
     let enrolled = env.run(&["--json", "mfa", "enroll", user]).ok().json_one();
     let secret = enrolled["secret"].as_str().expect("secret").to_owned();
     let code = totp_code(&secret, now, 6, 30, "SHA1");
-    let confirmed = env.run(&["--json", "mfa", "confirm", user, &code]).ok().json_one();
+    let confirmed = env
+        .run(&["--json", "mfa", "confirm", user, &code])
+        .ok()
+        .json_one();
     let codes = confirmed["recovery_codes"]
         .as_array()
         .expect("codes")

@@ -352,25 +352,25 @@ fn describe(
         }
     }
     ctx.out
-        .note("This will remove, and ask the users to set up MFA again at next sign-in:");
+        .before_prompt("This will remove, and ask the users to set up MFA again at next sign-in:");
     for line in &lines {
-        ctx.out.note(line);
+        ctx.out.before_prompt(line);
     }
     if targets.len() > lines.len() {
-        ctx.out.note(&format!(
+        ctx.out.before_prompt(&format!(
             "  ... and {} more users",
             targets.len() - lines.len()
         ));
     }
     if targets.len() > 1 {
-        ctx.out.note(&format!(
+        ctx.out.before_prompt(&format!(
             "In all: {} users, {credentials} TOTP credentials, {codes} recovery codes, {devices} devices; {empty} with nothing to reset",
             targets.len()
         ));
     }
     if !missing.is_empty() {
         ctx.out
-            .note(&format!("{} not found (skipped)", missing.len()));
+            .before_prompt(&format!("{} not found (skipped)", missing.len()));
     }
     Ok(())
 }
