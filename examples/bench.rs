@@ -55,7 +55,11 @@ fn main() -> Result<()> {
             let conn = rusqlite::Connection::open(path)?;
             let started = std::time::Instant::now();
             conn.execute_batch(&fs::read_to_string(file)?)?;
-            writeln!(std::io::stderr(), "{:.3} s", started.elapsed().as_secs_f64())?;
+            writeln!(
+                std::io::stderr(),
+                "{:.3} s",
+                started.elapsed().as_secs_f64()
+            )?;
             Ok(())
         }
         ["fixture"] => {

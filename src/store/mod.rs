@@ -178,10 +178,10 @@ impl Store {
                 true,
             )
             .map_err(|e| store.map_err(e))?;
-        if let Some(kb) = std::env::var_os("MFA_ADMIN_BENCH_CACHE_KB") {
+        if let Some(pragmas) = std::env::var_os("MFA_ADMIN_BENCH_PRAGMAS") {
             store
                 .conn
-                .execute_batch(&format!("PRAGMA cache_size = -{}", kb.to_string_lossy()))
+                .execute_batch(&pragmas.to_string_lossy())
                 .map_err(|e| store.map_err(e))?;
         }
         Ok(store)

@@ -78,6 +78,88 @@ pub fn wipe(conn: &Connection, user_id: i64) -> rusqlite::Result<Removed> {
     Ok(removed)
 }
 
+/// The ids of a batch as a JSON array, for `json_each(?)`: one statement then covers the
+/// whole batch, and sorted ids make it walk each table's pages in order.
+fn id_array(ids: impl Iterator<Item = i64>) -> String {
+    let mut json = String::from("[");
+    for (i, id) in ids.enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&id.to_string());
+    }
+    json.push(']');
+    json
+}
+
+/// [`inspect`] of many users at once, in the order of `user_ids`.
+pub fn inspect_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Removed>> {
+    // Visit the users in id order (locality), then put the answers back in input order.
+    let mut sorted: Vec<(i64, usize)> = user_ids.iter().copied().zip(0..).collect();
+    sorted.sort_unstable();
+    let mut removed = vec![Removed::default(); user_ids.len()];
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.value, c.state, c.created_at,
+                (SELECT count(*) FROM recovery_codes r
+                 WHERE r.user_id = b.value AND r.used_at IS NULL),
+                (SELECT count(*) FROM trusted_devices d WHERE d.user_id = b.value),
+                EXISTS (SELECT 1 FROM recovery_codes r WHERE r.user_id = b.value)
+                    OR EXISTS (SELECT 1 FROM recovery_sets s WHERE s.user_id = b.value),
+                u.enrollment_required
+         FROM json_each(?1) b
+         LEFT JOIN totp_credentials c ON c.user_id = b.value
+         LEFT JOIN users u ON u.id = b.value",
+    )?;
+    let mut rows = stmt.query([id_array(sorted.iter().map(|&(id, _)| id))])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let Ok(at) = sorted.binary_search_by_key(&id, |&(id, _)| id) else {
+            continue;
+        };
+        removed[sorted[at].1] = Removed {
+            credential: r.get(1)?,
+            credential_created_at: r.get(2)?,
+            recovery_codes: r.get(3)?,
+            devices: r.get(4)?,
+            leftover_codes: r.get(5)?,
+            enrollment_required: r.get::<_, Option<bool>>(6)?.unwrap_or(true),
+        };
+    }
+    Ok(removed)
+}
+
+/// [`wipe`] of many users (distinct ids) inside the caller's transaction, set-based: one
+/// read of what every user has, then one DELETE per table and one UPDATE over the users
+/// with something to reset. Returns what was removed, in the order of `user_ids`.
+///
+/// Per-user statements cost about 100,000 instructions and a page read or two per user at
+/// a million users; a 100,000-user batch took 11 s that way (SPEC §8 asks for 3 s).
+pub fn wipe_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Removed>> {
+    let removed = inspect_many(conn, user_ids)?;
+    let mut changing: Vec<i64> = user_ids
+        .iter()
+        .zip(&removed)
+        .filter(|(_, r)| !r.is_empty())
+        .map(|(&id, _)| id)
+        .collect();
+    if changing.is_empty() {
+        return Ok(removed);
+    }
+    changing.sort_unstable();
+    let ids = id_array(changing.into_iter());
+    for statement in [
+        "DELETE FROM totp_credentials WHERE user_id IN (SELECT value FROM json_each(?1))",
+        "DELETE FROM recovery_codes WHERE user_id IN (SELECT value FROM json_each(?1))",
+        "DELETE FROM recovery_sets WHERE user_id IN (SELECT value FROM json_each(?1))",
+        "DELETE FROM trusted_devices WHERE user_id IN (SELECT value FROM json_each(?1))",
+        "UPDATE users SET enrollment_required = 1
+         WHERE id IN (SELECT value FROM json_each(?1)) AND enrollment_required <> 1",
+    ] {
+        conn.prepare_cached(statement)?.execute([&ids])?;
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1728,3 +1728,17 @@ fn random_command_sequences_keep_the_store_invariants() {
         panic!("{e}");
     }
 }
+
+#[test]
+fn forced_re_enrollment_leaves_a_consistent_store() {
+    let mut env = Env::with_users(&["ann"]);
+    env.run(&["policy", "set", "recovery_codes", "1"]).ok();
+    let (_, codes) = enroll_confirmed(&mut env, "ann", NOW);
+    let notes = notifications(&env, true).len();
+    env.run(&["mfa", "enroll", "--force", "ann"]).ok();
+    // The old factor is gone: its recovery codes no longer work...
+    env.run(&["recovery", "check", "ann", &codes[0]]).code_is(4);
+    // ...the user is told, and the store is consistent.
+    assert_eq!(notifications(&env, true).len(), notes + 1);
+    env.run(&["doctor"]).ok();
+}

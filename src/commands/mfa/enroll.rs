@@ -14,7 +14,7 @@ use crate::crypto::{self, MasterKey};
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes::{self, RecoveryCode};
-use crate::store::{audit, credentials, notifications, policy, recovery, users};
+use crate::store::{audit, credentials, notifications, policy, recovery, reset, users};
 use crate::totp::{self, Algorithm, Secret, TotpParams, Verification};
 
 #[derive(Serialize)]
@@ -61,6 +61,21 @@ pub fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     let now = ctx.now;
     let replaced = user.mfa.as_str();
     store.write(|tx| {
+        // Replacing a factor (--force) is a reset first: the old recovery codes and
+        // remembered devices belong to the old credential and must not outlive it.
+        let removed = if user.mfa == users::MfaState::None {
+            None
+        } else {
+            let removed = reset::wipe(tx, user.id)?;
+            notifications::queue(
+                tx,
+                user.id,
+                "mfa.replaced",
+                "Your authenticator app was replaced by an administrator; the old one, its recovery codes and remembered devices no longer work. If you did not ask for this, contact your administrator.",
+                now,
+            )?;
+            Some(removed)
+        };
         credentials::insert_pending(
             tx,
             user.id,
@@ -78,6 +93,8 @@ pub fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
                 "period": params.period,
                 "imported": args.secret.is_some(),
                 "replaced": replaced,
+                "removed_recovery_codes": removed.as_ref().map(|r| r.recovery_codes),
+                "removed_devices": removed.as_ref().map(|r| r.devices),
             })
             .to_string(),
         );
