@@ -63,27 +63,7 @@ fn clone_env(env: &Env) -> Env {
 /// Every row of every table, as text: what "nothing changed" compares (the raw files are
 /// not stable: readers touch the WAL index).
 fn dump(db: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).expect("open store");
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut rows = Vec::new();
-    for table in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
-        let columns = stmt.column_count();
-        let mut query = stmt.query([]).unwrap();
-        while let Some(row) = query.next().unwrap() {
-            let values: Vec<String> = (0..columns)
-                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
-                .collect();
-            rows.push(format!("{table}: {}", values.join(", ")));
-        }
-    }
-    rows
+    dump_store(&rusqlite::Connection::open(db).expect("open store"))
 }
 
 #[track_caller]

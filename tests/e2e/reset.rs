@@ -10,7 +10,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use rusqlite::types::ValueRef;
 
 use crate::support::*;
 
@@ -24,49 +23,7 @@ const T0: i64 = 1_709_294_400;
 /// Every row of every table (and the schema version), rendered as text: two dumps are
 /// equal exactly when the store's content is.
 fn dump_conn(conn: &Connection) -> Vec<String> {
-    let mut out = Vec::new();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    out.push(format!("user_version {version}"));
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(
-        tables.iter().any(|t| t == "users"),
-        "not a store: {tables:?}"
-    );
-    for table in tables {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
-            .unwrap();
-        let columns = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(row) = rows.next().unwrap() {
-            let mut line = format!("{table}:");
-            for i in 0..columns {
-                let value = match row.get_ref(i).unwrap() {
-                    ValueRef::Null => "NULL".to_owned(),
-                    ValueRef::Integer(n) => n.to_string(),
-                    ValueRef::Real(f) => f.to_string(),
-                    ValueRef::Text(t) => format!("{:?}", String::from_utf8_lossy(t)),
-                    ValueRef::Blob(b) => format!("x'{}'", hex(b)),
-                };
-                line.push(' ');
-                line.push_str(&value);
-            }
-            out.push(line);
-        }
-    }
-    out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    dump_store(conn)
 }
 
 fn dump(env: &Env) -> Vec<String> {

@@ -271,3 +271,52 @@ impl Env {
         self.cmd(args).cmd
     }
 }
+
+/// Every row of every table (and the schema version), rendered as text: two dumps are
+/// equal exactly when the store's content is. What "nothing changed" compares.
+pub fn dump_store(conn: &rusqlite::Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    out.push(format!("user_version {version}"));
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        tables.iter().any(|t| t == "users"),
+        "not a store: {tables:?}"
+    );
+    for table in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
+            .unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let mut line = format!("{table}:");
+            for i in 0..columns {
+                let value = match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Null => "NULL".to_owned(),
+                    rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                    rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        format!("{:?}", String::from_utf8_lossy(t))
+                    }
+                    rusqlite::types::ValueRef::Blob(b) => format!(
+                        "x'{}'",
+                        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+                    ),
+                };
+                line.push(' ');
+                line.push_str(&value);
+            }
+            out.push(line);
+        }
+    }
+    out
+}

@@ -60,28 +60,7 @@ pub fn status(env: &Env, user: &str) -> Value {
 
 /// Every row of every table, rendered: equal snapshots mean nothing changed.
 pub fn snapshot(env: &Env) -> String {
-    let conn = env.sql();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut out = String::new();
-    for table in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
-        let columns = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(row) = rows.next().unwrap() {
-            out.push_str(&table);
-            for i in 0..columns {
-                out.push_str(&format!(" {:?}", row.get_ref(i).unwrap()));
-            }
-            out.push('\n');
-        }
-    }
-    out
+    dump_store(&env.sql()).join("\n")
 }
 
 /// Number of audit rows with `action`.
