@@ -97,6 +97,11 @@ pub fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             "added {sampled} sample users; try: mfa-admin user list, mfa-admin user find smith"
         ));
     }
+    // Fold the WAL into the file so a new store is one self-contained file (commands keep
+    // the WAL between runs; see `Store::open`).
+    let _ = store
+        .conn()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
     ctx.out.object(&Initialised {
         db: db.display().to_string(),
         key_file: key_path.display().to_string(),

@@ -178,12 +178,9 @@ impl Store {
                 true,
             )
             .map_err(|e| store.map_err(e))?;
-        if let Some(pragmas) = std::env::var_os("MFA_ADMIN_BENCH_PRAGMAS") {
-            store
-                .conn
-                .execute_batch(&pragmas.to_string_lossy())
-                .map_err(|e| store.map_err(e))?;
-        }
+        // The page cache stays at SQLite's 2 MB: a larger one only adds page faults to a
+        // command that streams over many pages once (`user find` at a million users: 75 ms
+        // with 2 MB, 108 ms with 32 MB), and a 100,000-user reset gains nothing from it.
         Ok(store)
     }
 

@@ -168,7 +168,10 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         super::super::migrations::apply(&mut conn).unwrap();
         conn.execute_batch(
-            "INSERT INTO users (id, username, username_key, created_at, enrollment_required)
+            "CREATE TEMP TABLE generate_series (value INTEGER PRIMARY KEY);
+             WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 24)
+             INSERT INTO generate_series SELECT v FROM n;
+             INSERT INTO users (id, username, username_key, created_at, enrollment_required)
              VALUES (1, 'flagged', 'flagged', 0, 1), (2, 'unflagged', 'unflagged', 0, 0),
                     (3, 'used', 'used', 0, 1);
              INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES (3, x'00', 5);",
@@ -203,5 +206,79 @@ mod tests {
             .query_row("SELECT count(*) FROM recovery_codes", [], |r| r.get(0))
             .unwrap();
         assert_eq!(left, 0);
+    }
+
+    /// Every kind of user a batch meets, twice over, in a scrambled order.
+    fn varied() -> (Connection, Vec<i64>) {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrations::apply(&mut conn).unwrap();
+        conn.execute_batch(
+            "CREATE TEMP TABLE generate_series (value INTEGER PRIMARY KEY);
+             WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 24)
+             INSERT INTO generate_series SELECT v FROM n;
+             INSERT INTO users (id, username, username_key, created_at, enrollment_required)
+             SELECT value, 'u' || value, 'u' || value, 0, value % 2 FROM generate_series;
+             INSERT INTO totp_credentials (user_id, state, secret, algorithm, digits, period, created_at)
+             SELECT value, CASE value % 3 WHEN 0 THEN 'pending' ELSE 'enrolled' END, x'00', 'SHA1', 6, 30, value
+             FROM generate_series WHERE value % 4 <> 0;
+             INSERT INTO recovery_sets (user_id, salt, scheme, issued_at)
+             SELECT value, x'00', 's', 0 FROM generate_series WHERE value % 5 < 3;
+             INSERT INTO recovery_codes (user_id, code_hash, used_at)
+             SELECT value, x'01', CASE WHEN value % 7 = 0 THEN 9 END
+             FROM generate_series WHERE value % 5 < 3;
+             INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
+             SELECT value, 'd', x'00', x'00', 0, 99 FROM generate_series WHERE value % 6 = 1;",
+        )
+        .unwrap();
+        let ids = vec![17, 3, 24, 8, 1, 12, 5, 20, 9, 2, 16, 4, 11, 22, 7, 14, 99];
+        (conn, ids)
+    }
+
+    fn dump(conn: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT id || ':' || enrollment_required FROM users ORDER BY id",
+            "SELECT user_id || '' FROM totp_credentials ORDER BY user_id",
+            "SELECT user_id || '' FROM recovery_sets ORDER BY user_id",
+            "SELECT id || ':' || user_id FROM recovery_codes ORDER BY id",
+            "SELECT id || ':' || user_id FROM trusted_devices ORDER BY id",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            out.extend(rows.map(Result::unwrap));
+            out.push("--".into());
+        }
+        out
+    }
+
+    #[test]
+    fn a_batch_does_what_one_wipe_per_user_does() {
+        let (one_by_one, ids) = varied();
+        let (batch, _) = varied();
+        let expected: Vec<Removed> = ids
+            .iter()
+            .map(|&id| wipe(&one_by_one, id).unwrap())
+            .collect();
+        let before = batch.total_changes();
+        assert_eq!(inspect_many(&batch, &ids).unwrap(), {
+            let (fresh, _) = varied();
+            ids.iter()
+                .map(|&id| inspect(&fresh, id).unwrap())
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(batch.total_changes(), before, "inspecting changes nothing");
+        assert_eq!(wipe_many(&batch, &ids).unwrap(), expected);
+        assert_eq!(dump(&batch), dump(&one_by_one));
+        assert!(expected.iter().any(Removed::is_empty));
+        assert!(expected.iter().any(|r| !r.is_empty()));
+        // Again: everything is now empty, and nothing is written.
+        let before = batch.total_changes();
+        assert!(
+            wipe_many(&batch, &ids)
+                .unwrap()
+                .iter()
+                .all(Removed::is_empty)
+        );
+        assert_eq!(batch.total_changes(), before);
     }
 }
