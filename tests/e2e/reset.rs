@@ -669,6 +669,21 @@ fn skip_missing_resets_the_rest_and_reports_not_found() {
 }
 
 #[test]
+fn skip_missing_with_nobody_found_asks_nothing_and_changes_nothing() {
+    let env = bulk_env();
+    let before = dump(&env);
+    // No --yes and no terminal: nothing would change, so there is nothing to confirm.
+    let done = env
+        .run(&["--json", "mfa", "reset", "--skip-missing", "ghost", "#999"])
+        .ok();
+    assert_eq!(
+        results(&done),
+        pairs(&[("ghost", "not_found"), ("#999", "not_found")])
+    );
+    assert_eq!(dump(&env), before);
+}
+
+#[test]
 fn dry_run_reports_and_the_store_content_is_identical() {
     let env = bulk_env();
     env.run(&["user", "add", "erin"]).ok();

@@ -205,7 +205,8 @@ pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
         return Ok(());
     }
 
-    if !ctx.global.yes {
+    // Every user missing (with --skip-missing): nothing would change, so nothing to confirm.
+    if !ctx.global.yes && !targets.is_empty() {
         if !std::io::stdin().is_terminal() {
             return Err(error::aborted(
                 "mfa reset needs confirmation but stdin is not a terminal; pass --yes to proceed; nothing changed",
