@@ -481,6 +481,8 @@ if ((SMOKE)); then
     log "smoke run passed: every measured command succeeded ($(wc -l <"$TSV") commands)"
 else
     "$TOOL" report "$TSV" "$ROOT/bench/results.json" "$ROOT/bench/results.md" "$machine"
+    # Commands are recorded relative to the repository: no paths of this machine in the repo.
+    sed -i "s#$ROOT/##g" "$ROOT/bench/results.json" "$ROOT/bench/results.md"
     "$TOOL" readme "$ROOT/bench/results.md" "$ROOT/README.md" # the block between its markers
     log "wrote bench/results.md, bench/results.json and the README's performance table"
     cat "$ROOT/bench/results.md"
