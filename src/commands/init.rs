@@ -3,7 +3,7 @@
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::{Context, KEY_CHECK, sample, sql};
+use super::{Context, KEY_CHECK, sample};
 use crate::cli::InitArgs;
 use crate::crypto::MasterKey;
 use crate::store::{self, Store, audit};
@@ -92,7 +92,6 @@ pub fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             audit::append(tx, now, &entry)?;
             Ok(added)
         })?;
-        let _ = sql(&store, Ok(()));
         ctx.out.note(&format!(
             "added {sampled} sample users; try: mfa-admin user list, mfa-admin user find smith"
         ));

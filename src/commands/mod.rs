@@ -87,48 +87,24 @@ impl Context {
     /// Loads the key file and checks it against the store before anything is written.
     pub fn load_key(&self, store: &Store) -> Result<MasterKey> {
         let path = self.key_path()?;
-        let check = store.meta(KEY_CHECK)?;
-        let pending = key::pending_path(&path);
-        if !path.exists() && !pending.exists() {
-            // Let the key module word the "missing" error.
-            return Ok(MasterKey::load(&path)?);
-        }
         let key = MasterKey::load(&path);
-        let Some(check) = check else {
+        let Some(check) = store.meta(KEY_CHECK)? else {
             return Ok(key?);
         };
-        if let Ok(key) = &key
-            && key.matches_check_value(&check)
-        {
-            return Ok(MasterKey::load(&path)?);
+        match key {
+            Ok(key) if key.matches_check_value(&check) => Ok(key),
+            other => match finish_rotation(&path, &check)? {
+                Some(new) => Ok(new),
+                None => {
+                    // Missing, unreadable or malformed is the error to report; else wrong.
+                    other?;
+                    Err(anyhow::anyhow!(
+                        "key file {} is not the key of this store (wrong key); nothing changed — pass the right --key-file",
+                        path.display()
+                    ))
+                }
+            },
         }
-        // A rotation that died between its commit and the rename: finish the move.
-        if let Ok(new) = MasterKey::load(&pending)
-            && new.matches_check_value(&check)
-        {
-            std::fs::rename(&pending, &path).with_context(|| {
-                format!(
-                    "cannot finish the interrupted key rotation: move {} to {}",
-                    pending.display(),
-                    path.display()
-                )
-            })?;
-            self.out_note_later(&format!(
-                "finished an interrupted key rotation: {} is now the key",
-                path.display()
-            ));
-            return Ok(new);
-        }
-        let key = key?;
-        drop(key);
-        Err(anyhow::anyhow!(
-            "key file {} is not the key of this store (wrong key); nothing changed — pass the right --key-file",
-            path.display()
-        ))
-    }
-
-    fn out_note_later(&self, _message: &str) {
-        // Notes need &mut Printer; the rename is visible in `key check` anyway.
     }
 
     /// Resolves a `USER` argument; exit 2 for a malformed `#ID`, 3 when not found.
@@ -148,6 +124,25 @@ impl Context {
             reason: None,
             details: None,
         }
+    }
+}
+
+/// A rotation that died between its commit and the rename leaves `<key>.new` matching
+/// the store: finish the move and use it.
+fn finish_rotation(path: &std::path::Path, check: &[u8]) -> Result<Option<MasterKey>> {
+    let pending = key::pending_path(path);
+    match MasterKey::load(&pending) {
+        Ok(new) if new.matches_check_value(check) => {
+            std::fs::rename(&pending, path).with_context(|| {
+                format!(
+                    "cannot finish the interrupted key rotation: move {} to {}",
+                    pending.display(),
+                    path.display()
+                )
+            })?;
+            Ok(Some(new))
+        }
+        _ => Ok(None),
     }
 }
 
