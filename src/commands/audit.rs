@@ -74,10 +74,7 @@ pub fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
         })?;
         Ok(())
     })
-    .map_err(|e| match e.downcast::<rusqlite::Error>() {
-        Ok(sqlite) => anyhow::Error::new(store.map_err(sqlite)),
-        Err(other) => other,
-    })
+    .map_err(|e| store.map_any(e))
 }
 
 fn verify(ctx: &mut Context) -> Result<()> {

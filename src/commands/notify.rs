@@ -39,6 +39,7 @@ pub fn run(ctx: &mut Context, cmd: NotifyCommand) -> Result<()> {
                 })?;
                 Ok(())
             })
+            .map_err(|e| store.map_any(e))
         }
         NotifyCommand::Ack { mut ids } => {
             // `ack 5 5` acknowledges 5 once rather than failing on the repeat.

@@ -385,10 +385,7 @@ fn list(ctx: &mut Context, args: &UserListArgs) -> Result<()> {
         count += 1;
         Ok(out.row(&UserRow::new(&user, now))?)
     })
-    .map_err(|e| match e.downcast::<rusqlite::Error>() {
-        Ok(sqlite) => anyhow::Error::new(store.map_err(sqlite)),
-        Err(other) => other,
-    })?;
+    .map_err(|e| store.map_any(e))?;
     if count == 0 {
         ctx.out.note("no users match");
     }

@@ -212,10 +212,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| map_sqlite(&path, busy, e))?;
-        let value = f(&tx).map_err(|e| match e.downcast::<rusqlite::Error>() {
-            Ok(sql) => anyhow::Error::new(map_sqlite(&path, busy, sql)),
-            Err(other) => other,
-        })?;
+        let value = f(&tx).map_err(|e| map_any(&path, busy, e))?;
         tx.commit().map_err(|e| map_sqlite(&path, busy, e))?;
         Ok(value)
     }
@@ -223,6 +220,12 @@ impl Store {
     /// Maps a SQLite error from this store to a [`StoreError`].
     pub fn map_err(&self, e: rusqlite::Error) -> StoreError {
         map_sqlite(&self.path, self.busy_timeout_ms, e)
+    }
+
+    /// [`Store::map_err`] for an error that came back through a callback as `anyhow`
+    /// (streaming listings): a SQLite error is mapped, anything else passes through.
+    pub fn map_any(&self, e: anyhow::Error) -> anyhow::Error {
+        map_any(&self.path, self.busy_timeout_ms, e)
     }
 
     /// Writes a consistent copy of the store to `dest` with SQLite's online backup API
@@ -319,6 +322,13 @@ fn check_file(path: &Path) -> Result<()> {
         return Err(StoreError::NotSqlite(path.to_owned()));
     }
     Ok(())
+}
+
+fn map_any(path: &Path, busy_timeout_ms: u64, e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<rusqlite::Error>() {
+        Ok(sqlite) => anyhow::Error::new(map_sqlite(path, busy_timeout_ms, sqlite)),
+        Err(other) => other,
+    }
 }
 
 /// Maps SQLite result codes to the errors an administrator can act on.
