@@ -56,7 +56,6 @@ struct Checked<'a> {
 enum Outcome {
     Valid { remaining: i64 },
     Rejected { locked_now: bool, remaining: i64 },
-    Locked,
 }
 
 fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
@@ -82,9 +81,8 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
                 remaining: 0,
             });
         };
-        if user.is_locked(now) {
-            return Ok(Outcome::Locked);
-        }
+        // Locked since the check above: nothing is written, the transaction rolls back.
+        ensure_not_locked(&user, now)?;
         if normalized.is_none() {
             // Not a recovery code at all: rejected without touching stored state.
             let (remaining, _) = recovery::counts(tx, user.id)?;
@@ -135,13 +133,6 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
                 ));
             }
             Ok(())
-        }
-        Outcome::Locked => {
-            ensure_not_locked(&user, now)?;
-            Err(error::locked(format!(
-                "account {:?} is locked",
-                user.username
-            )))
         }
         Outcome::Rejected {
             locked_now,

@@ -7,7 +7,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::verify::{credential_params, ensure_not_locked};
+use super::verify::{check_code, credential_params, ensure_not_locked};
 use crate::cli::{AlgorithmArg, EnrollArgs};
 use crate::commands::{Context, sql};
 use crate::crypto::{self, MasterKey};
@@ -225,14 +225,8 @@ pub fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> 
         if credential.state != "pending" {
             return Ok(false);
         }
-        let secret = Secret::from_bytes(
-            key.decrypt(&credential.secret, &crypto::secret_aad(user.id))
-                .map_err(|e| anyhow::anyhow!("{e} (user {:?}); run `mfa-admin key check`", user.username))?
-                .to_vec(),
-        );
-        let last = credential.last_step.and_then(|s| u64::try_from(s).ok());
         let Verification::Accepted { step } =
-            totp::verify(&secret, params, &code, now, policy.totp_skew, last)
+            check_code(&key, &credential, &user, params, &code, now, policy.totp_skew)?
         else {
             return Ok(false);
         };

@@ -50,6 +50,28 @@ pub fn credential_params(credential: &Credential) -> Result<TotpParams> {
     })
 }
 
+/// Checks a normalized code against a stored credential: decrypts its secret (bound to
+/// the user) and compares every step of the skew window, honouring the replay guard.
+pub fn check_code(
+    key: &MasterKey,
+    credential: &Credential,
+    user: &User,
+    params: TotpParams,
+    code: &str,
+    now: Now,
+    skew: u32,
+) -> Result<Verification> {
+    let secret = Secret::from_bytes(
+        key.decrypt(&credential.secret, &crypto::secret_aad(user.id))
+            .map_err(|e| {
+                anyhow::anyhow!("{e} (user {:?}); run `mfa-admin key check`", user.username)
+            })?
+            .to_vec(),
+    );
+    let last = credential.last_step.and_then(|s| u64::try_from(s).ok());
+    Ok(totp::verify(&secret, params, code, now, skew, last))
+}
+
 /// Counts one failed code (TOTP or recovery) and locks the account at the threshold, with
 /// audit rows and a notification. Returns true when this failure locked the account.
 pub fn record_failure(
@@ -107,7 +129,6 @@ struct Verified<'a> {
 enum Outcome {
     Valid { device_token: Option<String> },
     Rejected { why: &'static str, locked_now: bool },
-    Locked,
 }
 
 pub fn verify(
@@ -159,9 +180,8 @@ pub fn verify(
         let Some(user) = users::find(tx, &users::UserRef::Id(user.id))? else {
             return Ok(Outcome::Rejected { why: "gone", locked_now: false });
         };
-        if user.is_locked(now) {
-            return Ok(Outcome::Locked);
-        }
+        // Locked since the check above: nothing is written, the transaction rolls back.
+        ensure_not_locked(&user, now)?;
         let Some(code) = normalized.as_deref() else {
             // Malformed input is rejected without touching stored state (SPEC §7).
             return Ok(Outcome::Rejected { why: "malformed", locked_now: false });
@@ -169,13 +189,7 @@ pub fn verify(
         let Some(credential) = credentials::get(tx, user.id)?.filter(|c| c.state == "enrolled") else {
             return Ok(Outcome::Rejected { why: "no credential", locked_now: false });
         };
-        let secret = Secret::from_bytes(
-            key.decrypt(&credential.secret, &crypto::secret_aad(user.id))
-                .map_err(|e| anyhow::anyhow!("{e} (user {:?}); run `mfa-admin key check`", user.username))?
-                .to_vec(),
-        );
-        let last = credential.last_step.and_then(|s| u64::try_from(s).ok());
-        let verdict = match totp::verify(&secret, params, code, now, policy.totp_skew, last) {
+        let verdict = match check_code(&key, &credential, &user, params, code, now, policy.totp_skew)? {
             Verification::Accepted { step } if credentials::advance_step(tx, user.id, step)? => None,
             Verification::Accepted { .. } | Verification::Replayed => Some("replayed"),
             Verification::Invalid => Some("wrong"),
@@ -221,13 +235,6 @@ pub fn verify(
                 ctx.out.note("device token shown once: store it on the device; `mfa-admin device check` accepts it until it expires");
             }
             Ok(())
-        }
-        Outcome::Locked => {
-            ensure_not_locked(&user, now)?;
-            Err(error::locked(format!(
-                "account {:?} is locked",
-                user.username
-            )))
         }
         Outcome::Rejected { why, locked_now } => {
             ctx.out.object(&Verified {
