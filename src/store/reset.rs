@@ -36,46 +36,13 @@ impl Removed {
 
 /// What a reset of `user_id` would remove, without changing anything.
 pub fn inspect(conn: &Connection, user_id: i64) -> rusqlite::Result<Removed> {
-    conn.prepare_cached(
-        "SELECT (SELECT state FROM totp_credentials WHERE user_id = ?1),
-                (SELECT created_at FROM totp_credentials WHERE user_id = ?1),
-                (SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL),
-                (SELECT count(*) FROM trusted_devices WHERE user_id = ?1),
-                EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = ?1)
-                    OR EXISTS (SELECT 1 FROM recovery_sets WHERE user_id = ?1),
-                (SELECT enrollment_required FROM users WHERE id = ?1)",
-    )?
-    .query_row([user_id], |r| {
-        Ok(Removed {
-            credential: r.get(0)?,
-            credential_created_at: r.get(1)?,
-            recovery_codes: r.get(2)?,
-            devices: r.get(3)?,
-            leftover_codes: r.get(4)?,
-            enrollment_required: r.get::<_, Option<bool>>(5)?.unwrap_or(true),
-        })
-    })
+    Ok(inspect_many(conn, &[user_id])?.pop().unwrap_or_default())
 }
 
 /// Resets one user's MFA inside the caller's transaction; returns what was removed.
 /// Writes nothing when [`Removed::is_empty`].
 pub fn wipe(conn: &Connection, user_id: i64) -> rusqlite::Result<Removed> {
-    let removed = inspect(conn, user_id)?;
-    if removed.is_empty() {
-        return Ok(removed);
-    }
-    if removed.credential.is_some() {
-        conn.prepare_cached("DELETE FROM totp_credentials WHERE user_id = ?1")?
-            .execute([user_id])?;
-    }
-    if removed.leftover_codes {
-        super::recovery::delete_all(conn, user_id)?;
-    }
-    if removed.devices > 0 {
-        super::devices::revoke_all(conn, user_id)?;
-    }
-    super::users::set_enrollment_required(conn, user_id, true)?;
-    Ok(removed)
+    Ok(wipe_many(conn, &[user_id])?.pop().unwrap_or_default())
 }
 
 /// The ids of a batch as a JSON array, for `json_each(?)`: one statement then covers the

@@ -181,11 +181,12 @@ pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
         )));
     }
     let row_per_user = !ctx.out.is_human() || targets.len() + missing.len() <= HUMAN_ROWS;
+    let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
 
     if args.dry_run {
         let (mut would, mut nothing) = (0usize, 0usize);
-        for target in &targets {
-            let removed = sql(&store, reset::inspect(store.conn(), target.id))?;
+        let inspected = sql(&store, reset::inspect_many(store.conn(), &ids))?;
+        for (target, removed) in targets.iter().zip(&inspected) {
             let result = if removed.is_empty() {
                 nothing += 1;
                 "nothing_to_reset"
@@ -194,7 +195,7 @@ pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
                 "would_reset"
             };
             if row_per_user {
-                ctx.out.row(&row(target, result, &removed))?;
+                ctx.out.row(&row(target, result, removed))?;
             }
         }
         report_missing(ctx, &missing, row_per_user)?;
@@ -212,7 +213,8 @@ pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
                 "mfa reset needs confirmation but stdin is not a terminal; pass --yes to proceed; nothing changed",
             ));
         }
-        describe(ctx, &store, &targets, &missing)?;
+        let inspected = sql(&store, reset::inspect_many(store.conn(), &ids))?;
+        describe(ctx, &targets, &inspected, &missing);
         let question = if targets.len() == 1 {
             format!("Reset MFA of {:?}?", targets[0].username)
         } else {
@@ -232,9 +234,7 @@ pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
     let results: Vec<Removed> = store.write(|tx| {
         // The whole batch set-based (see reset::wipe_many), then one audit row and one
         // notification per reset user, in the order the users were given.
-        let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
         let results = reset::wipe_many(tx, &ids)?;
-        drop(ids);
         let mut chain = audit::Chain::load(tx)?;
         for (target, removed) in targets.iter().zip(&results) {
             if !removed.is_empty() {
@@ -323,16 +323,10 @@ fn report_missing(ctx: &mut Context, missing: &[UserRef], row_per_user: bool) ->
 }
 
 /// What the confirmation shows: per user for small batches, counts for large ones.
-fn describe(
-    ctx: &mut Context,
-    store: &crate::store::Store,
-    targets: &[Target],
-    missing: &[UserRef],
-) -> Result<()> {
+fn describe(ctx: &mut Context, targets: &[Target], inspected: &[Removed], missing: &[UserRef]) {
     let (mut credentials, mut codes, mut devices, mut empty) = (0usize, 0i64, 0i64, 0usize);
     let mut lines = Vec::new();
-    for target in targets {
-        let removed = sql(store, reset::inspect(store.conn(), target.id))?;
+    for (target, removed) in targets.iter().zip(inspected) {
         if removed.credential.is_some() {
             credentials += 1;
         }
@@ -378,7 +372,6 @@ fn describe(
         ctx.out
             .before_prompt(&format!("{} not found (skipped)", missing.len()));
     }
-    Ok(())
 }
 
 fn progress_bar(ctx: &Context, len: usize) -> Option<indicatif::ProgressBar> {
