@@ -9,7 +9,7 @@ use crate::totp::{T0, audit_count, code_at, policy, quick_env, status};
 const DAY: i64 = 86_400;
 
 /// Verifies `user` at `now` remembering `label`; returns the token.
-fn remember(env: &mut Env, secret: &str, user: &str, label: &str, now: i64) -> String {
+pub fn remember(env: &mut Env, secret: &str, user: &str, label: &str, now: i64) -> String {
     env.now = Some(now);
     let done = env
         .run(&[

@@ -6,6 +6,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use crate::devices::remember;
 use crate::support::*;
 use crate::totp::{T0, code_at, failed_attempts, policy, quick_env, snapshot, status, user_id};
 
@@ -43,22 +44,7 @@ fn the_raw_store_holds_no_secret_code_or_token() {
     // Keep a WAL around while we look: an open reader stops the final checkpoint.
     let (secret, codes) = enroll_confirmed(&mut env, "alice", T0);
     let (bob_secret, _) = enroll_confirmed(&mut env, "bob", T0);
-    env.now = Some(T0 + 30);
-    let token = env
-        .run(&[
-            "--json",
-            "mfa",
-            "verify",
-            "alice",
-            &code_at(&secret, T0 + 30),
-            "--remember-device",
-            "laptop",
-        ])
-        .ok()
-        .json_one()["device_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = remember(&mut env, &secret, "alice", "laptop", T0 + 30);
     let imported = data_encoding::BASE32_NOPAD.encode(b"imported-hardware-seed!!");
     env.run(&["user", "add", "carol"]).ok();
     env.run(&[
@@ -339,22 +325,7 @@ fn no_secret_code_or_token_in_audit_or_errors() {
     let mut env = quick_env(&["alice", "bob"]);
     let (secret, codes) = enroll_confirmed(&mut env, "alice", T0);
     let (_, bob_codes) = enroll_confirmed(&mut env, "bob", T0);
-    env.now = Some(T0 + 30);
-    let token = env
-        .run(&[
-            "--json",
-            "mfa",
-            "verify",
-            "alice",
-            &code_at(&secret, T0 + 30),
-            "--remember-device",
-            "laptop",
-        ])
-        .ok()
-        .json_one()["device_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = remember(&mut env, &secret, "alice", "laptop", T0 + 30);
     let short = data_encoding::BASE32_NOPAD.encode(&[9u8; 10]);
     let used_code = code_at(&secret, T0 + 30);
     let wrong_totp = crate::totp::wrong_code(&secret, T0 + 30, 1);
