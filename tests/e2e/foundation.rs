@@ -1167,21 +1167,6 @@ fn env_with_history() -> Env {
     env
 }
 
-/// A copy of `env`'s store and key in a fresh environment (cheaper than replaying history).
-fn copy_of(env: &Env) -> Env {
-    let copy = Env::new();
-    for suffix in ["", "-wal", ".key"] {
-        let mut from = env.db.clone().into_os_string();
-        from.push(suffix);
-        let mut to = copy.db.clone().into_os_string();
-        to.push(suffix);
-        if Path::new(&from).exists() {
-            std::fs::copy(&from, &to).expect("copy store");
-        }
-    }
-    copy
-}
-
 #[track_caller]
 fn actions(rows: &[AuditJson]) -> Vec<&str> {
     rows.iter().map(|r| r.action.as_str()).collect()
@@ -1327,7 +1312,7 @@ fn audit_verify_catches_an_edited_row() {
         "UPDATE audit_log SET action = 'user.unlock' WHERE id = 3",
         "UPDATE audit_log SET user_id = NULL WHERE id = 3",
     ] {
-        let env = copy_of(&history);
+        let env = history.copy_store();
         let done = verify_after(&env, tamper).error_mentions("row 3");
         let verdict = env
             .run(&["--json", "audit", "verify"])
@@ -1342,11 +1327,11 @@ fn audit_verify_catches_an_edited_row() {
 #[test]
 fn audit_verify_catches_deleted_and_inserted_rows() {
     let history = env_with_history();
-    let env = copy_of(&history);
+    let env = history.copy_store();
     verify_after(&env, "DELETE FROM audit_log WHERE id = 3").error_mentions("row 4");
 
     // The newest row deleted: nothing after it to break, the recorded head catches it.
-    let env = copy_of(&history);
+    let env = history.copy_store();
     verify_after(
         &env,
         "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)",
@@ -1354,11 +1339,11 @@ fn audit_verify_catches_deleted_and_inserted_rows() {
     .error_mentions("deleted");
 
     // Every row deleted.
-    let env = copy_of(&history);
+    let env = history.copy_store();
     verify_after(&env, "DELETE FROM audit_log").error_mentions("deleted");
 
     // A forged row appended, chained to the real head but without a valid hash.
-    let env = copy_of(&history);
+    let env = history.copy_store();
     verify_after(
         &env,
         "INSERT INTO audit_log (at, actor, action, prev_hash, hash)
@@ -1368,7 +1353,7 @@ fn audit_verify_catches_deleted_and_inserted_rows() {
     .error_mentions("row 8");
 
     // A row inserted in the middle (copying a real row's link and hash).
-    let env = copy_of(&history);
+    let env = history.copy_store();
     verify_after(
         &env,
         "UPDATE audit_log SET id = id + 100 WHERE id > 3;

@@ -36,28 +36,17 @@ fn integrity_ok(db: &Path) {
     assert_eq!(check, "ok", "PRAGMA integrity_check of {}", db.display());
 }
 
+/// A copy of `env`'s store files (see `Env::copy_store`) that keeps its clock.
+fn clone_env(env: &Env) -> Env {
+    Env {
+        now: env.now,
+        ..env.copy_store()
+    }
+}
+
 #[track_caller]
 fn audit_ok(env: &Env) {
     env.run(&["audit", "verify"]).ok();
-}
-
-/// A copy of `env`'s store, its WAL and key file in a new environment (same names), as a
-/// crash or a file copy would leave them. The shared-memory file is rebuilt by SQLite.
-fn clone_env(env: &Env) -> Env {
-    let copy = Env::new();
-    for suffix in ["", "-wal", ".key"] {
-        let mut from = env.db.clone().into_os_string();
-        from.push(suffix);
-        let mut to = copy.db.clone().into_os_string();
-        to.push(suffix);
-        if Path::new(&from).exists() {
-            std::fs::copy(&from, &to).expect("copy store file");
-        }
-    }
-    Env {
-        now: env.now,
-        ..copy
-    }
 }
 
 /// Every row of every table, as text: what "nothing changed" compares (the raw files are

@@ -1034,14 +1034,6 @@ fn big_store() -> Env {
     env
 }
 
-/// A copy of `template`'s store (and key) in a fresh environment.
-fn copy_store(template: &Env) -> Env {
-    let env = Env::new();
-    std::fs::copy(&template.db, &env.db).unwrap();
-    std::fs::copy(template.key(), env.key()).unwrap();
-    env
-}
-
 fn wal_len(env: &Env) -> u64 {
     let mut path = env.db.clone().into_os_string();
     path.push("-wal");
@@ -1123,7 +1115,7 @@ fn sigkill_during_a_large_batch_leaves_none_or_all_of_it() {
         Moment::IntoTransaction(Duration::from_secs(1)),
     ];
     for moment in moments {
-        let env = copy_store(&template);
+        let env = template.copy_store();
         let exited = kill_batch_at(&env, &names, moment);
         let conn = env.sql();
         let n = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
