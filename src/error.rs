@@ -101,6 +101,20 @@ pub fn one_line(err: &anyhow::Error) -> String {
     crate::output::escape_control(&text).into_owned()
 }
 
+/// clap's multi-line usage error as one line: its message lines (up to the usage block)
+/// joined, and where to read more.
+pub fn usage_line(rendered: &str) -> String {
+    let message: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    format!("{message} (see --help)")
+}
+
 /// True when the chain holds a broken pipe: the reader went away (`| head`), which is not
 /// an error worth a message.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -129,6 +143,15 @@ mod tests {
     fn context_keeps_the_kind() {
         let err = not_found("no user \"bob\"").context("mfa status");
         assert_eq!(exit_code(&err), 3);
+    }
+
+    #[test]
+    fn usage_errors_become_one_line() {
+        let rendered = "error: the following required arguments were not provided:\n  <USER>\n\nUsage: mfa-admin user lock <USER>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            usage_line(rendered),
+            "the following required arguments were not provided: <USER> (see --help)"
+        );
     }
 
     #[test]

@@ -6,10 +6,15 @@ use mfa_admin::{cli::Cli, error, output};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // --help and --version are not errors; anything else is a usage error (exit 2).
+        // --help and --version print as clap renders them.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
+        }
+        // Anything else is a usage error: one line, like every other error (SPEC §6).
+        Err(e) => {
+            output::print_error(&error::usage_line(&e.render().to_string()));
+            return ExitCode::from(error::ExitKind::Usage.code());
         }
     };
     match mfa_admin::run(cli) {

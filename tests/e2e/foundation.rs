@@ -1672,6 +1672,22 @@ fn usage_errors_exit_2_without_a_backtrace() {
 }
 
 #[test]
+fn usage_errors_are_one_line_with_exit_2() {
+    let env = Env::init();
+    for (args, needle) in [
+        (&["user", "lock"][..], "<USER>"),
+        (&["--output", "yaml", "user", "list"][..], "yaml"),
+        (&["mfa", "enroll", "alice", "--digits", "7"][..], "digits"),
+        (&["no-such-command"][..], "no-such-command"),
+    ] {
+        env.run(args).code_is(2).error_mentions(needle);
+    }
+    // --help is not an error: clap's full text on stdout, exit 0.
+    let help = env.run(&["user", "lock", "--help"]).ok();
+    assert!(help.stdout().contains("Usage:"), "{}", help.stdout());
+}
+
+#[test]
 fn a_busy_store_times_out_with_exit_1_and_changes_nothing() {
     let env = Env::with_users(&["alice"]);
     let before_users = all_users(&env);
