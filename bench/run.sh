@@ -123,8 +123,9 @@ cd "$ROOT"
 # be the plain `cargo build --release` one, which the second command leaves in place.
 cargo build --release --quiet --example bench
 cargo build --release --quiet --bin mfa-admin
-BIN=$ROOT/target/release/mfa-admin
-TOOL=$ROOT/target/release/examples/bench
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target} # where cargo puts the build
+BIN=$TARGET_DIR/release/mfa-admin
+TOOL=$TARGET_DIR/release/examples/bench
 eval "$("$TOOL" fixture)" # FIXTURE_USER, FIXTURE_SECRET, FIXTURE_CODE
 
 # Stores depend on the schema and the generator: a change to either makes new ones.
