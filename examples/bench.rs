@@ -2,7 +2,7 @@
 //!
 //! `store PATH USERS` generates a store of USERS users through the library — the same
 //! `Store::create_or_migrate`, key creation and key check value as `init`, then
-//! `commands::sample::populate` with audit history in one transaction — plus one fixture
+//! `init --sample` generator with audit history in one transaction — plus one fixture
 //! user enrolled with a known secret and known recovery codes, so the harness can present
 //! valid codes. `csv PATH ROWS` writes an import file; `totp SECRET` prints the current
 //! code; `fixture` prints the fixture's names as shell assignments; `report` turns the
@@ -17,12 +17,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Value, json};
 
-use mfa_admin::clock;
-use mfa_admin::commands::{KEY_CHECK, sample};
-use mfa_admin::crypto::{self, MasterKey};
-use mfa_admin::recovery_codes;
-use mfa_admin::store::users::{self, NewUser};
-use mfa_admin::store::{self, Store, audit, credentials, recovery};
+use mfa_admin::bench;
 use mfa_admin::totp::{self, Secret, TotpParams};
 
 /// Bump when `store` generates something different: cached benchmark stores are keyed on it.
@@ -53,18 +48,6 @@ fn main() -> Result<()> {
         ["store", path, users] => generate_store(Path::new(path), users.parse()?),
         ["csv", path, rows] => write_csv(Path::new(path), rows.parse()?),
         ["totp", secret] => print_code(secret),
-        ["sql", path, file] => {
-            // Experiments with the bundled SQLite (the sqlite3 shell may be older).
-            let conn = rusqlite::Connection::open(path)?;
-            let started = std::time::Instant::now();
-            conn.execute_batch(&fs::read_to_string(file)?)?;
-            writeln!(
-                std::io::stderr(),
-                "{:.3} s",
-                started.elapsed().as_secs_f64()
-            )?;
-            Ok(())
-        }
         ["fixture"] => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "GENERATOR={GENERATOR}")?;
@@ -81,96 +64,22 @@ fn main() -> Result<()> {
         ),
         ["readme", md, readme] => fill_readme(Path::new(md), Path::new(readme)),
         _ => bail!(
-            "usage: bench store PATH USERS | csv PATH ROWS | totp BASE32 | fixture | report TSV JSON MD MACHINE | readme MD README | sql DB FILE"
+            "usage: bench store PATH USERS | csv PATH ROWS | totp BASE32 | fixture | report TSV JSON MD MACHINE | readme MD README"
         ),
     }
 }
 
 /// Creates a store exactly as `init --sample` would, with history and the fixture user.
 fn generate_store(path: &Path, count: u32) -> Result<()> {
-    ensure!(count >= 10, "a benchmark store needs at least 10 users");
-    let (mut store, created) = Store::create_or_migrate(path, 5_000)?;
-    ensure!(
-        created,
-        "{} already exists; remove it first",
-        path.display()
-    );
-    let mut key_path = path.as_os_str().to_owned();
-    key_path.push(".key");
-    let key = MasterKey::create(Path::new(&key_path))?;
-    let now = clock::now();
-    store.write(|tx| {
-        store::meta_set(tx, KEY_CHECK, &key.check_value())?;
-        audit::append(tx, now - 30 * 86_400, &entry("store.init"))?;
-        Ok(())
-    })?;
-    // Generation only: a large page cache so one million users fit in one transaction.
-    store.conn().execute_batch("PRAGMA cache_size = -524288")?;
-    let added = store.write(|tx| {
-        // populate adds that many users (one exempt service account among them); the
-        // fixture is the last user.
-        let added = sample::populate(tx, &key, count - 1, now, sample::Options::bench())?;
-        add_fixture(tx, &key, now)?;
-        let mut e = entry("store.sample");
-        e.details = Some(json!({ "users": added + 1 }).to_string());
-        audit::append(tx, now, &e)?;
-        Ok(added + 1)
-    })?;
-    store
-        .conn()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
-    let users: i64 = store
-        .conn()
-        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
-    ensure!(
-        users == i64::from(count),
-        "generated {users} users (populate reported {added}), wanted {count}"
-    );
-    Ok(())
-}
-
-fn entry(action: &'static str) -> audit::Entry<'static> {
-    audit::Entry {
-        actor: "bench",
-        action,
-        ..audit::Entry::default()
-    }
-}
-
-fn add_fixture(tx: &rusqlite::Connection, key: &MasterKey, now: i64) -> Result<()> {
-    let new = NewUser {
-        username: FIXTURE_USER,
-        name: "Benchmark Fixture",
-        email: "bench.fixture@example.com",
-        enrollment_required: false,
-    };
-    let id = users::insert(tx, &new, now - 30 * 86_400)?.context("fixture user exists")?;
-    let secret = Secret::parse_base32(FIXTURE_SECRET).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let params = TotpParams::default();
-    credentials::insert_pending(
-        tx,
-        id,
-        &key.encrypt(secret.as_bytes(), &crypto::secret_aad(id)),
-        params.algorithm.as_str(),
-        params.digits,
-        params.period,
-        now - 86_400,
-    )?;
-    credentials::confirm(tx, id, now - 86_000)?;
-    let salt = recovery_codes::new_salt();
-    let hashes = FIXTURE_CODES
-        .iter()
-        .map(|code| recovery_codes::hash_code(code, &salt))
-        .collect::<Result<Vec<_>, _>>()?;
-    recovery::replace(
-        tx,
-        id,
-        &salt,
-        recovery_codes::HASH_SCHEME,
-        &hashes,
-        now - 86_000,
-    )?;
-    Ok(())
+    bench::generate_bench_store(
+        path,
+        count,
+        &bench::Fixture {
+            username: FIXTURE_USER,
+            secret_base32: FIXTURE_SECRET,
+            recovery_codes: &FIXTURE_CODES,
+        },
+    )
 }
 
 /// An import file of `rows` new users, none of which exists in a generated store.
@@ -225,7 +134,7 @@ fn fold(name: &str) -> String {
 fn print_code(secret: &str) -> Result<()> {
     let secret = Secret::parse_base32(secret).map_err(|e| anyhow::anyhow!("{e}"))?;
     let params = TotpParams::default();
-    let now = clock::now();
+    let now = bench::now();
     let step = totp::time_step(now, params.period);
     let code = totp::code_at_step(&secret, params, step);
     let left = params.period as i64 - now.rem_euclid(params.period as i64);

@@ -253,7 +253,7 @@ pub struct EnrollArgs {
     #[arg(long, default_value_t = 6, value_parser = parse_digits)]
     pub digits: u32,
     /// Seconds per code
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(10..=300))]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(crate::totp::PERIODS))]
     pub period: u64,
     /// Also write the QR code as a PNG (mode 0600)
     #[arg(long, value_name = "PATH")]
@@ -347,6 +347,7 @@ pub enum PolicyCommand {
     /// Show every policy setting
     Show,
     /// Change one setting (validated)
+    #[command(after_help = crate::domain::policy::help_text())]
     Set {
         /// require_mfa, issuer, remember_device_days, lockout_threshold, lockout_minutes,
         /// recovery_codes or totp_skew

@@ -7,7 +7,7 @@
 //! builds ignore it, so a production binary always uses the real clock.
 
 /// Seconds since the Unix epoch.
-pub type UnixTime = i64;
+pub(crate) type UnixTime = i64;
 
 /// The current time, or the test override in debug builds.
 pub fn now() -> UnixTime {

@@ -33,19 +33,19 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 /// Length of the master key in bytes (XChaCha20-Poly1305 key size).
-pub const KEY_LEN: usize = 32;
+pub(crate) const KEY_LEN: usize = 32;
 /// Length of the random nonce that prefixes every ciphertext.
-pub const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = 24;
 /// Length of the Poly1305 tag that ends every ciphertext.
-pub const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 
 /// First part of the only line of a key file; the version lets a future format
 /// be told apart instead of being misread.
-pub const KEY_FILE_PREFIX: &str = "mfa-admin-key-v1:";
+pub(crate) const KEY_FILE_PREFIX: &str = "mfa-admin-key-v1:";
 
 /// Associated data of the key check value, distinct from every secret's AAD so
 /// the check blob can never be swapped in for a secret or vice versa.
-pub const KEY_CHECK_AAD: &[u8] = b"mfa-admin/key-check/v1";
+pub(crate) const KEY_CHECK_AAD: &[u8] = b"mfa-admin/key-check/v1";
 
 /// The fixed plaintext behind the key check value. It is not secret: the check
 /// value only proves that a key is the one the store was written with.
@@ -65,7 +65,7 @@ const MAX_KEY_FILE_LEN: u64 = 256;
 /// Why a key file could not be loaded or written. Every message is one line,
 /// names the path and says what to do; none contains key material.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub(crate) enum KeyError {
     /// The key file does not exist.
     #[error(
         "key file {} not found; pass --key-file or set MFA_ADMIN_KEY_FILE to the key that was created with this store",
@@ -108,10 +108,10 @@ pub enum KeyError {
 /// truncated or tampered. Deliberately carries no detail about which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("stored secret does not decrypt with this key")]
-pub struct DecryptError;
+pub(crate) struct DecryptError;
 
 /// The master key. Zeroized on drop; never printed.
-pub struct MasterKey(Zeroizing<[u8; KEY_LEN]>);
+pub(crate) struct MasterKey(Zeroizing<[u8; KEY_LEN]>);
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -121,7 +121,7 @@ impl fmt::Debug for MasterKey {
 
 impl MasterKey {
     /// A fresh key from the operating system's CSPRNG.
-    pub fn generate() -> MasterKey {
+    pub(crate) fn generate() -> MasterKey {
         // Fill in place so the key never exists outside the zeroizing buffer.
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         fill_random(&mut key[..]);
@@ -131,7 +131,7 @@ impl MasterKey {
     /// Generates a key and writes it to a new file at `path` (mode 0600).
     /// Fails with [`KeyError::Exists`] rather than replace an existing key:
     /// losing a key loses every secret encrypted under it.
-    pub fn create(path: &Path) -> Result<MasterKey, KeyError> {
+    pub(crate) fn create(path: &Path) -> Result<MasterKey, KeyError> {
         let key = MasterKey::generate();
         key.write_to(path)?;
         Ok(key)
@@ -142,7 +142,7 @@ impl MasterKey {
     /// for the replacement key, which the caller writes to a temporary path and
     /// renames into place. On failure a partially written file is removed so a
     /// truncated key is never left behind.
-    pub fn write_to(&self, path: &Path) -> Result<(), KeyError> {
+    pub(crate) fn write_to(&self, path: &Path) -> Result<(), KeyError> {
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -178,7 +178,7 @@ impl MasterKey {
 
     /// Loads the key at `path`, refusing a missing file, a file with any
     /// group/other permission bit, and anything not in the key file format.
-    pub fn load(path: &Path) -> Result<MasterKey, KeyError> {
+    pub(crate) fn load(path: &Path) -> Result<MasterKey, KeyError> {
         let io_err = |action: &'static str, error: io::Error| KeyError::Io {
             action,
             path: path.to_path_buf(),
@@ -222,7 +222,7 @@ impl MasterKey {
 
     /// Encrypts `plaintext` bound to `aad`. Output: nonce (24 bytes) ||
     /// ciphertext || tag (16 bytes).
-    pub fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+    pub(crate) fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         let nonce_bytes: [u8; NONCE_LEN] = random_bytes();
         let nonce = XNonce::from(nonce_bytes);
 
@@ -241,7 +241,11 @@ impl MasterKey {
     }
 
     /// Decrypts a blob made by [`MasterKey::encrypt`] with the same `aad`.
-    pub fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+    pub(crate) fn decrypt(
+        &self,
+        blob: &[u8],
+        aad: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
         if blob.len() < NONCE_LEN + TAG_LEN {
             return Err(DecryptError);
         }
@@ -259,12 +263,12 @@ impl MasterKey {
 
     /// A blob the store keeps so that a wrong key is detected before any
     /// write: it decrypts (under [`KEY_CHECK_AAD`]) only with this key.
-    pub fn check_value(&self) -> Vec<u8> {
+    pub(crate) fn check_value(&self) -> Vec<u8> {
         self.encrypt(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)
     }
 
     /// Whether `blob` is a check value made by this key.
-    pub fn matches_check_value(&self, blob: &[u8]) -> bool {
+    pub(crate) fn matches_check_value(&self, blob: &[u8]) -> bool {
         match self.decrypt(blob, KEY_CHECK_AAD) {
             Ok(plaintext) => ct_eq(&plaintext, KEY_CHECK_PLAINTEXT),
             Err(DecryptError) => false,
@@ -307,7 +311,7 @@ fn parse_key_file(contents: &[u8]) -> Option<MasterKey> {
 
 /// Associated data binding a TOTP secret's ciphertext to its user, so a
 /// ciphertext moved to another user's row fails to decrypt.
-pub fn secret_aad(user_id: i64) -> Vec<u8> {
+pub(crate) fn secret_aad(user_id: i64) -> Vec<u8> {
     let id = user_id.to_string();
     let mut aad = Vec::with_capacity(SECRET_AAD_PREFIX.len() + id.len());
     aad.extend_from_slice(SECRET_AAD_PREFIX);
@@ -321,7 +325,7 @@ pub fn secret_aad(user_id: i64) -> Vec<u8> {
 /// Only for high-entropy (≥128-bit) device tokens: a fast hash is enough
 /// there because brute force is infeasible; low-entropy codes need a
 /// password-hashing KDF instead (see `recovery_codes`).
-pub fn hash_token(salt: &[u8], token: &[u8]) -> [u8; 32] {
+pub(crate) fn hash_token(salt: &[u8], token: &[u8]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(TOKEN_HASH_DOMAIN);
     hasher.update((salt.len() as u64).to_be_bytes());
@@ -331,12 +335,12 @@ pub fn hash_token(salt: &[u8], token: &[u8]) -> [u8; 32] {
 }
 
 /// Constant-time equality of two byte strings (the length is not secret).
-pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
 /// `N` bytes from the operating system's CSPRNG.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     fill_random(&mut bytes);
     bytes
@@ -344,7 +348,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// Fills `dest` from the operating system's CSPRNG, in place (so secret
 /// material can be generated straight into a zeroizing buffer).
-pub fn fill_random(dest: &mut [u8]) {
+pub(crate) fn fill_random(dest: &mut [u8]) {
     // Without the OS generator there is no safe way to make keys, secrets or
     // codes; falling back to anything weaker would be worse than stopping.
     SysRng

@@ -125,6 +125,11 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// Prints the one error line to stderr (`mfa-admin: error: ...`).
+pub fn print(line: &str) {
+    crate::output::print_error(line);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mfa_admin::{cli::Cli, error, output};
+use mfa_admin::{cli::Cli, error};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         }
         // Anything else is a usage error: one line, like every other error (SPEC §6).
         Err(e) => {
-            output::print_error(&error::usage_line(&e.render().to_string()));
+            error::print(&error::usage_line(&e.render().to_string()));
             return ExitCode::from(error::ExitKind::Usage.code());
         }
     };
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if error::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            output::print_error(&error::one_line(&e));
+            error::print(&error::one_line(&e));
             ExitCode::from(error::exit_code(&e))
         }
     }

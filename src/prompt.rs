@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::error;
 
 /// Asks `[y/N]` (default no). Errors with exit 5 when declined or when it cannot ask.
-pub fn confirm(question: &str, yes: bool) -> Result<()> {
+pub(crate) fn confirm(question: &str, yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }
@@ -39,7 +39,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
 const MAX_INPUT: u64 = 4096;
 
 /// A code or token: from the argument, from stdin (`-` or no terminal), or a hidden prompt.
-pub fn read_secret(arg: Option<&str>, what: &str) -> Result<Zeroizing<String>> {
+pub(crate) fn read_secret(arg: Option<&str>, what: &str) -> Result<Zeroizing<String>> {
     match arg {
         Some(value) if value != "-" => Ok(Zeroizing::new(value.to_owned())),
         _ if arg.is_some() || !io::stdin().is_terminal() => read_stdin_line(what),
@@ -68,4 +68,15 @@ fn read_stdin_line(what: &str) -> Result<Zeroizing<String>> {
     Ok(Zeroizing::new(
         text.trim_end_matches(['\n', '\r']).to_owned(),
     ))
+}
+
+/// Exit 5 unless stdin is a terminal, before a command spends time preparing a question
+/// it could not ask.
+pub(crate) fn require_terminal(command: &str) -> Result<()> {
+    if io::stdin().is_terminal() {
+        return Ok(());
+    }
+    Err(error::aborted(format!(
+        "{command} needs confirmation but stdin is not a terminal; pass --yes to proceed; nothing changed"
+    )))
 }

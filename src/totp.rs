@@ -40,8 +40,11 @@ pub const MAX_SECRET_LEN: usize = 128;
 pub const MIN_DIGITS: u32 = 6;
 pub const MAX_DIGITS: u32 = 8;
 /// Periods accepted by [`TotpParams::validate`], in seconds.
-pub const MIN_PERIOD: u64 = 1;
-pub const MAX_PERIOD: u64 = 3600;
+pub const MIN_PERIOD: u64 = 10;
+pub const MAX_PERIOD: u64 = 300;
+/// The periods accepted, in seconds: the one definition `--period`, the parameter check
+/// and the docs use (the schema's looser CHECK is a last guard, kept as migrated).
+pub const PERIODS: std::ops::RangeInclusive<u64> = MIN_PERIOD..=MAX_PERIOD;
 /// Upper bound on the skew window [`verify`] will search, whatever it is
 /// asked for: every extra step widens the guessing window, and an unbounded
 /// value would turn one check into billions of HMACs. Policy validation

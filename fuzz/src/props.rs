@@ -7,9 +7,9 @@
 //! inside the parser, and an error message is one line with no control characters that
 //! never echoes a secret.
 
+use mfa_admin::parse::policy;
+use mfa_admin::parse::users::{self, UserRef};
 use mfa_admin::recovery_codes;
-use mfa_admin::store::policy;
-use mfa_admin::store::users::{self, UserRef};
 use mfa_admin::timefmt::{self, Direction};
 use mfa_admin::totp::{self, Algorithm, Secret, TotpParams, Verification};
 
@@ -272,7 +272,7 @@ pub fn policy_value(data: &[u8]) {
         return;
     };
     let Some(value) = text(value) else { return };
-    let keys: Vec<&str> = policy::KEYS.iter().map(|k| k.name).collect();
+    let keys: Vec<&str> = policy::key_names();
     let key = keys
         .get(usize::from(selector) % (keys.len() + 1))
         .copied()

@@ -3,11 +3,11 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, sql};
+use super::Context;
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::error;
-use crate::store::audit::{self, Filter, Verdict};
-use crate::store::users::{self, UserRef};
+use crate::store::audit::{Filter, Verdict};
+use crate::store::users::UserRef;
 use crate::timefmt::{self, Direction};
 
 #[derive(Serialize)]
@@ -22,7 +22,7 @@ struct AuditRow {
     details: Option<serde_json::Value>,
 }
 
-pub fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
     if let Some(AuditCommand::Verify) = args.command {
         return verify(ctx);
     }
@@ -36,7 +36,7 @@ pub fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
         None => None,
         Some(text) => {
             let user_ref = UserRef::parse(text).map_err(error::usage)?;
-            match sql(&store, users::find_id(store.conn(), &user_ref))? {
+            match store.user_id(&user_ref)? {
                 Some((id, _)) => Some(id),
                 // A deleted user's rows stay in the trail; an id is still worth a look.
                 None => match user_ref {
@@ -58,7 +58,7 @@ pub fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
         limit: args.limit,
     };
     let out = &mut ctx.out;
-    audit::query(store.conn(), &filter, |row| {
+    store.audit_rows(&filter, |row| {
         let details = row.details.as_deref().map(|d| {
             serde_json::from_str(d).unwrap_or_else(|_| serde_json::Value::String(d.to_owned()))
         });
@@ -74,12 +74,11 @@ pub fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
         })?;
         Ok(())
     })
-    .map_err(|e| store.map_any(e))
 }
 
 fn verify(ctx: &mut Context) -> Result<()> {
     let store = ctx.open()?;
-    match sql(&store, audit::verify(store.conn()))? {
+    match store.verify_audit()? {
         Verdict::Intact { rows, head } => {
             ctx.out
                 .object(&serde_json::json!({ "ok": true, "rows": rows, "head": head }))?;

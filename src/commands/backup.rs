@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::BackupArgs;
 
-pub fn run(ctx: &mut Context, args: BackupArgs) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, args: BackupArgs) -> Result<()> {
     let store = ctx.open()?;
     store.backup_to(&args.path)?;
     let bytes = std::fs::metadata(&args.path).map(|m| m.len()).unwrap_or(0);

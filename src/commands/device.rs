@@ -3,15 +3,16 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, sql, time_opt};
+use super::{Context, time_opt};
 use crate::cli::DeviceCommand;
-use crate::crypto;
+use crate::domain::audit::Action;
+use crate::domain::codes::match_device_token;
+use crate::domain::lockout::ensure_not_locked;
 use crate::error;
 use crate::prompt;
-use crate::store::{audit, devices};
 use crate::timefmt;
 
-pub fn run(ctx: &mut Context, cmd: DeviceCommand) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, cmd: DeviceCommand) -> Result<()> {
     match cmd {
         DeviceCommand::List { user } => list(ctx, &user),
         DeviceCommand::Check { user, token } => check(ctx, &user, token.as_deref()),
@@ -21,14 +22,14 @@ pub fn run(ctx: &mut Context, cmd: DeviceCommand) -> Result<()> {
 }
 
 fn prune(ctx: &mut Context) -> Result<()> {
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let now = ctx.now;
     let pruned = store.write(|tx| {
-        let pruned = devices::prune_expired(tx, now)?;
+        let pruned = tx.prune_devices(now)?;
         if pruned > 0 {
-            let mut entry = ctx.entry("device.prune", None);
+            let mut entry = ctx.entry(Action::DevicePrune, None);
             entry.details = Some(serde_json::json!({ "count": pruned }).to_string());
-            audit::append(tx, now, &entry)?;
+            tx.audit(now, &entry)?;
         }
         Ok(pruned)
     })?;
@@ -52,7 +53,7 @@ struct DeviceRow<'a> {
 fn list(ctx: &mut Context, user: &str) -> Result<()> {
     let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
-    let all = sql(&store, devices::list(store.conn(), user.id))?;
+    let all = store.devices(user.id)?;
     for device in &all {
         ctx.out.row(&DeviceRow {
             id: device.id,
@@ -78,30 +79,16 @@ struct Checked<'a> {
 }
 
 fn check(ctx: &mut Context, user: &str, token: Option<&str>) -> Result<()> {
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
     // A locked account passes no factor, a remembered device included (SPEC §4: locked → 6).
-    super::mfa::verify::ensure_not_locked(&user, now)?;
+    ensure_not_locked(&user, now)?;
     let input = prompt::read_secret(token, "device token")?;
-    let token = input.trim();
-    let verifiers = sql(
-        &store,
-        devices::active_verifiers(store.conn(), user.id, now),
-    )?;
-    // Compare against every device without stopping early.
-    let mut matched = None;
-    if !token.is_empty() && token.len() <= 256 {
-        for verifier in &verifiers {
-            let hash = crypto::hash_token(&verifier.salt, token.as_bytes());
-            if crypto::ct_eq(&hash, &verifier.hash) {
-                matched = Some(verifier.id);
-            }
-        }
-    }
+    let verifiers = store.active_device_verifiers(user.id, now)?;
     // Record the use first: a device revoked meanwhile by another process is not valid.
-    let valid = match matched {
-        Some(id) => store.write(|tx| Ok(devices::touch(tx, id, now)?))?,
+    let valid = match match_device_token(&input, &verifiers) {
+        Some(id) => store.write(|tx| Ok(tx.touch_device(id, now)?))?,
         None => false,
     };
     ctx.out.object(&Checked {
@@ -119,16 +106,16 @@ fn check(ctx: &mut Context, user: &str, token: Option<&str>) -> Result<()> {
 }
 
 fn revoke(ctx: &mut Context, user: &str, id: Option<i64>, all: bool) -> Result<()> {
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
     let revoked = store.write(|tx| {
         let count = if all {
-            devices::revoke_all(tx, user.id)?
+            tx.revoke_devices(user.id)?
         } else {
             let id = id.unwrap_or_default();
-            if !devices::revoke(tx, user.id, id)? {
-                return Err(error::not_found(format!(
+            if !tx.revoke_device(user.id, id)? {
+                return Err(error::usage(format!(
                     "{:?} has no remembered device {id}; see `mfa-admin device list`",
                     user.username
                 )));
@@ -136,12 +123,12 @@ fn revoke(ctx: &mut Context, user: &str, id: Option<i64>, all: bool) -> Result<(
             1
         };
         if count > 0 {
-            let mut entry = ctx.entry("device.revoke", Some(&user));
+            let mut entry = ctx.entry(Action::DeviceRevoke, Some(&user));
             entry.details = Some(match id.filter(|_| !all) {
                 Some(id) => serde_json::json!({ "device_id": id }).to_string(),
                 None => serde_json::json!({ "all": true, "count": count }).to_string(),
             });
-            audit::append(tx, now, &entry)?;
+            tx.audit(now, &entry)?;
         }
         Ok(count)
     })?;

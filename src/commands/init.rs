@@ -3,10 +3,11 @@
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::{Context, KEY_CHECK, sample};
+use super::{Context, sample};
 use crate::cli::InitArgs;
 use crate::crypto::MasterKey;
-use crate::store::{self, Store, audit};
+use crate::domain::audit::Action;
+use crate::store::{self, Store};
 
 #[derive(Serialize)]
 struct Initialised {
@@ -17,12 +18,12 @@ struct Initialised {
     sample_users: u32,
 }
 
-pub fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     let db = ctx.db_path()?;
     let key_path = ctx.key_path()?;
     // An empty file (`touch store.db`) becomes a new store like a missing one.
     let was_empty = std::fs::metadata(&db).is_ok_and(|m| m.is_file() && m.len() == 0);
-    let (mut store, created) = Store::create_or_migrate(&db, ctx.global.busy_timeout)?;
+    let (store, created) = Store::create_or_migrate(&db, ctx.global.busy_timeout)?;
     let created = created || was_empty;
     if was_empty {
         use std::os::unix::fs::PermissionsExt;
@@ -31,17 +32,14 @@ pub fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     }
     // A store adopted from an empty or older file is switched to WAL as well, so the
     // application's readers are not blocked while mfa-admin writes.
-    let wal = store
-        .conn()
-        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0));
-    if !wal.is_ok_and(|mode| mode.eq_ignore_ascii_case("wal")) {
+    if !store.enable_wal() {
         ctx.out.warn(&format!(
             "could not switch {} to WAL mode (is another program using it?); run `mfa-admin init` again when it is closed",
             db.display()
         ));
     }
     let now = ctx.now;
-    let first_init = store.meta(KEY_CHECK)?.is_none();
+    let first_init = store.key_check()?.is_none();
     let key = if first_init {
         // First init of this store: create the key (or adopt one the administrator placed
         // there) and record it, with the audit trail's first row, in one transaction.
@@ -52,8 +50,8 @@ pub fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         };
         let check = key.check_value();
         store.write(|tx| {
-            store::meta_set(tx, KEY_CHECK, &check)?;
-            audit::append(tx, now, &ctx.entry("store.init", None))?;
+            tx.set_key_check(&check)?;
+            tx.audit(now, &ctx.entry(Action::StoreInit, None))?;
             Ok(())
         })?;
         Some(key)
@@ -87,9 +85,9 @@ pub fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         };
         sampled = store.write(|tx| {
             let added = sample::populate(tx, &key, count, now, sample::Options::demo())?;
-            let mut entry = ctx.entry("store.sample", None);
+            let mut entry = ctx.entry(Action::StoreSample, None);
             entry.details = Some(serde_json::json!({ "users": added }).to_string());
-            audit::append(tx, now, &entry)?;
+            tx.audit(now, &entry)?;
             Ok(added)
         })?;
         ctx.out.note(&format!(
@@ -98,9 +96,7 @@ pub fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     }
     // Fold the WAL into the file so a new store is one self-contained file (commands keep
     // the WAL between runs; see `Store::open`).
-    let _ = store
-        .conn()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+    let _ = store.checkpoint();
     ctx.out.object(&Initialised {
         db: db.display().to_string(),
         key_file: key_path.display().to_string(),

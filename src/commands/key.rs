@@ -1,34 +1,28 @@
-//! `key check | rotate`: the key file that encrypts TOTP secrets.
+//! `key check | rotate`: the key file that encrypts TOTP secrets (see `domain::key` for
+//! how a rotation survives being killed).
 //!
 //! Rotation decrypts every secret with the current key first (any failure: nothing
 //! changes), writes the new key beside the old as `<key>.new`, keeps the old key as a 0600
 //! backup, re-encrypts every secret and the key check value in one transaction, and only
-//! then moves the new key into place. If the process dies between the commit and the
-//! rename, the next command finds `<key>.new` matching the store and finishes the move.
+//! then moves the new key into place.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::{Context, KEY_CHECK, sql};
+use super::Context;
 use crate::cli::KeyCommand;
 use crate::crypto::{self, MasterKey};
-use crate::store::{self, audit, credentials};
+use crate::domain::audit::Action;
+use crate::domain::key::{pending_path, undecryptable};
 use crate::timefmt;
 
-pub fn run(ctx: &mut Context, cmd: KeyCommand) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, cmd: KeyCommand) -> Result<()> {
     match cmd {
         KeyCommand::Check => check(ctx),
         KeyCommand::Rotate => rotate(ctx),
     }
-}
-
-/// `<key>.new`, the key of a rotation in progress.
-pub fn pending_path(key: &Path) -> PathBuf {
-    let mut path = key.as_os_str().to_owned();
-    path.push(".new");
-    PathBuf::from(path)
 }
 
 #[derive(Serialize)]
@@ -38,33 +32,11 @@ struct Undecryptable {
     problem: &'static str,
 }
 
-/// Users whose stored secret does not decrypt with `key`.
-pub fn undecryptable(
-    conn: &rusqlite::Connection,
-    key: &MasterKey,
-) -> rusqlite::Result<Vec<(i64, String)>> {
-    let mut bad = Vec::new();
-    for (user_id, ciphertext) in credentials::all_secrets(conn)? {
-        if key
-            .decrypt(&ciphertext, &crypto::secret_aad(user_id))
-            .is_err()
-        {
-            let name: String = conn
-                .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
-                    r.get(0)
-                })
-                .unwrap_or_default();
-            bad.push((user_id, name));
-        }
-    }
-    Ok(bad)
-}
-
 fn check(ctx: &mut Context) -> Result<()> {
     let store = ctx.open()?;
     let key = ctx.load_key(&store)?;
-    let total = sql(&store, credentials::all_secrets(store.conn()))?.len();
-    let bad = sql(&store, undecryptable(store.conn(), &key))?;
+    let total = store.secrets()?.len();
+    let bad = undecryptable(&store, &key)?;
     for (user_id, username) in &bad {
         ctx.out.row(&Undecryptable {
             user_id: *user_id,
@@ -90,12 +62,12 @@ fn check(ctx: &mut Context) -> Result<()> {
 }
 
 fn rotate(ctx: &mut Context) -> Result<()> {
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let key_path = ctx.key_path()?;
     let old = ctx.load_key(&store)?;
-    let secrets = sql(&store, credentials::all_secrets(store.conn()))?;
+    let secrets = store.secrets()?;
     let mut plain = Vec::with_capacity(secrets.len());
-    for (user_id, ciphertext) in &secrets {
+    for (user_id, _, ciphertext) in &secrets {
         let secret = old.decrypt(ciphertext, &crypto::secret_aad(*user_id)).map_err(|_| {
             anyhow::anyhow!(
                 "the secret of user #{user_id} does not decrypt with the current key; run `mfa-admin key check`; nothing changed"
@@ -123,16 +95,15 @@ fn rotate(ctx: &mut Context) -> Result<()> {
     let now = ctx.now;
     let result = store.write(|tx| {
         for (user_id, secret) in &plain {
-            credentials::update_secret(
-                tx,
+            tx.set_secret(
                 *user_id,
                 &new.encrypt(secret, &crypto::secret_aad(*user_id)),
             )?;
         }
-        store::meta_set(tx, KEY_CHECK, &new.check_value())?;
-        let mut entry = ctx.entry("key.rotate", None);
+        tx.set_key_check(&new.check_value())?;
+        let mut entry = ctx.entry(Action::KeyRotate, None);
         entry.details = Some(serde_json::json!({ "secrets": plain.len() }).to_string());
-        audit::append(tx, now, &entry)?;
+        tx.audit(now, &entry)?;
         Ok(())
     });
     if let Err(e) = result {

@@ -11,7 +11,7 @@ mod mfa;
 mod notify;
 mod policy;
 mod recovery;
-pub mod sample;
+pub(crate) mod sample;
 mod user;
 
 use std::path::PathBuf;
@@ -21,25 +21,23 @@ use anyhow::{Context as _, Result};
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::clock::{self, UnixTime};
 use crate::crypto::MasterKey;
+use crate::domain::audit::Action;
 use crate::error;
 use crate::output::Printer;
+use crate::store::Store;
 use crate::store::audit::Entry;
-use crate::store::users::{self, User, UserRef};
-use crate::store::{self, Store};
+use crate::store::users::{User, UserRef};
 
 /// What every command gets: the global flags, the printer and the time of this run.
-pub struct Context {
-    pub global: GlobalArgs,
-    pub out: Printer,
-    pub now: UnixTime,
+pub(crate) struct Context {
+    pub(crate) global: GlobalArgs,
+    pub(crate) out: Printer,
+    pub(crate) now: UnixTime,
     actor: String,
 }
 
-/// The meta key holding the key check value (a wrong key is detected before any write).
-pub const KEY_CHECK: &str = "key_check";
-
 impl Context {
-    pub fn new(global: GlobalArgs) -> Context {
+    pub(crate) fn new(global: GlobalArgs) -> Context {
         let out = Printer::new(global.format(), global.quiet);
         let actor = global
             .actor
@@ -54,12 +52,12 @@ impl Context {
         }
     }
 
-    pub fn actor(&self) -> &str {
+    pub(crate) fn actor(&self) -> &str {
         &self.actor
     }
 
     /// `--db`, then `MFA_ADMIN_DB` (both via clap), then the platform data directory.
-    pub fn db_path(&self) -> Result<PathBuf> {
+    pub(crate) fn db_path(&self) -> Result<PathBuf> {
         if let Some(path) = &self.global.db {
             return Ok(path.clone());
         }
@@ -70,7 +68,7 @@ impl Context {
     }
 
     /// `--key-file`, `MFA_ADMIN_KEY_FILE`, else `<store>.key` beside the store.
-    pub fn key_path(&self) -> Result<PathBuf> {
+    pub(crate) fn key_path(&self) -> Result<PathBuf> {
         if let Some(path) = &self.global.key_file {
             return Ok(path.clone());
         }
@@ -80,42 +78,25 @@ impl Context {
     }
 
     /// Opens the store; refuses missing, foreign, corrupt, too-new stores.
-    pub fn open(&self) -> Result<Store> {
+    pub(crate) fn open(&self) -> Result<Store> {
         Ok(Store::open(&self.db_path()?, self.global.busy_timeout)?)
     }
 
     /// Loads the key file and checks it against the store before anything is written.
-    pub fn load_key(&self, store: &Store) -> Result<MasterKey> {
-        let path = self.key_path()?;
-        let key = MasterKey::load(&path);
-        let Some(check) = store.meta(KEY_CHECK)? else {
-            return Ok(key?);
-        };
-        match key {
-            Ok(key) if key.matches_check_value(&check) => Ok(key),
-            other => match finish_rotation(&path, &check)? {
-                Some(new) => Ok(new),
-                None => {
-                    // Missing, unreadable or malformed is the error to report; else wrong.
-                    other?;
-                    Err(anyhow::anyhow!(
-                        "key file {} is not the key of this store (wrong key); nothing changed — pass the right --key-file",
-                        path.display()
-                    ))
-                }
-            },
-        }
+    pub(crate) fn load_key(&self, store: &Store) -> Result<MasterKey> {
+        crate::domain::key::load(store, &self.key_path()?)
     }
 
     /// Resolves a `USER` argument; exit 2 for a malformed `#ID`, 3 when not found.
-    pub fn resolve(&self, store: &Store, text: &str) -> Result<User> {
+    pub(crate) fn resolve(&self, store: &Store, text: &str) -> Result<User> {
         let user_ref = UserRef::parse(text).map_err(error::usage)?;
-        users::find(store.conn(), &user_ref)?
+        store
+            .user(&user_ref)?
             .ok_or_else(|| error::not_found(format!("no {} in the store", user_ref.describe())))
     }
 
     /// An audit entry by this run's actor.
-    pub fn entry<'a>(&'a self, action: &'a str, user: Option<&'a User>) -> Entry<'a> {
+    pub(crate) fn entry<'a>(&'a self, action: Action, user: Option<&'a User>) -> Entry<'a> {
         Entry {
             actor: &self.actor,
             action,
@@ -124,25 +105,6 @@ impl Context {
             reason: None,
             details: None,
         }
-    }
-}
-
-/// A rotation that died between its commit and the rename leaves `<key>.new` matching
-/// the store: finish the move and use it.
-fn finish_rotation(path: &std::path::Path, check: &[u8]) -> Result<Option<MasterKey>> {
-    let pending = key::pending_path(path);
-    match MasterKey::load(&pending) {
-        Ok(new) if new.matches_check_value(check) => {
-            std::fs::rename(&pending, path).with_context(|| {
-                format!(
-                    "cannot finish the interrupted key rotation: move {} to {}",
-                    pending.display(),
-                    path.display()
-                )
-            })?;
-            Ok(Some(new))
-        }
-        _ => Ok(None),
     }
 }
 
@@ -179,13 +141,6 @@ fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
 }
 
 /// Optional RFC 3339 rendering for JSON rows.
-pub fn time_opt(t: Option<UnixTime>) -> Option<String> {
+pub(crate) fn time_opt(t: Option<UnixTime>) -> Option<String> {
     t.map(crate::timefmt::rfc3339)
 }
-
-/// Maps store results into anyhow with the store's error mapping.
-pub fn sql<T>(store: &Store, r: rusqlite::Result<T>) -> Result<T> {
-    r.map_err(|e| anyhow::Error::new(store.map_err(e)))
-}
-
-pub use store::Now;

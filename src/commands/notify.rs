@@ -6,7 +6,6 @@ use serde::Serialize;
 use super::{Context, time_opt};
 use crate::cli::NotifyCommand;
 use crate::error;
-use crate::store::notifications;
 use crate::timefmt;
 
 #[derive(Serialize)]
@@ -21,12 +20,12 @@ struct Row {
     acked: Option<String>,
 }
 
-pub fn run(ctx: &mut Context, cmd: NotifyCommand) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, cmd: NotifyCommand) -> Result<()> {
     match cmd {
         NotifyCommand::List { pending, limit } => {
             let store = ctx.open()?;
             let out = &mut ctx.out;
-            notifications::list(store.conn(), pending, limit, |n| {
+            store.notifications(pending, limit, |n| {
                 out.row(&Row {
                     id: n.id,
                     user_id: n.user_id,
@@ -39,18 +38,17 @@ pub fn run(ctx: &mut Context, cmd: NotifyCommand) -> Result<()> {
                 })?;
                 Ok(())
             })
-            .map_err(|e| store.map_any(e))
         }
         NotifyCommand::Ack { mut ids } => {
             // `ack 5 5` acknowledges 5 once rather than failing on the repeat.
             let mut seen = std::collections::HashSet::new();
             ids.retain(|id| seen.insert(*id));
-            let mut store = ctx.open()?;
+            let store = ctx.open()?;
             let now = ctx.now;
             let missing = store.write(|tx| {
                 let mut missing = Vec::new();
                 for id in &ids {
-                    if !notifications::ack(tx, *id, now)? {
+                    if !tx.ack_notification(*id, now)? {
                         missing.push(*id);
                     }
                 }

@@ -3,10 +3,11 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, sql};
+use super::Context;
 use crate::cli::PolicyCommand;
+use crate::domain::audit::Action;
+use crate::domain::policy;
 use crate::error;
-use crate::store::{audit, policy};
 
 #[derive(Serialize)]
 struct PolicyRow<'a> {
@@ -16,7 +17,7 @@ struct PolicyRow<'a> {
     allowed: &'a str,
 }
 
-pub fn run(ctx: &mut Context, cmd: PolicyCommand) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, cmd: PolicyCommand) -> Result<()> {
     match cmd {
         PolicyCommand::Show => show(ctx),
         PolicyCommand::Set { key, value } => set(ctx, &key, &value),
@@ -25,7 +26,7 @@ pub fn run(ctx: &mut Context, cmd: PolicyCommand) -> Result<()> {
 
 fn show(ctx: &mut Context) -> Result<()> {
     let store = ctx.open()?;
-    for (key, value, is_default) in sql(&store, policy::entries(store.conn()))? {
+    for (key, value, is_default) in store.policy_entries()? {
         ctx.out.row(&PolicyRow {
             key: key.name,
             value: &value,
@@ -37,15 +38,16 @@ fn show(ctx: &mut Context) -> Result<()> {
 }
 
 fn set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
-    let value = policy::validate(key, value).map_err(error::usage)?;
-    let mut store = ctx.open()?;
+    let spec = policy::key_named(key).map_err(error::usage)?;
+    let value = policy::validate_value(spec, value).map_err(error::usage)?;
+    let store = ctx.open()?;
     let now = ctx.now;
     let previous = store.write(|tx| {
-        let previous = policy::set(tx, key, &value)?;
-        let mut entry = ctx.entry("policy.set", None);
+        let previous = tx.set_policy(spec, &value)?;
+        let mut entry = ctx.entry(Action::PolicySet, None);
         entry.details =
             Some(serde_json::json!({ "key": key, "from": previous, "to": value }).to_string());
-        audit::append(tx, now, &entry)?;
+        tx.audit(now, &entry)?;
         Ok(previous)
     })?;
     ctx.out

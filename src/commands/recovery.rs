@@ -8,15 +8,18 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::mfa::verify::{ensure_not_locked, record_failure};
-use super::{Context, sql};
+use super::Context;
 use crate::cli::RecoveryCommand;
+use crate::domain::audit::Action;
+use crate::domain::codes::{issue_recovery_codes, match_recovery_code};
+use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
+use crate::domain::notice::Notice;
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes;
-use crate::store::{audit, notifications, policy, recovery, users};
+use crate::store::users::{MfaState, UserRef};
 
-pub fn run(ctx: &mut Context, cmd: RecoveryCommand) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, cmd: RecoveryCommand) -> Result<()> {
     match cmd {
         RecoveryCommand::Status { user } => status(ctx, &user),
         RecoveryCommand::Check { user, code } => check(ctx, &user, code.as_deref()),
@@ -35,8 +38,8 @@ struct Status<'a> {
 fn status(ctx: &mut Context, user: &str) -> Result<()> {
     let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
-    let (remaining, issued) = sql(&store, recovery::counts(store.conn(), user.id))?;
-    let set = sql(&store, recovery::code_set(store.conn(), user.id))?;
+    let (remaining, issued) = store.recovery_counts(user.id)?;
+    let set = store.recovery_set(user.id)?;
     ctx.out.object(&Status {
         username: &user.username,
         remaining,
@@ -59,13 +62,13 @@ enum Outcome {
 }
 
 fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
     ensure_not_locked(&user, now)?;
     let input = prompt::read_secret(code, "recovery code")?;
     let normalized = recovery_codes::normalize(&input);
-    let set = sql(&store, recovery::code_set(store.conn(), user.id))?;
+    let set = store.recovery_set(user.id)?;
     // The KDF runs before the write lock is taken, so other writers are not held up by it.
     let candidate = match (&normalized, &set) {
         (Some(code), Some(set)) if set.scheme == recovery_codes::HASH_SCHEME => {
@@ -73,9 +76,9 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
         }
         _ => None,
     };
-    let policy = sql(&store, policy::load(store.conn()))?;
+    let policy = store.policy()?;
     let outcome = store.write(|tx| {
-        let Some(user) = users::find(tx, &users::UserRef::Id(user.id))? else {
+        let Some(user) = tx.user(&UserRef::Id(user.id))? else {
             return Ok(Outcome::Rejected {
                 locked_now: false,
                 remaining: 0,
@@ -85,35 +88,39 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
         ensure_not_locked(&user, now)?;
         if normalized.is_none() {
             // Not a recovery code at all: rejected without touching stored state.
-            let (remaining, _) = recovery::counts(tx, user.id)?;
+            let (remaining, _) = tx.recovery_counts(user.id)?;
             return Ok(Outcome::Rejected {
                 locked_now: false,
                 remaining,
             });
         }
         // The salt must still be the one hashed with (a regenerate may have raced us).
-        let current = recovery::code_set(tx, user.id)?;
+        let current = tx.recovery_set(user.id)?;
         let same_set = matches!((&current, &set), (Some(a), Some(b)) if a.salt == b.salt);
-        let unused = recovery::unused(tx, user.id)?;
-        let stored: Vec<[u8; 32]> = unused
-            .iter()
-            .map(|(_, h)| <[u8; 32]>::try_from(h.as_slice()).unwrap_or([0; 32]))
-            .collect();
+        let unused = tx.unused_recovery_codes(user.id)?;
         let matched = match (same_set, &candidate) {
-            (true, Some(hash)) => recovery_codes::find_match(hash, &stored),
+            (true, Some(hash)) => match_recovery_code(hash, &unused),
             _ => None,
         };
         if let Some(index) = matched
-            && recovery::consume(tx, unused[index].0, now)?
+            && tx.consume_recovery_code(unused[index].0, now)?
         {
-            users::clear_failures(tx, user.id)?;
+            tx.clear_failures(user.id)?;
             let remaining = unused.len() as i64 - 1;
-            let mut entry = ctx.entry("recovery.use", Some(&user));
+            let mut entry = ctx.entry(Action::RecoveryUse, Some(&user));
             entry.details = Some(serde_json::json!({ "remaining": remaining }).to_string());
-            audit::append(tx, now, &entry)?;
+            tx.audit(now, &entry)?;
             return Ok(Outcome::Valid { remaining });
         }
-        let locked_now = record_failure(tx, ctx, &user, &policy, "recovery.check.failed", "wrong")?;
+        let locked_now = record_failure(
+            tx,
+            ctx.actor(),
+            &user,
+            &policy,
+            Action::RecoveryCheckFailed,
+            Rejection::Wrong,
+            now,
+        )?;
         Ok(Outcome::Rejected {
             locked_now,
             remaining: unused.len() as i64,
@@ -159,16 +166,16 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
 }
 
 fn regenerate(ctx: &mut Context, user: &str) -> Result<()> {
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
-    if user.mfa != users::MfaState::Enrolled {
+    if user.mfa != MfaState::Enrolled {
         return Err(error::rejected(format!(
             "{:?} is not enrolled in TOTP; recovery codes are issued when enrollment is confirmed",
             user.username
         )));
     }
-    let (remaining, _) = sql(&store, recovery::counts(store.conn(), user.id))?;
+    let (remaining, _) = store.recovery_counts(user.id)?;
     let what = format!(
         "This replaces all recovery codes of {:?}; the {remaining} unused ones stop working.",
         user.username
@@ -182,22 +189,23 @@ fn regenerate(ctx: &mut Context, user: &str) -> Result<()> {
         &format!("Regenerate recovery codes of {:?}?", user.username),
         ctx.global.yes,
     )?;
-    let policy = sql(&store, policy::load(store.conn()))?;
-    let issued = super::mfa::issue_codes(policy.recovery_codes)?;
+    let policy = store.policy()?;
+    let issued = issue_recovery_codes(policy.recovery_codes)?;
     store.write(|tx| {
-        recovery::replace(tx, user.id, &issued.salt, recovery_codes::HASH_SCHEME, &issued.hashes, now)?;
-        let mut entry = ctx.entry("recovery.regenerate", Some(&user));
-        entry.details = Some(
-            serde_json::json!({ "issued": issued.codes.len(), "replaced_unused": remaining }).to_string(),
-        );
-        audit::append(tx, now, &entry)?;
-        notifications::queue(
-            tx,
+        tx.replace_recovery_codes(
             user.id,
-            "recovery.regenerated",
-            "New recovery codes were issued for your account; the old ones no longer work. If this was not you, contact your administrator.",
+            &issued.salt,
+            recovery_codes::HASH_SCHEME,
+            &issued.hashes,
             now,
         )?;
+        let mut entry = ctx.entry(Action::RecoveryRegenerate, Some(&user));
+        entry.details = Some(
+            serde_json::json!({ "issued": issued.codes.len(), "replaced_unused": remaining })
+                .to_string(),
+        );
+        tx.audit(now, &entry)?;
+        tx.notify(user.id, Notice::RecoveryRegenerated, now)?;
         Ok(())
     })?;
     super::mfa::show_codes(ctx, &user.username, "enrolled", &issued.codes)

@@ -11,14 +11,16 @@
 //! leave behind: hash-chained audit rows for each enrollment, confirmation and sign-in, and
 //! a remembered device for every fifth enrolled user.
 
-use anyhow::Result;
-use rusqlite::Connection;
+use std::path::Path;
+
+use anyhow::{Context as _, Result, ensure};
 
 use crate::crypto::{self, MasterKey};
+use crate::domain::audit::Action;
 use crate::recovery_codes;
-use crate::store::audit::{self, Entry};
-use crate::store::users::{self, NewUser};
-use crate::store::{Now, credentials, devices, recovery};
+use crate::store::audit::Entry;
+use crate::store::users::NewUser;
+use crate::store::{Now, Store, Tx};
 use crate::totp::{self, Secret};
 
 const FIRST: &[&str] = &[
@@ -72,15 +74,15 @@ const LAST: &[&str] = &[
 
 /// How much work generation does.
 #[derive(Clone, Copy, Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// Recovery codes per enrolled user.
-    pub recovery_codes: u32,
+    pub(crate) recovery_codes: u32,
     /// Also write audit history and remembered devices (see the module doc).
-    pub history: bool,
+    pub(crate) history: bool,
 }
 
 impl Options {
-    pub fn demo() -> Options {
+    pub(crate) fn demo() -> Options {
         Options {
             recovery_codes: 10,
             history: false,
@@ -88,7 +90,7 @@ impl Options {
     }
 
     /// What the benchmark stores hold: the demo mix plus history.
-    pub fn bench() -> Options {
+    pub(crate) fn bench() -> Options {
         Options {
             history: true,
             ..Options::demo()
@@ -100,8 +102,8 @@ impl Options {
 const HISTORY_ACTOR: &str = "sample";
 
 /// Adds `count` users inside the caller's transaction; returns how many were added.
-pub fn populate(
-    conn: &Connection,
+pub(crate) fn populate(
+    tx: &Tx<'_>,
     key: &MasterKey,
     count: u32,
     now: Now,
@@ -114,12 +116,7 @@ pub fn populate(
         hashes.push(recovery_codes::hash_code(code.as_str(), &salt)?);
     }
     drop(codes);
-    let start: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM users", [], |r| r.get(0))?;
-    let mut chain = if options.history {
-        Some(audit::Chain::load(conn)?)
-    } else {
-        None
-    };
+    let start = tx.max_user_id()?;
     let device_salt: [u8; 16] = crypto::random_bytes();
     let device_hash = crypto::hash_token(&device_salt, &crypto::random_bytes::<32>());
     let mut added = 0u32;
@@ -151,26 +148,21 @@ pub fn populate(
             enrollment_required: !enrolled,
         };
         let created = now - i64::from(added % 1000) * 3600;
-        let Some(id) = users::insert(conn, &new, created)? else {
+        let Some(id) = tx.insert_user(&new, created)? else {
             continue;
         };
         if enrolled || pending {
             let secret = Secret::generate();
             let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(id));
-            let params = totp::TotpParams::default();
-            credentials::insert_pending(
-                conn,
+            tx.insert_pending_credential(
                 id,
                 &ciphertext,
-                params.algorithm.as_str(),
-                params.digits,
-                params.period,
+                totp::TotpParams::default(),
                 now - 86_400,
             )?;
             if enrolled {
-                credentials::confirm(conn, id, now - 86_000)?;
-                recovery::replace(
-                    conn,
+                tx.confirm_credential(id, now - 86_000)?;
+                tx.replace_recovery_codes(
                     id,
                     &salt,
                     recovery_codes::HASH_SCHEME,
@@ -178,18 +170,10 @@ pub fn populate(
                     now - 86_000,
                 )?;
             }
-            if let Some(chain) = &mut chain {
-                record_history(
-                    conn,
-                    chain,
-                    id,
-                    &username,
-                    enrolled.then_some(hashes.len()),
-                    now,
-                )?;
+            if options.history {
+                record_history(tx, id, &username, enrolled.then_some(hashes.len()), now)?;
                 if enrolled && added.is_multiple_of(5) {
-                    devices::insert(
-                        conn,
+                    tx.insert_device(
                         id,
                         "Laptop (Firefox)",
                         &device_salt,
@@ -210,25 +194,18 @@ pub fn populate(
             email: "backup@example.com",
             enrollment_required: false,
         };
-        if let Some(id) = users::insert(conn, &svc, now)? {
-            users::set_exempt(conn, id, "service account without a phone", None)?;
+        if let Some(id) = tx.insert_user(&svc, now)? {
+            tx.set_exempt(id, "service account without a phone", None)?;
             added += 1;
         }
-        let locked_id: i64 = conn.query_row(
-            "SELECT id FROM users WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET 2",
-            [start],
-            |r| r.get(0),
-        )?;
-        users::lock(
-            conn,
-            locked_id,
-            Some("suspicious sign-in attempts"),
-            now - 600,
-            None,
-        )?;
-    }
-    if let Some(chain) = &chain {
-        chain.finish(conn)?;
+        if let Some(locked_id) = tx.user_id_after(start, 2)? {
+            tx.lock_user(
+                locked_id,
+                Some("suspicious sign-in attempts"),
+                now - 600,
+                None,
+            )?;
+        }
     }
     Ok(added)
 }
@@ -236,14 +213,13 @@ pub fn populate(
 /// The audit rows a user's enrollment leaves; an enrolled user (`recovery_codes` issued)
 /// also confirmed and signed in once.
 fn record_history(
-    conn: &Connection,
-    chain: &mut audit::Chain,
+    tx: &Tx<'_>,
     id: i64,
     username: &str,
     recovery_codes: Option<usize>,
     now: Now,
 ) -> Result<()> {
-    let entry = |action, details: serde_json::Value| Entry {
+    let entry = |action: Action, details: serde_json::Value| Entry {
         actor: HISTORY_ACTOR,
         action,
         user_id: Some(id),
@@ -252,11 +228,10 @@ fn record_history(
         details: Some(details.to_string()),
     };
     let params = totp::TotpParams::default();
-    chain.append(
-        conn,
+    tx.audit(
         now - 86_400,
         &entry(
-            "mfa.enroll",
+            Action::MfaEnroll,
             serde_json::json!({
                 "algorithm": params.algorithm.as_str(),
                 "digits": params.digits,
@@ -267,17 +242,16 @@ fn record_history(
         ),
     )?;
     if let Some(codes) = recovery_codes {
-        chain.append(
-            conn,
+        tx.audit(
             now - 86_000,
             &entry(
-                "mfa.confirm",
+                Action::MfaConfirm,
                 serde_json::json!({ "recovery_codes": codes }),
             ),
         )?;
-        let mut login = entry("mfa.verify", serde_json::Value::Null);
+        let mut login = entry(Action::MfaVerify, serde_json::Value::Null);
         login.details = None;
-        chain.append(conn, now - 3_600, &login)?;
+        tx.audit(now - 3_600, &login)?;
     }
     Ok(())
 }
@@ -299,4 +273,96 @@ fn ascii_fold(name: &str) -> String {
             c => Some(c.to_ascii_lowercase()),
         })
         .collect()
+}
+
+/// The enrolled user whose secret and recovery codes the benchmark harness knows, so it can
+/// present valid codes.
+pub struct Fixture<'a> {
+    pub username: &'a str,
+    /// 160 bits or more, base32.
+    pub secret_base32: &'a str,
+    /// Normalized recovery codes.
+    pub recovery_codes: &'a [&'a str],
+}
+
+/// Creates a benchmark store of `count` users at `path` exactly as `init --sample` would,
+/// with months of history (see [`Options::bench`]) and the fixture as the last user.
+pub fn generate_bench_store(path: &Path, count: u32, fixture: &Fixture<'_>) -> Result<()> {
+    ensure!(count >= 10, "a benchmark store needs at least 10 users");
+    let (store, created) = Store::create_or_migrate(path, 5_000)?;
+    ensure!(
+        created,
+        "{} already exists; remove it first",
+        path.display()
+    );
+    let mut key_path = path.as_os_str().to_owned();
+    key_path.push(".key");
+    let key = MasterKey::create(Path::new(&key_path))?;
+    let now = crate::clock::now();
+    let entry = |action| Entry {
+        actor: "bench",
+        action,
+        user_id: None,
+        username: None,
+        reason: None,
+        details: None,
+    };
+    store.write(|tx| {
+        tx.set_key_check(&key.check_value())?;
+        tx.audit(now - 30 * 86_400, &entry(Action::StoreInit))?;
+        Ok(())
+    })?;
+    // Generation only: a large page cache so a million users fit in one transaction.
+    store.set_cache_mib(512)?;
+    let added = store.write(|tx| {
+        // populate adds that many users (one exempt service account among them); the
+        // fixture is the last user.
+        let added = populate(tx, &key, count - 1, now, Options::bench())?;
+        add_fixture(tx, &key, fixture, now)?;
+        let mut e = entry(Action::StoreSample);
+        e.details = Some(serde_json::json!({ "users": added + 1 }).to_string());
+        tx.audit(now, &e)?;
+        Ok(added + 1)
+    })?;
+    store.checkpoint()?;
+    let users = store.user_count()?;
+    ensure!(
+        users == i64::from(count),
+        "generated {users} users (populate reported {added}), wanted {count}"
+    );
+    Ok(())
+}
+
+fn add_fixture(tx: &Tx<'_>, key: &MasterKey, fixture: &Fixture<'_>, now: Now) -> Result<()> {
+    let new = NewUser {
+        username: fixture.username,
+        name: "Benchmark Fixture",
+        email: "bench.fixture@example.com",
+        enrollment_required: false,
+    };
+    let id = tx
+        .insert_user(&new, now - 30 * 86_400)?
+        .context("fixture user exists")?;
+    let secret = Secret::parse_base32(fixture.secret_base32).map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.insert_pending_credential(
+        id,
+        &key.encrypt(secret.as_bytes(), &crypto::secret_aad(id)),
+        totp::TotpParams::default(),
+        now - 86_400,
+    )?;
+    tx.confirm_credential(id, now - 86_000)?;
+    let salt = recovery_codes::new_salt();
+    let hashes = fixture
+        .recovery_codes
+        .iter()
+        .map(|code| recovery_codes::hash_code(code, &salt))
+        .collect::<Result<Vec<_>, _>>()?;
+    tx.replace_recovery_codes(
+        id,
+        &salt,
+        recovery_codes::HASH_SCHEME,
+        &hashes,
+        now - 86_000,
+    )?;
+    Ok(())
 }

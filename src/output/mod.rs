@@ -23,7 +23,7 @@ pub enum Format {
 }
 
 /// Renders command results. Call [`Printer::finish`] at the end to flush a buffered table.
-pub struct Printer {
+pub(crate) struct Printer {
     format: Format,
     quiet: bool,
     stdout: io::BufWriter<io::Stdout>,
@@ -33,7 +33,7 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(format: Format, quiet: bool) -> Printer {
+    pub(crate) fn new(format: Format, quiet: bool) -> Printer {
         Printer {
             format,
             quiet,
@@ -44,17 +44,13 @@ impl Printer {
         }
     }
 
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
-    pub fn is_human(&self) -> bool {
+    pub(crate) fn is_human(&self) -> bool {
         self.format == Format::Human
     }
 
     /// One row of a listing: a JSON line, a CSV record, or a table row (buffered until
     /// [`Printer::finish`] so the columns line up).
-    pub fn row<T: Serialize>(&mut self, row: &T) -> io::Result<()> {
+    pub(crate) fn row<T: Serialize>(&mut self, row: &T) -> io::Result<()> {
         let map = to_map(row);
         match self.format {
             Format::Json => self.json_line(&map),
@@ -68,7 +64,7 @@ impl Printer {
 
     /// A single result: a JSON line, or a two-column table for people. CSV renders it as a
     /// one-row CSV.
-    pub fn object<T: Serialize>(&mut self, object: &T) -> io::Result<()> {
+    pub(crate) fn object<T: Serialize>(&mut self, object: &T) -> io::Result<()> {
         let map = to_map(object);
         match self.format {
             Format::Json => self.json_line(&map),
@@ -84,7 +80,7 @@ impl Printer {
     }
 
     /// Text for people only (a QR code, recovery codes as a list); nothing in JSON or CSV.
-    pub fn human(&mut self, text: &str) -> io::Result<()> {
+    pub(crate) fn human(&mut self, text: &str) -> io::Result<()> {
         if self.format == Format::Human {
             writeln!(self.stdout, "{text}")?;
         }
@@ -92,12 +88,12 @@ impl Printer {
     }
 
     /// Bytes for stdout as they are (a completion script).
-    pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.stdout.write_all(bytes)
     }
 
     /// A message for people on stderr (suppressed by `--quiet`).
-    pub fn note(&mut self, message: &str) {
+    pub(crate) fn note(&mut self, message: &str) {
         if !self.quiet {
             let _ = self.stdout.flush();
             eprintln!("{}", escape_control(message));
@@ -106,19 +102,19 @@ impl Printer {
 
     /// What a confirmation is about, on stderr even with `--quiet`: nobody should answer
     /// `[y/N]` without seeing what they agree to.
-    pub fn before_prompt(&mut self, message: &str) {
+    pub(crate) fn before_prompt(&mut self, message: &str) {
         let _ = self.stdout.flush();
         eprintln!("{}", escape_control(message));
     }
 
     /// A warning on stderr (even with `--quiet`).
-    pub fn warn(&mut self, message: &str) {
+    pub(crate) fn warn(&mut self, message: &str) {
         let _ = self.stdout.flush();
         eprintln!("mfa-admin: warning: {}", escape_control(message));
     }
 
     /// Renders a buffered table and flushes stdout.
-    pub fn finish(&mut self) -> io::Result<()> {
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
         if !self.rows.is_empty() {
             let rows = std::mem::take(&mut self.rows);
             let mut table = self.new_table();
@@ -196,7 +192,7 @@ fn csv_value(value: &Value) -> String {
 /// Escapes control characters (newlines, ESC, ...) and the Unicode bidirectional controls
 /// (which reorder what a terminal shows: `admin\u{202e}nimda`) so text shows as one inert
 /// line that reads in the order it is stored.
-pub fn escape_control(text: &str) -> Cow<'_, str> {
+pub(crate) fn escape_control(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
@@ -222,13 +218,8 @@ fn needs_escape(c: char) -> bool {
 }
 
 /// Prints the one error line of a failed run.
-pub fn print_error(message: &str) {
+pub(crate) fn print_error(message: &str) {
     eprintln!("mfa-admin: error: {message}");
-}
-
-/// Whether colour may be used on stderr (a terminal, and no `NO_COLOR`).
-pub fn color_allowed() -> bool {
-    io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]

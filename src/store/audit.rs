@@ -9,31 +9,32 @@
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
-use super::Now;
+use super::{Now, Result, Store, Tx};
+use crate::domain::audit::Action;
 
 const HEAD_KEY: &str = "audit_head";
 
 /// One audit row to append. Never put a secret, code or token in any field (SPEC §7).
-#[derive(Clone, Debug, Default)]
-pub struct Entry<'a> {
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub user_id: Option<i64>,
-    pub username: Option<&'a str>,
-    pub reason: Option<&'a str>,
+#[derive(Clone, Debug)]
+pub(crate) struct Entry<'a> {
+    pub(crate) actor: &'a str,
+    pub(crate) action: Action,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) username: Option<&'a str>,
+    pub(crate) reason: Option<&'a str>,
     /// Compact JSON with non-secret facts (counts, parameters).
-    pub details: Option<String>,
+    pub(crate) details: Option<String>,
 }
 
 /// The chain's head within one transaction; append many rows without re-reading it.
-pub struct Chain {
+pub(crate) struct Chain {
     prev: [u8; 32],
     count: i64,
 }
 
 impl Chain {
     /// Reads the head. Call inside the write transaction that appends.
-    pub fn load(conn: &Connection) -> rusqlite::Result<Chain> {
+    fn load(conn: &Connection) -> rusqlite::Result<Chain> {
         let head = super::meta_get(conn, HEAD_KEY)?;
         Ok(match head {
             Some(bytes) if bytes.len() == 40 => {
@@ -55,18 +56,13 @@ impl Chain {
 
     /// Appends one row and moves the head in memory; call [`Chain::finish`] before the
     /// transaction commits (a batch appends many rows and writes the head once).
-    pub fn append(
-        &mut self,
-        conn: &Connection,
-        at: Now,
-        entry: &Entry<'_>,
-    ) -> rusqlite::Result<()> {
+    fn append(&mut self, conn: &Connection, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
         let hash = row_hash(
             &self.prev,
             &Content {
                 at,
                 actor: entry.actor,
-                action: entry.action,
+                action: entry.action.as_str(),
                 user_id: entry.user_id,
                 username: entry.username,
                 reason: entry.reason,
@@ -80,7 +76,7 @@ impl Chain {
         .execute(params![
             at,
             entry.actor,
-            entry.action,
+            entry.action.as_str(),
             entry.user_id,
             entry.username,
             entry.reason,
@@ -94,7 +90,7 @@ impl Chain {
     }
 
     /// Stores the head (row count and last hash) in `meta`.
-    pub fn finish(&self, conn: &Connection) -> rusqlite::Result<()> {
+    pub(super) fn finish(&self, conn: &Connection) -> rusqlite::Result<()> {
         let mut head = Vec::with_capacity(40);
         head.extend_from_slice(&self.count.to_be_bytes());
         head.extend_from_slice(&self.prev);
@@ -103,7 +99,8 @@ impl Chain {
 }
 
 /// Appends one row (loads the head, appends, stores the head).
-pub fn append(conn: &Connection, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
+#[cfg(test)]
+fn append(conn: &Connection, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
     let mut chain = Chain::load(conn)?;
     chain.append(conn, at, entry)?;
     chain.finish(conn)
@@ -151,7 +148,7 @@ fn row_hash(prev: &[u8; 32], c: &Content<'_>) -> [u8; 32] {
 
 /// One audit row as read back.
 #[derive(Clone, Debug)]
-pub struct Row {
+pub(crate) struct Row {
     pub id: i64,
     pub at: Now,
     pub actor: String,
@@ -164,7 +161,7 @@ pub struct Row {
 
 /// Filters of `audit`.
 #[derive(Clone, Debug, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     pub user_id: Option<i64>,
     pub action: Option<String>,
     pub since: Option<Now>,
@@ -172,7 +169,7 @@ pub struct Filter {
 }
 
 /// Streams matching rows, newest first.
-pub fn query(
+fn query(
     conn: &Connection,
     filter: &Filter,
     mut each: impl FnMut(Row) -> anyhow::Result<()>,
@@ -206,7 +203,7 @@ pub fn query(
 
 /// What `audit verify` found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Every row chains; `head` is the last hash (hex), worth recording elsewhere.
     Intact { rows: i64, head: String },
     /// The first row that does not chain, and why.
@@ -214,7 +211,7 @@ pub enum Verdict {
 }
 
 /// Walks the whole chain in id order.
-pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
+fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     let mut stmt = conn.prepare(
         "SELECT id, at, actor, action, user_id, username, reason, details, prev_hash, hash
          FROM audit_log ORDER BY id",
@@ -276,6 +273,35 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     })
 }
 
+impl Store {
+    /// `audit`: streams matching rows, newest first.
+    pub(crate) fn audit_rows(
+        &self,
+        filter: &Filter,
+        each: impl FnMut(Row) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.stream(|c| query(c, filter, each))
+    }
+
+    /// `audit verify`: walks the whole chain.
+    pub(crate) fn verify_audit(&self) -> Result<Verdict> {
+        self.run(verify)
+    }
+}
+
+impl Tx<'_> {
+    /// Appends one audit row in this transaction; the chain's head is read once per
+    /// transaction and stored when it commits.
+    pub(crate) fn audit(&self, at: Now, entry: &Entry<'_>) -> Result<()> {
+        let mut chain = self.chain.borrow_mut();
+        if chain.is_none() {
+            *chain = Some(self.run(Chain::load)?);
+        }
+        let chain = chain.as_mut().expect("loaded above");
+        self.run(|c| chain.append(c, at, entry))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,11 +312,14 @@ mod tests {
         conn
     }
 
-    fn entry(action: &str) -> Entry<'_> {
+    fn entry(action: Action) -> Entry<'static> {
         Entry {
             actor: "alice",
             action,
-            ..Entry::default()
+            user_id: None,
+            username: None,
+            reason: None,
+            details: None,
         }
     }
 
@@ -298,7 +327,7 @@ mod tests {
     fn intact_chain_verifies() {
         let conn = store();
         for i in 0..5 {
-            append(&conn, i, &entry("user.add")).unwrap();
+            append(&conn, i, &entry(Action::UserAdd)).unwrap();
         }
         assert!(matches!(
             verify(&conn).unwrap(),
@@ -315,7 +344,7 @@ mod tests {
         ] {
             let conn = store();
             for i in 0..5 {
-                append(&conn, i, &entry("user.add")).unwrap();
+                append(&conn, i, &entry(Action::UserAdd)).unwrap();
             }
             conn.execute_batch(
                 "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",

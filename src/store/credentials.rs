@@ -4,33 +4,59 @@
 //! plaintext secret. `last_step` is the replay guard: [`advance_step`] moves it forward in
 //! one conditional UPDATE, so of two processes presenting the same code exactly one wins.
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::Now;
+use super::{Now, Result, Store, Tx};
 
 /// A stored credential (ciphertext only).
+/// A credential is `pending` until a first valid code confirms it, then `enrolled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CredentialState {
+    Pending,
+    Enrolled,
+}
+
+impl CredentialState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CredentialState::Pending => "pending",
+            CredentialState::Enrolled => "enrolled",
+        }
+    }
+}
+
+impl FromSql for CredentialState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value.as_str()? {
+            "pending" => Ok(CredentialState::Pending),
+            "enrolled" => Ok(CredentialState::Enrolled),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
-pub struct Credential {
-    pub user_id: i64,
-    pub state: String,
-    pub secret: Vec<u8>,
-    pub algorithm: String,
-    pub digits: u32,
-    pub period: u64,
-    pub last_step: Option<i64>,
-    pub created_at: Now,
-    pub confirmed_at: Option<Now>,
+pub(crate) struct Credential {
+    pub(crate) state: CredentialState,
+    pub(crate) secret: Vec<u8>,
+    pub(crate) algorithm: String,
+    pub(crate) digits: u32,
+    pub(crate) period: u64,
+    pub(crate) last_step: Option<i64>,
+    pub(crate) created_at: Now,
+    pub(crate) confirmed_at: Option<Now>,
 }
 
 /// The user's credential, if any.
-pub fn get(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<Credential>> {
+fn get(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<Credential>> {
     conn.prepare_cached(
         "SELECT user_id, state, secret, algorithm, digits, period, last_step, created_at, confirmed_at
          FROM totp_credentials WHERE user_id = ?1",
     )?
     .query_row([user_id], |r| {
         Ok(Credential {
-            user_id: r.get(0)?,
             state: r.get(1)?,
             secret: r.get(2)?,
             algorithm: r.get(3)?,
@@ -45,7 +71,7 @@ pub fn get(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<Credentia
 }
 
 /// Stores a new pending credential, replacing any existing one.
-pub fn insert_pending(
+fn insert_pending(
     conn: &Connection,
     user_id: i64,
     ciphertext: &[u8],
@@ -72,7 +98,7 @@ pub fn insert_pending(
 
 /// Moves the replay guard to `step` if (and only if) it is after the last accepted step.
 /// Returns false when another process got there first.
-pub fn advance_step(conn: &Connection, user_id: i64, step: u64) -> rusqlite::Result<bool> {
+fn advance_step(conn: &Connection, user_id: i64, step: u64) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached(
             "UPDATE totp_credentials SET last_step = ?2
@@ -83,7 +109,7 @@ pub fn advance_step(conn: &Connection, user_id: i64, step: u64) -> rusqlite::Res
 }
 
 /// Marks a pending credential enrolled.
-pub fn confirm(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<()> {
+fn confirm(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE totp_credentials SET state = 'enrolled', confirmed_at = ?2 WHERE user_id = ?1",
     )?
@@ -92,15 +118,69 @@ pub fn confirm(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<()
 }
 
 /// Every stored secret, for `key check` / `key rotate` / `doctor`.
-pub fn all_secrets(conn: &Connection) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
-    let mut stmt = conn.prepare("SELECT user_id, secret FROM totp_credentials ORDER BY user_id")?;
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+fn all_secrets(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, Vec<u8>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.user_id, u.username, c.secret FROM totp_credentials c
+         JOIN users u ON u.id = c.user_id ORDER BY c.user_id",
+    )?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect()
 }
 
 /// Replaces one ciphertext (key rotation).
-pub fn update_secret(conn: &Connection, user_id: i64, ciphertext: &[u8]) -> rusqlite::Result<()> {
+fn update_secret(conn: &Connection, user_id: i64, ciphertext: &[u8]) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE totp_credentials SET secret = ?2 WHERE user_id = ?1")?
         .execute(params![user_id, ciphertext])?;
     Ok(())
+}
+
+impl Store {
+    /// The user's TOTP credential, if any.
+    pub(crate) fn credential(&self, user_id: i64) -> Result<Option<Credential>> {
+        self.run(|c| get(c, user_id))
+    }
+
+    /// Every stored secret: (user id, user name, ciphertext), by user id.
+    pub(crate) fn secrets(&self) -> Result<Vec<(i64, String, Vec<u8>)>> {
+        self.run(all_secrets)
+    }
+}
+
+impl Tx<'_> {
+    /// Stores a new `pending` credential, replacing any existing one.
+    pub(crate) fn insert_pending_credential(
+        &self,
+        user_id: i64,
+        ciphertext: &[u8],
+        params: crate::totp::TotpParams,
+        now: Now,
+    ) -> Result<()> {
+        self.run(|c| {
+            insert_pending(
+                c,
+                user_id,
+                ciphertext,
+                params.algorithm.as_str(),
+                params.digits,
+                params.period,
+                now,
+            )
+        })
+    }
+
+    /// The replay guard: moves `last_step` forward to `step` only if it is after it, so of
+    /// two processes presenting the same code exactly one sees `true`.
+    pub(crate) fn advance_step(&self, user_id: i64, step: u64) -> Result<bool> {
+        self.run(|c| advance_step(c, user_id, step))
+    }
+
+    /// Marks a pending credential enrolled.
+    pub(crate) fn confirm_credential(&self, user_id: i64, now: Now) -> Result<()> {
+        self.run(|c| confirm(c, user_id, now))
+    }
+
+    /// Replaces a secret's ciphertext (key rotation).
+    pub(crate) fn set_secret(&self, user_id: i64, ciphertext: &[u8]) -> Result<()> {
+        self.run(|c| update_secret(c, user_id, ciphertext))
+    }
 }

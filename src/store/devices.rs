@@ -3,11 +3,11 @@
 
 use rusqlite::{Connection, params};
 
-use super::Now;
+use super::{Now, Result, Store, Tx};
 
 /// A device as listed (never the token).
 #[derive(Clone, Debug)]
-pub struct Device {
+pub(crate) struct Device {
     pub id: i64,
     pub label: String,
     pub created_at: Now,
@@ -17,14 +17,14 @@ pub struct Device {
 
 /// A device's stored verifier.
 #[derive(Clone, Debug)]
-pub struct Verifier {
+pub(crate) struct Verifier {
     pub id: i64,
     pub salt: Vec<u8>,
     pub hash: Vec<u8>,
 }
 
 /// Remembers a device.
-pub fn insert(
+fn insert(
     conn: &Connection,
     user_id: i64,
     label: &str,
@@ -42,7 +42,7 @@ pub fn insert(
 }
 
 /// All of a user's devices, expired ones included, newest first.
-pub fn list(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<Device>> {
+fn list(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<Device>> {
     conn.prepare_cached(
         "SELECT id, label, created_at, last_used_at, expires_at FROM trusted_devices
          WHERE user_id = ?1 ORDER BY id DESC",
@@ -60,11 +60,7 @@ pub fn list(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<Device>> {
 }
 
 /// Verifiers of the user's unexpired devices.
-pub fn active_verifiers(
-    conn: &Connection,
-    user_id: i64,
-    now: Now,
-) -> rusqlite::Result<Vec<Verifier>> {
+fn active_verifiers(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<Vec<Verifier>> {
     conn.prepare_cached(
         "SELECT id, token_salt, token_hash FROM trusted_devices WHERE user_id = ?1 AND expires_at > ?2",
     )?
@@ -79,7 +75,7 @@ pub fn active_verifiers(
 }
 
 /// Unexpired devices of a user.
-pub fn count_active(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<i64> {
+fn count_active(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "SELECT count(*) FROM trusted_devices WHERE user_id = ?1 AND expires_at > ?2",
     )?
@@ -88,7 +84,7 @@ pub fn count_active(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Resu
 
 /// Records a use of an unexpired device; false if it is gone or expired (revoked by
 /// another process since its verifier was read).
-pub fn touch(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
+fn touch(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached(
             "UPDATE trusted_devices SET last_used_at = ?2 WHERE id = ?1 AND expires_at > ?2",
@@ -98,7 +94,7 @@ pub fn touch(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
 }
 
 /// Revokes one device of a user; false if the user has no such device.
-pub fn revoke(conn: &Connection, user_id: i64, id: i64) -> rusqlite::Result<bool> {
+fn revoke(conn: &Connection, user_id: i64, id: i64) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached("DELETE FROM trusted_devices WHERE user_id = ?1 AND id = ?2")?
         .execute(params![user_id, id])?;
@@ -106,7 +102,7 @@ pub fn revoke(conn: &Connection, user_id: i64, id: i64) -> rusqlite::Result<bool
 }
 
 /// Revokes every device of a user; returns how many there were (expired included).
-pub fn revoke_all(conn: &Connection, user_id: i64) -> rusqlite::Result<i64> {
+fn revoke_all(conn: &Connection, user_id: i64) -> rusqlite::Result<i64> {
     let changed = conn
         .prepare_cached("DELETE FROM trusted_devices WHERE user_id = ?1")?
         .execute([user_id])?;
@@ -114,7 +110,59 @@ pub fn revoke_all(conn: &Connection, user_id: i64) -> rusqlite::Result<i64> {
 }
 
 /// Deletes expired devices of every user.
-pub fn prune_expired(conn: &Connection, now: Now) -> rusqlite::Result<i64> {
+fn prune_expired(conn: &Connection, now: Now) -> rusqlite::Result<i64> {
     let changed = conn.execute("DELETE FROM trusted_devices WHERE expires_at <= ?1", [now])?;
     Ok(changed as i64)
+}
+
+impl Store {
+    /// The user's remembered devices, newest first.
+    pub(crate) fn devices(&self, user_id: i64) -> Result<Vec<Device>> {
+        self.run(|c| list(c, user_id))
+    }
+
+    /// The hashes of the user's unexpired devices.
+    pub(crate) fn active_device_verifiers(&self, user_id: i64, now: Now) -> Result<Vec<Verifier>> {
+        self.run(|c| active_verifiers(c, user_id, now))
+    }
+
+    /// How many unexpired devices the user has.
+    pub(crate) fn active_device_count(&self, user_id: i64, now: Now) -> Result<i64> {
+        self.run(|c| count_active(c, user_id, now))
+    }
+}
+
+impl Tx<'_> {
+    /// Remembers a device; returns its id.
+    pub(crate) fn insert_device(
+        &self,
+        user_id: i64,
+        label: &str,
+        salt: &[u8],
+        hash: &[u8],
+        now: Now,
+        expires_at: Now,
+    ) -> Result<i64> {
+        self.run(|c| insert(c, user_id, label, salt, hash, now, expires_at))
+    }
+
+    /// Records a device's use, if it has not expired.
+    pub(crate) fn touch_device(&self, id: i64, now: Now) -> Result<bool> {
+        self.run(|c| touch(c, id, now))
+    }
+
+    /// Forgets one device of a user; false when the user has no such device.
+    pub(crate) fn revoke_device(&self, user_id: i64, id: i64) -> Result<bool> {
+        self.run(|c| revoke(c, user_id, id))
+    }
+
+    /// Forgets every device of a user; returns how many.
+    pub(crate) fn revoke_devices(&self, user_id: i64) -> Result<i64> {
+        self.run(|c| revoke_all(c, user_id))
+    }
+
+    /// Deletes every expired device; returns how many.
+    pub(crate) fn prune_devices(&self, now: Now) -> Result<i64> {
+        self.run(|c| prune_expired(c, now))
+    }
 }

@@ -174,10 +174,10 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The schema version this binary writes and understands.
-pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+pub(crate) const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Applies every migration the store lacks, each in one transaction with its version bump.
-pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+pub(super) fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;

@@ -1,20 +1,33 @@
-//! The store: the only place with SQL.
+//! The store: the only place that knows SQL or rusqlite.
 //!
-//! One SQLite file (SPEC §2). [`Store::open`] refuses anything that is not a store this
-//! binary understands — missing, not SQLite, corrupt, too new — without writing to it.
-//! Every change goes through [`Store::write`], which takes the write lock up front
-//! (`BEGIN IMMEDIATE`) so a busy store fails before any work, and commits the change and its
-//! audit rows together. The submodules hold the statements, one per table family.
+//! One SQLite file (docs/store.md). [`Store::open`] refuses anything that is not a store
+//! this binary understands — missing, not SQLite, corrupt, too new — without writing to it.
+//! The connection is private: callers get typed operations that return domain types and
+//! one [`StoreError`] that already knows its exit code. Reads are methods of [`Store`];
+//! changes are methods of [`Tx`], which only [`Store::write`] hands out, so "the change, its
+//! audit rows and its notifications commit together" is visible at every call site. A write
+//! takes the lock up front (`BEGIN IMMEDIATE`) so a busy store fails before any work.
+//!
+//! The submodules hold the statements, one per concern; each has its SQL as private
+//! functions over a `&Connection` (unit-tested on an in-memory store) and the typed
+//! operations as `impl Store` / `impl Tx` blocks beside them.
+//!
+//! A second engine (PostgreSQL) will be a second implementation of these same operations:
+//! `Store` becomes an enum of engines, each operation matching on it and calling that
+//! engine's statements. An enum rather than a trait object because the operations are
+//! generic (`write<T>`, streaming callbacks), which a `dyn` trait cannot carry, the set of
+//! engines is closed, and both engines are linked into one binary anyway.
 
-pub mod audit;
-pub mod credentials;
-pub mod devices;
+pub(crate) mod audit;
+pub(crate) mod credentials;
+pub(crate) mod devices;
+pub(crate) mod doctor;
 mod migrations;
-pub mod notifications;
-pub mod policy;
-pub mod recovery;
-pub mod reset;
-pub mod users;
+pub(crate) mod notifications;
+pub(crate) mod policy;
+pub(crate) mod recovery;
+pub(crate) mod reset;
+pub(crate) mod users;
 
 use std::fs::{self, OpenOptions};
 use std::io::Read;
@@ -22,14 +35,17 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::cell::RefCell;
+use std::ops::Deref;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::clock::UnixTime;
-pub use migrations::LATEST_VERSION;
+pub(crate) use migrations::LATEST_VERSION;
 
 /// Typed failures of the store; all of them exit 1 (SPEC §6).
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     #[error("no store at {0}; run `mfa-admin init` to create it (or pass --db PATH)")]
     Missing(PathBuf),
     #[error("{0} is not an mfa-admin store (not a SQLite database); refusing to touch it")]
@@ -71,10 +87,10 @@ pub enum StoreError {
     },
 }
 
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// An open store.
-pub struct Store {
+/// An open store. Its connection never leaves this module.
+pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
     busy_timeout_ms: u64,
@@ -84,7 +100,7 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 impl Store {
     /// Opens an existing store at the current schema version. Reads only.
-    pub fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
+    pub(crate) fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
         check_file(path)?;
         let store = Store::connect(path, busy_timeout_ms)?;
         let version = store.user_version()?;
@@ -105,7 +121,7 @@ impl Store {
 
     /// Creates a new store (and its folder), or migrates an existing one forward.
     /// Returns the store and whether it was created.
-    pub fn create_or_migrate(path: &Path, busy_timeout_ms: u64) -> Result<(Store, bool)> {
+    pub(crate) fn create_or_migrate(path: &Path, busy_timeout_ms: u64) -> Result<(Store, bool)> {
         let created = !path.exists();
         if created {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -185,53 +201,69 @@ impl Store {
     }
 
     fn user_version(&self) -> Result<i64> {
-        self.conn
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|e| self.map_err(e))
+        self.run(|c| c.pragma_query_value(None, "user_version", |row| row.get(0)))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Runs statements on the connection, mapping their errors.
+    fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        f(&self.conn).map_err(|e| self.map_err(e))
     }
 
-    /// Read access for queries that change nothing.
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// Like [`Store::run`] for listings that stream rows into a caller's callback: a
+    /// SQLite error is mapped, the callback's own errors pass through.
+    fn stream(&self, f: impl FnOnce(&Connection) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        f(&self.conn).map_err(|e| map_any(&self.path, self.busy_timeout_ms, e))
     }
 
     /// Runs `f` in one write transaction that takes the lock up front (`BEGIN IMMEDIATE`),
-    /// committing only if `f` succeeds. Store errors inside `f` are mapped to [`StoreError`];
-    /// other errors (a declined check, a rejected code) roll back and pass through.
-    pub fn write<T>(
-        &mut self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> anyhow::Result<T>,
+    /// committing only if `f` succeeds: every change `f` makes through the [`Tx`], the audit
+    /// rows it appends and the notifications it queues commit together or not at all.
+    /// Other errors (a declined check, a rejected code) roll back and pass through.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Tx<'_>) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let path = self.path.clone();
-        let busy = self.busy_timeout_ms;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| map_sqlite(&path, busy, e))?;
-        let value = f(&tx).map_err(|e| map_any(&path, busy, e))?;
-        tx.commit().map_err(|e| map_sqlite(&path, busy, e))?;
+        // SQLite opens a file it may not write read-only; say so before any work, even for
+        // a change that turns out to touch nothing.
+        if self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(StoreError::ReadOnly(format!(
+                "{}: the file cannot be written by this user",
+                self.path.display()
+            ))
+            .into());
+        }
+        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| self.map_err(e))?;
+        let tx = Tx {
+            store: self,
+            chain: RefCell::new(None),
+        };
+        let value = f(&tx).map_err(|e| map_any(&self.path, self.busy_timeout_ms, e))?;
+        if let Some(chain) = tx.chain.take() {
+            self.run(|c| chain.finish(c))?;
+        }
+        transaction.commit().map_err(|e| self.map_err(e))?;
         Ok(value)
     }
 
-    /// Maps a SQLite error from this store to a [`StoreError`].
-    pub fn map_err(&self, e: rusqlite::Error) -> StoreError {
-        map_sqlite(&self.path, self.busy_timeout_ms, e)
+    /// Runs `f` on one consistent snapshot (a read transaction), for commands that read
+    /// many rows and must see them as of one moment (and pay for one lock, not one each).
+    pub(crate) fn snapshot<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(|e| self.map_err(e))?;
+        let value = f(self)?;
+        transaction.commit().map_err(|e| self.map_err(e))?;
+        Ok(value)
     }
 
-    /// [`Store::map_err`] for an error that came back through a callback as `anyhow`
-    /// (streaming listings): a SQLite error is mapped, anything else passes through.
-    pub fn map_any(&self, e: anyhow::Error) -> anyhow::Error {
-        map_any(&self.path, self.busy_timeout_ms, e)
+    fn map_err(&self, e: rusqlite::Error) -> StoreError {
+        map_sqlite(&self.path, self.busy_timeout_ms, e)
     }
 
     /// Writes a consistent copy of the store to `dest` with SQLite's online backup API
     /// (safe while the application writes), created 0600, and checks that the copy opens
     /// and passes `PRAGMA integrity_check`.
-    pub fn backup_to(&self, dest: &Path) -> anyhow::Result<()> {
+    pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<()> {
         use anyhow::Context;
         if dest.exists() {
             anyhow::bail!(
@@ -269,21 +301,73 @@ impl Store {
         Ok(())
     }
 
-    /// Reads one key of the `meta` table.
-    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        meta_get(&self.conn, key).map_err(|e| self.map_err(e))
+    /// The key check value recorded by `init` (a wrong key is detected before any write).
+    pub(crate) fn key_check(&self) -> Result<Option<Vec<u8>>> {
+        self.run(|c| meta_get(c, KEY_CHECK))
+    }
+
+    /// Switches the store to WAL mode (readers are not blocked while mfa-admin writes);
+    /// false when SQLite could not (another program holds it open in another mode).
+    pub(crate) fn enable_wal(&self) -> bool {
+        self.conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal"))
+    }
+
+    /// Folds the WAL into the main file and truncates it.
+    pub(crate) fn checkpoint(&self) -> Result<()> {
+        self.run(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+    }
+
+    /// A larger page cache for this connection, for a bulk insert that touches a table and
+    /// its indexes all over (64 MiB halves a million-row import's system time); lookups
+    /// are faster with SQLite's default 2 MB (fewer page faults), so only bulk jobs ask.
+    pub(crate) fn set_cache_mib(&self, mib: i64) -> Result<()> {
+        self.run(|c| c.pragma_update(None, "cache_size", -1024 * mib))
+    }
+
+    /// SQLite's `quick_check`: "ok", or what is wrong with the file.
+    pub(crate) fn quick_check(&self) -> Result<String> {
+        self.run(|c| c.query_row("PRAGMA quick_check", [], |r| r.get(0)))
     }
 }
 
-/// Reads one key of the `meta` table (key check value, store id).
-pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+/// The meta key holding the key check value.
+const KEY_CHECK: &str = "key_check";
+
+/// The write transaction [`Store::write`] hands to its closure: every change goes through
+/// one. Reads are available too (it derefs to the [`Store`]) and see the transaction's
+/// own changes.
+pub(crate) struct Tx<'s> {
+    store: &'s Store,
+    /// The audit chain's head, loaded at the first appended row and stored at commit.
+    chain: RefCell<Option<audit::Chain>>,
+}
+
+impl Deref for Tx<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        self.store
+    }
+}
+
+impl Tx<'_> {
+    /// Records the key check value of the key that encrypts the store's secrets.
+    pub(crate) fn set_key_check(&self, check: &[u8]) -> Result<()> {
+        self.run(|c| meta_set(c, KEY_CHECK, check))
+    }
+}
+
+/// Reads one key of the `meta` table (key check value, audit head).
+fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
     use rusqlite::OptionalExtension;
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()
 }
 
 /// Writes one key of the `meta` table.
-pub fn meta_set(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+fn meta_set(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -332,7 +416,7 @@ fn map_any(path: &Path, busy_timeout_ms: u64, e: anyhow::Error) -> anyhow::Error
 }
 
 /// Maps SQLite result codes to the errors an administrator can act on.
-pub fn map_sqlite(path: &Path, busy_timeout_ms: u64, e: rusqlite::Error) -> StoreError {
+fn map_sqlite(path: &Path, busy_timeout_ms: u64, e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
@@ -349,4 +433,4 @@ pub fn map_sqlite(path: &Path, busy_timeout_ms: u64, e: rusqlite::Error) -> Stor
 }
 
 /// Now, for functions that stamp rows; a thin alias so store signatures read clearly.
-pub type Now = UnixTime;
+pub(crate) type Now = UnixTime;

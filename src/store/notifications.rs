@@ -4,11 +4,12 @@
 
 use rusqlite::{Connection, params};
 
-use super::Now;
+use super::{Now, Result, Store, Tx};
+use crate::domain::notice::Notice;
 
 /// One queued notification.
 #[derive(Clone, Debug)]
-pub struct Notification {
+pub(crate) struct Notification {
     pub id: i64,
     pub user_id: i64,
     pub username: String,
@@ -20,7 +21,7 @@ pub struct Notification {
 }
 
 /// Queues a notification. `message` must never hold a secret.
-pub fn queue(
+fn queue(
     conn: &Connection,
     user_id: i64,
     kind: &str,
@@ -35,7 +36,7 @@ pub fn queue(
 }
 
 /// Notifications, newest first.
-pub fn list(
+fn list(
     conn: &Connection,
     pending_only: bool,
     limit: Option<u64>,
@@ -64,11 +65,35 @@ pub fn list(
 }
 
 /// Marks one notification delivered; false if there is no such pending notification.
-pub fn ack(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
+fn ack(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached(
             "UPDATE notifications SET acked_at = ?2 WHERE id = ?1 AND acked_at IS NULL",
         )?
         .execute(params![id, now])?;
     Ok(changed == 1)
+}
+
+impl Store {
+    /// Streams notifications, newest first.
+    pub(crate) fn notifications(
+        &self,
+        pending_only: bool,
+        limit: Option<u64>,
+        each: impl FnMut(Notification) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.stream(|c| list(c, pending_only, limit, each))
+    }
+}
+
+impl Tx<'_> {
+    /// Queues a notice for the user, for the application to deliver.
+    pub(crate) fn notify(&self, user_id: i64, notice: Notice, now: Now) -> Result<()> {
+        self.run(|c| queue(c, user_id, notice.kind(), notice.message(), now))
+    }
+
+    /// Marks a notification delivered; false when there is no pending one with that id.
+    pub(crate) fn ack_notification(&self, id: i64, now: Now) -> Result<bool> {
+        self.run(|c| ack(c, id, now))
+    }
 }

@@ -3,18 +3,18 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::Now;
+use super::{Now, Result, Store, Tx};
 
 /// The salt and scheme of a user's current codes.
 #[derive(Clone, Debug)]
-pub struct CodeSet {
+pub(crate) struct CodeSet {
     pub salt: Vec<u8>,
     pub scheme: String,
     pub issued_at: Now,
 }
 
 /// Replaces all of a user's codes (old ones die in the same transaction).
-pub fn replace(
+fn replace(
     conn: &Connection,
     user_id: i64,
     salt: &[u8],
@@ -36,7 +36,7 @@ pub fn replace(
 }
 
 /// The user's code set, if codes were issued.
-pub fn code_set(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<CodeSet>> {
+fn code_set(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<CodeSet>> {
     conn.prepare_cached("SELECT salt, scheme, issued_at FROM recovery_sets WHERE user_id = ?1")?
         .query_row([user_id], |r| {
             Ok(CodeSet {
@@ -49,7 +49,7 @@ pub fn code_set(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<Code
 }
 
 /// The unused codes: (row id, hash).
-pub fn unused(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
+fn unused(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
     conn.prepare_cached(
         "SELECT id, code_hash FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL ORDER BY id",
     )?
@@ -58,7 +58,7 @@ pub fn unused(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<(i64, Vec
 }
 
 /// Consumes a code; false if it was already used (another process won).
-pub fn consume(conn: &Connection, code_id: i64, now: Now) -> rusqlite::Result<bool> {
+fn consume(conn: &Connection, code_id: i64, now: Now) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached("UPDATE recovery_codes SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL")?
         .execute(params![code_id, now])?;
@@ -66,7 +66,7 @@ pub fn consume(conn: &Connection, code_id: i64, now: Now) -> rusqlite::Result<bo
 }
 
 /// (remaining, issued).
-pub fn counts(conn: &Connection, user_id: i64) -> rusqlite::Result<(i64, i64)> {
+fn counts(conn: &Connection, user_id: i64) -> rusqlite::Result<(i64, i64)> {
     conn.prepare_cached(
         "SELECT count(*) FILTER (WHERE used_at IS NULL), count(*) FROM recovery_codes WHERE user_id = ?1",
     )?
@@ -74,11 +74,47 @@ pub fn counts(conn: &Connection, user_id: i64) -> rusqlite::Result<(i64, i64)> {
 }
 
 /// Deletes every code of a user; returns how many were unused.
-pub fn delete_all(conn: &Connection, user_id: i64) -> rusqlite::Result<i64> {
+fn delete_all(conn: &Connection, user_id: i64) -> rusqlite::Result<i64> {
     let (remaining, _) = counts(conn, user_id)?;
     conn.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?
         .execute([user_id])?;
     conn.prepare_cached("DELETE FROM recovery_sets WHERE user_id = ?1")?
         .execute([user_id])?;
     Ok(remaining)
+}
+
+impl Store {
+    /// The salt and scheme of the user's current recovery codes.
+    pub(crate) fn recovery_set(&self, user_id: i64) -> Result<Option<CodeSet>> {
+        self.run(|c| code_set(c, user_id))
+    }
+
+    /// The user's unused codes: (code id, hash).
+    pub(crate) fn unused_recovery_codes(&self, user_id: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+        self.run(|c| unused(c, user_id))
+    }
+
+    /// (unused, issued) recovery codes of a user.
+    pub(crate) fn recovery_counts(&self, user_id: i64) -> Result<(i64, i64)> {
+        self.run(|c| counts(c, user_id))
+    }
+}
+
+impl Tx<'_> {
+    /// Replaces the user's recovery codes with a new set of hashes.
+    pub(crate) fn replace_recovery_codes(
+        &self,
+        user_id: i64,
+        salt: &[u8],
+        scheme: &str,
+        hashes: &[[u8; 32]],
+        now: Now,
+    ) -> Result<()> {
+        self.run(|c| replace(c, user_id, salt, scheme, hashes, now))
+    }
+
+    /// Marks a code used, if it still was unused; false when another process won.
+    pub(crate) fn consume_recovery_code(&self, code_id: i64, now: Now) -> Result<bool> {
+        self.run(|c| consume(c, code_id, now))
+    }
 }

@@ -4,10 +4,11 @@
 //! and carries the UNIQUE constraint. `search_text` holds the lower-cased name, display name
 //! and email so `user find` is one literal `instr` per row, with no LIKE wildcards to escape.
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::Now;
+use super::{Now, Result, Store, Tx};
 
 /// How a command names a user (SPEC §3): a user name, or `#ID`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -51,14 +52,14 @@ impl UserRef {
 /// The MFA state of a user (SPEC §5 `mfa`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum MfaState {
+pub(crate) enum MfaState {
     None,
     Pending,
     Enrolled,
 }
 
 impl MfaState {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MfaState::None => "none",
             MfaState::Pending => "pending",
@@ -67,42 +68,63 @@ impl MfaState {
     }
 }
 
+/// An account's stored status. An automatic lockout past its expiry is still stored as
+/// `Locked`; [`User::is_locked`] and [`User::effective_status`] read it as active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum UserStatus {
+    Active,
+    Locked,
+    Disabled,
+}
+
+impl FromSql for UserStatus {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value.as_str()? {
+            "active" => Ok(UserStatus::Active),
+            "locked" => Ok(UserStatus::Locked),
+            "disabled" => Ok(UserStatus::Disabled),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+}
+
 /// A user row as stored, with the MFA state joined in.
 #[derive(Clone, Debug)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub name: String,
-    pub email: String,
-    pub status: String,
-    pub failed_attempts: i64,
-    pub locked_at: Option<Now>,
-    pub locked_until: Option<Now>,
-    pub lock_reason: Option<String>,
-    pub enrollment_required: bool,
-    pub exempt_reason: Option<String>,
-    pub exempt_until: Option<Now>,
-    pub created_at: Now,
-    pub mfa: MfaState,
+pub(crate) struct User {
+    pub(crate) id: i64,
+    pub(crate) username: String,
+    pub(crate) name: String,
+    pub(crate) email: String,
+    pub(crate) status: UserStatus,
+    pub(crate) failed_attempts: i64,
+    pub(crate) locked_at: Option<Now>,
+    pub(crate) locked_until: Option<Now>,
+    pub(crate) lock_reason: Option<String>,
+    pub(crate) enrollment_required: bool,
+    pub(crate) exempt_reason: Option<String>,
+    pub(crate) exempt_until: Option<Now>,
+    pub(crate) created_at: Now,
+    pub(crate) mfa: MfaState,
 }
 
 impl User {
     /// An exemption counts only until it expires.
-    pub fn is_exempt(&self, now: Now) -> bool {
+    pub(crate) fn is_exempt(&self, now: Now) -> bool {
         self.exempt_reason.is_some() && self.exempt_until.is_none_or(|until| until > now)
     }
 
     /// Locked, and not past an automatic lockout's expiry.
-    pub fn is_locked(&self, now: Now) -> bool {
-        self.status == "locked" && self.locked_until.is_none_or(|until| until > now)
+    pub(crate) fn is_locked(&self, now: Now) -> bool {
+        self.status == UserStatus::Locked && self.locked_until.is_none_or(|until| until > now)
     }
 
     /// The status to show: an expired automatic lockout reads as active.
-    pub fn effective_status(&self, now: Now) -> &str {
-        if self.status == "locked" && !self.is_locked(now) {
-            "active"
+    pub(crate) fn effective_status(&self, now: Now) -> UserStatus {
+        if self.status == UserStatus::Locked && !self.is_locked(now) {
+            UserStatus::Active
         } else {
-            &self.status
+            self.status
         }
     }
 }
@@ -169,7 +191,7 @@ pub fn username_key(username: &str) -> String {
 
 /// Lower case in Unicode normal form C: "Étoile" typed with a combining accent and with a
 /// precomposed one are the same user, and find each other in `user find`.
-pub fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     // ASCII is already in normal form C; the fast path is a third of a bulk import's work.
     if text.is_ascii() {
@@ -179,12 +201,12 @@ pub fn fold(text: &str) -> String {
 }
 
 /// The lower-cased text `user find` searches.
-pub fn search_text(username: &str, name: &str, email: &str) -> String {
+pub(crate) fn search_text(username: &str, name: &str, email: &str) -> String {
     format!("{}\n{}\n{}", fold(username), fold(name), fold(email))
 }
 
 /// Looks a user up by name (case-insensitive) or id.
-pub fn find(conn: &Connection, user: &UserRef) -> rusqlite::Result<Option<User>> {
+fn find(conn: &Connection, user: &UserRef) -> rusqlite::Result<Option<User>> {
     match user {
         UserRef::Id(id) => conn
             .prepare_cached(&format!("{SELECT_USER} WHERE u.id = ?1"))?
@@ -198,7 +220,7 @@ pub fn find(conn: &Connection, user: &UserRef) -> rusqlite::Result<Option<User>>
 }
 
 /// Looks up only the id of a user (the cheap path bulk resolution takes).
-pub fn find_id(conn: &Connection, user: &UserRef) -> rusqlite::Result<Option<(i64, String)>> {
+fn find_id(conn: &Connection, user: &UserRef) -> rusqlite::Result<Option<(i64, String)>> {
     match user {
         UserRef::Id(id) => conn
             .prepare_cached("SELECT id, username FROM users WHERE id = ?1")?
@@ -213,16 +235,16 @@ pub fn find_id(conn: &Connection, user: &UserRef) -> rusqlite::Result<Option<(i6
 
 /// A user to add.
 #[derive(Clone, Debug)]
-pub struct NewUser<'a> {
-    pub username: &'a str,
-    pub name: &'a str,
-    pub email: &'a str,
+pub(crate) struct NewUser<'a> {
+    pub(crate) username: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) email: &'a str,
     /// Ask the user to enroll at next login (new users, when policy requires MFA).
-    pub enrollment_required: bool,
+    pub(crate) enrollment_required: bool,
 }
 
 /// Adds a user; `None` when the name is taken (in any case).
-pub fn insert(conn: &Connection, user: &NewUser<'_>, now: Now) -> rusqlite::Result<Option<i64>> {
+fn insert(conn: &Connection, user: &NewUser<'_>, now: Now) -> rusqlite::Result<Option<i64>> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO users (username, username_key, name, email, search_text, created_at,
                             enrollment_required)
@@ -254,7 +276,7 @@ const MAX_SORTED_CANDIDATES: i64 = if cfg!(test) { 200 } else { 50_000 };
 /// Every path returns exactly what a scan with `instr(search_text, needle)` would: the
 /// trigram index (migration 2) only narrows the rows `instr` confirms, so `%`, `_` and
 /// quotes stay literal.
-pub fn search(conn: &Connection, query: &str, limit: u64) -> rusqlite::Result<Vec<User>> {
+fn search(conn: &Connection, query: &str, limit: u64) -> rusqlite::Result<Vec<User>> {
     let needle = fold(query);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     if limit == 0 {
@@ -365,15 +387,15 @@ fn trigram_query(needle: &str) -> String {
 
 /// Filters of `user list`.
 #[derive(Clone, Debug, Default)]
-pub struct ListFilter {
-    pub mfa: Option<MfaState>,
-    pub exempt_only: bool,
-    pub status: Option<String>,
-    pub limit: Option<u64>,
+pub(crate) struct ListFilter {
+    pub(crate) mfa: Option<MfaState>,
+    pub(crate) exempt_only: bool,
+    pub(crate) status: Option<UserStatus>,
+    pub(crate) limit: Option<u64>,
 }
 
 /// Streams the users matching `filter` in id order to `each`.
-pub fn list(
+fn list(
     conn: &Connection,
     filter: &ListFilter,
     now: Now,
@@ -392,16 +414,15 @@ pub fn list(
             " AND u.exempt_reason IS NOT NULL AND (u.exempt_until IS NULL OR u.exempt_until > ?1)",
         );
     }
-    match filter.status.as_deref() {
+    match filter.status {
         // An expired automatic lockout is no longer locked.
-        Some("locked") => sql.push_str(
+        Some(UserStatus::Locked) => sql.push_str(
             " AND u.status = 'locked' AND (u.locked_until IS NULL OR u.locked_until > ?1)",
         ),
-        Some("active") => sql.push_str(
+        Some(UserStatus::Active) => sql.push_str(
             " AND (u.status = 'active' OR (u.status = 'locked' AND u.locked_until <= ?1))",
         ),
-        Some("disabled") => sql.push_str(" AND u.status = 'disabled'"),
-        Some(other) => anyhow::bail!("unknown status {other:?}"),
+        Some(UserStatus::Disabled) => sql.push_str(" AND u.status = 'disabled'"),
         None => {}
     }
     sql.push_str(" AND ?1 = ?1 ORDER BY u.id LIMIT ?2");
@@ -417,7 +438,7 @@ pub fn list(
 }
 
 /// Locks an account. `until` is `None` for a lock only an administrator lifts.
-pub fn lock(
+fn lock(
     conn: &Connection,
     id: i64,
     reason: Option<&str>,
@@ -433,7 +454,7 @@ pub fn lock(
 }
 
 /// Unlocks an account and clears its failure counter.
-pub fn unlock(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+fn unlock(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE users SET status = 'active', locked_at = NULL, locked_until = NULL,
          lock_reason = NULL, failed_attempts = 0 WHERE id = ?1",
@@ -443,7 +464,7 @@ pub fn unlock(conn: &Connection, id: i64) -> rusqlite::Result<()> {
 }
 
 /// Counts one failed attempt; returns the new count.
-pub fn record_failure(conn: &Connection, id: i64) -> rusqlite::Result<i64> {
+fn record_failure(conn: &Connection, id: i64) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1
          RETURNING failed_attempts",
@@ -452,7 +473,7 @@ pub fn record_failure(conn: &Connection, id: i64) -> rusqlite::Result<i64> {
 }
 
 /// A success clears the failure counter (and an expired automatic lockout).
-pub fn clear_failures(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+fn clear_failures(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE users SET failed_attempts = 0,
             status = CASE WHEN status = 'locked' THEN 'active' ELSE status END,
@@ -466,14 +487,14 @@ pub fn clear_failures(conn: &Connection, id: i64) -> rusqlite::Result<()> {
 }
 
 /// Sets or clears the flag that asks the user to enroll at next login.
-pub fn set_enrollment_required(conn: &Connection, id: i64, required: bool) -> rusqlite::Result<()> {
+fn set_enrollment_required(conn: &Connection, id: i64, required: bool) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE users SET enrollment_required = ?2 WHERE id = ?1")?
         .execute(params![id, required])?;
     Ok(())
 }
 
 /// Exempts a user from MFA, optionally until a time.
-pub fn set_exempt(
+fn set_exempt(
     conn: &Connection,
     id: i64,
     reason: &str,
@@ -485,7 +506,7 @@ pub fn set_exempt(
 }
 
 /// Removes a user's exemption.
-pub fn clear_exempt(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+fn clear_exempt(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE users SET exempt_reason = NULL, exempt_until = NULL WHERE id = ?1",
     )?
@@ -494,8 +515,105 @@ pub fn clear_exempt(conn: &Connection, id: i64) -> rusqlite::Result<()> {
 }
 
 /// Number of users.
-pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
+fn count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+}
+
+impl Store {
+    /// Looks a user up by name (case-insensitive) or id.
+    pub(crate) fn user(&self, user: &UserRef) -> Result<Option<User>> {
+        self.run(|c| find(c, user))
+    }
+
+    /// Looks up only the id and name of a user (the cheap path bulk resolution takes).
+    pub(crate) fn user_id(&self, user: &UserRef) -> Result<Option<(i64, String)>> {
+        self.run(|c| find_id(c, user))
+    }
+
+    /// `user find`: see [`search`].
+    pub(crate) fn search_users(&self, query: &str, limit: u64) -> Result<Vec<User>> {
+        self.run(|c| search(c, query, limit))
+    }
+
+    /// `user list`: streams the users matching `filter` in id order to `each`.
+    pub(crate) fn list_users(
+        &self,
+        filter: &ListFilter,
+        now: Now,
+        each: impl FnMut(User) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.stream(|c| list(c, filter, now, each))
+    }
+
+    /// Number of users.
+    pub(crate) fn user_count(&self) -> Result<i64> {
+        self.run(count)
+    }
+
+    /// The highest user id (0 for an empty store).
+    pub(crate) fn max_user_id(&self) -> Result<i64> {
+        self.run(|c| c.query_row("SELECT coalesce(max(id), 0) FROM users", [], |r| r.get(0)))
+    }
+
+    /// The id of the `offset`-th user (0-based) with an id above `after`.
+    pub(crate) fn user_id_after(&self, after: i64, offset: i64) -> Result<Option<i64>> {
+        self.run(|c| {
+            c.query_row(
+                "SELECT id FROM users WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET ?2",
+                [after, offset],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+}
+
+impl Tx<'_> {
+    /// Adds a user; `None` when the name is taken (in any case).
+    pub(crate) fn insert_user(&self, user: &NewUser<'_>, now: Now) -> Result<Option<i64>> {
+        self.run(|c| insert(c, user, now))
+    }
+
+    /// Locks an account. `until` is `None` for a lock only an administrator lifts.
+    pub(crate) fn lock_user(
+        &self,
+        id: i64,
+        reason: Option<&str>,
+        now: Now,
+        until: Option<Now>,
+    ) -> Result<()> {
+        self.run(|c| lock(c, id, reason, now, until))
+    }
+
+    /// Unlocks an account and clears its failure counter.
+    pub(crate) fn unlock_user(&self, id: i64) -> Result<()> {
+        self.run(|c| unlock(c, id))
+    }
+
+    /// Counts one failed attempt; returns the new count.
+    pub(crate) fn record_failure(&self, id: i64) -> Result<i64> {
+        self.run(|c| record_failure(c, id))
+    }
+
+    /// A success clears the failure counter (and an expired automatic lockout).
+    pub(crate) fn clear_failures(&self, id: i64) -> Result<()> {
+        self.run(|c| clear_failures(c, id))
+    }
+
+    /// Sets or clears the flag that asks the user to enroll at next login.
+    pub(crate) fn set_enrollment_required(&self, id: i64, required: bool) -> Result<()> {
+        self.run(|c| set_enrollment_required(c, id, required))
+    }
+
+    /// Exempts a user from MFA, optionally until a time.
+    pub(crate) fn set_exempt(&self, id: i64, reason: &str, until: Option<Now>) -> Result<()> {
+        self.run(|c| set_exempt(c, id, reason, until))
+    }
+
+    /// Removes a user's exemption.
+    pub(crate) fn clear_exempt(&self, id: i64) -> Result<()> {
+        self.run(|c| clear_exempt(c, id))
+    }
 }
 
 #[cfg(test)]
@@ -588,7 +706,7 @@ mod tests {
         assert!(!user.is_locked(200));
         clear_failures(&conn, id).unwrap();
         let user = find(&conn, &UserRef::Id(id)).unwrap().unwrap();
-        assert_eq!((user.failed_attempts, user.status.as_str()), (0, "active"));
+        assert_eq!((user.failed_attempts, user.status), (0, UserStatus::Active));
     }
 
     /// What `search` must return: the plain scan it replaces.

@@ -7,14 +7,18 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::verify::{check_code, credential_params, ensure_not_locked};
 use crate::cli::{AlgorithmArg, EnrollArgs};
-use crate::commands::{Context, sql};
-use crate::crypto::{self, MasterKey};
+use crate::commands::Context;
+use crate::crypto;
+use crate::domain::audit::Action;
+use crate::domain::codes::{check_totp, credential_params, issue_recovery_codes};
+use crate::domain::lockout::ensure_not_locked;
+use crate::domain::notice::Notice;
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes::{self, RecoveryCode};
-use crate::store::{audit, credentials, notifications, policy, recovery, reset, users};
+use crate::store::credentials::CredentialState;
+use crate::store::users::MfaState;
 use crate::totp::{self, Algorithm, Secret, TotpParams, Verification};
 
 #[derive(Serialize)]
@@ -28,7 +32,7 @@ struct Enrolled<'a> {
     state: &'a str,
 }
 
-pub fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
+pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     let params = TotpParams {
         algorithm: match args.algorithm {
             AlgorithmArg::Sha1 => Algorithm::Sha1,
@@ -44,17 +48,17 @@ pub fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
         }
         None => Secret::generate(),
     };
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let user = ctx.resolve(&store, &args.user)?;
     let key = ctx.load_key(&store)?;
-    if user.mfa != users::MfaState::None && !args.force {
+    if user.mfa != MfaState::None && !args.force {
         return Err(anyhow::anyhow!(
             "{:?} already has a {} credential; pass --force to replace it, or `mfa reset` it",
             user.username,
             user.mfa.as_str()
         ));
     }
-    let policy = sql(&store, policy::load(store.conn()))?;
+    let policy = store.policy()?;
     let secret_b32 = secret.to_base32();
     let uri = totp::otpauth_uri(&policy.issuer, &user.username, &secret, params);
     let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(user.id));
@@ -63,29 +67,15 @@ pub fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     store.write(|tx| {
         // Replacing a factor (--force) is a reset first: the old recovery codes and
         // remembered devices belong to the old credential and must not outlive it.
-        let removed = if user.mfa == users::MfaState::None {
+        let removed = if user.mfa == MfaState::None {
             None
         } else {
-            let removed = reset::wipe(tx, user.id)?;
-            notifications::queue(
-                tx,
-                user.id,
-                "mfa.replaced",
-                "Your authenticator app was replaced by an administrator; the old one, its recovery codes and remembered devices no longer work. If you did not ask for this, contact your administrator.",
-                now,
-            )?;
+            let removed = tx.reset_mfa(&[user.id])?.pop().unwrap_or_default();
+            tx.notify(user.id, Notice::Replaced, now)?;
             Some(removed)
         };
-        credentials::insert_pending(
-            tx,
-            user.id,
-            &ciphertext,
-            params.algorithm.as_str(),
-            params.digits,
-            params.period,
-            now,
-        )?;
-        let mut entry = ctx.entry("mfa.enroll", Some(&user));
+        tx.insert_pending_credential(user.id, &ciphertext, params, now)?;
+        let mut entry = ctx.entry(Action::MfaEnroll, Some(&user));
         entry.details = Some(
             serde_json::json!({
                 "algorithm": params.algorithm.as_str(),
@@ -98,7 +88,7 @@ pub fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
             })
             .to_string(),
         );
-        audit::append(tx, now, &entry)?;
+        tx.audit(now, &entry)?;
         // The PNG holds the secret: written 0600 inside the transaction, so a failure to
         // write it leaves no credential behind.
         if let Some(path) = &args.qr_png {
@@ -136,7 +126,7 @@ pub fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
 }
 
 /// Writes a file that holds a secret: mode 0600 from creation, tightened if it existed.
-pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -168,45 +158,24 @@ struct Confirmed<'a> {
     recovery_codes: Vec<String>,
 }
 
-/// Codes, their salt and their hashes, computed before the write lock is taken.
-pub struct IssuedCodes {
-    pub codes: Vec<RecoveryCode>,
-    pub salt: [u8; 16],
-    pub hashes: Vec<[u8; 32]>,
-}
-
-pub fn issue_codes(count: u32) -> Result<IssuedCodes> {
-    let codes = recovery_codes::generate(count as usize);
-    let salt = recovery_codes::new_salt();
-    let hashes = codes
-        .iter()
-        .map(|c| recovery_codes::hash_code(c.as_str(), &salt))
-        .collect::<Result<_, _>>()?;
-    Ok(IssuedCodes {
-        codes,
-        salt,
-        hashes,
-    })
-}
-
-pub fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
-    let mut store = ctx.open()?;
+pub(crate) fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
+    let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
     ensure_not_locked(&user, now)?;
-    let Some(credential) = sql(&store, credentials::get(store.conn(), user.id))? else {
+    let Some(credential) = store.credential(user.id)? else {
         return Err(error::rejected(format!(
             "{:?} has no pending credential to confirm; run `mfa-admin mfa enroll` first",
             user.username
         )));
     };
-    if credential.state != "pending" {
+    if credential.state != CredentialState::Pending {
         return Err(error::rejected(format!(
             "{:?} is already enrolled; nothing to confirm",
             user.username
         )));
     }
-    let key: MasterKey = ctx.load_key(&store)?;
+    let key = ctx.load_key(&store)?;
     let params = credential_params(&credential)?;
     let input = prompt::read_secret(code, "code from the authenticator app")?;
     let Some(code) = totp::normalize_code(&input, params.digits) else {
@@ -215,37 +184,38 @@ pub fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> 
             params.digits
         )));
     };
-    let policy = sql(&store, policy::load(store.conn()))?;
-    let issued = issue_codes(policy.recovery_codes)?;
+    let policy = store.policy()?;
+    let issued = issue_recovery_codes(policy.recovery_codes)?;
     let confirmed = store.write(|tx| {
         // Re-read inside the lock: another process may have confirmed or reset meanwhile.
-        let Some(credential) = credentials::get(tx, user.id)? else {
+        let Some(credential) = tx.credential(user.id)? else {
             return Ok(false);
         };
-        if credential.state != "pending" {
+        if credential.state != CredentialState::Pending {
             return Ok(false);
         }
         let Verification::Accepted { step } =
-            check_code(&key, &credential, &user, params, &code, now, policy.totp_skew)?
+            check_totp(&key, &credential, &user, &code, now, policy.totp_skew)?
         else {
             return Ok(false);
         };
-        if !credentials::advance_step(tx, user.id, step)? {
+        if !tx.advance_step(user.id, step)? {
             return Ok(false);
         }
-        credentials::confirm(tx, user.id, now)?;
-        users::set_enrollment_required(tx, user.id, false)?;
-        recovery::replace(tx, user.id, &issued.salt, recovery_codes::HASH_SCHEME, &issued.hashes, now)?;
-        let mut entry = ctx.entry("mfa.confirm", Some(&user));
-        entry.details = Some(serde_json::json!({ "recovery_codes": issued.codes.len() }).to_string());
-        audit::append(tx, now, &entry)?;
-        notifications::queue(
-            tx,
+        tx.confirm_credential(user.id, now)?;
+        tx.set_enrollment_required(user.id, false)?;
+        tx.replace_recovery_codes(
             user.id,
-            "mfa.enrolled",
-            "An authenticator app was set up for your account. If this was not you, contact your administrator.",
+            &issued.salt,
+            recovery_codes::HASH_SCHEME,
+            &issued.hashes,
             now,
         )?;
+        let mut entry = ctx.entry(Action::MfaConfirm, Some(&user));
+        entry.details =
+            Some(serde_json::json!({ "recovery_codes": issued.codes.len() }).to_string());
+        tx.audit(now, &entry)?;
+        tx.notify(user.id, Notice::Enrolled, now)?;
         Ok(true)
     })?;
     if !confirmed {
@@ -258,7 +228,7 @@ pub fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> 
 }
 
 /// Shows freshly issued recovery codes, once.
-pub fn show_codes(
+pub(crate) fn show_codes(
     ctx: &mut Context,
     username: &str,
     mfa: &str,

@@ -4,20 +4,21 @@
 //! the failure counter shared with recovery codes), `reset.rs` (the main job).
 
 mod enroll;
-pub use enroll::{issue_codes, show_codes};
+pub(crate) use enroll::show_codes;
 mod reset;
-pub mod verify;
+mod verify;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, sql, time_opt};
+use super::{Context, time_opt};
 use crate::cli::MfaCommand;
+use crate::domain::audit::Action;
 use crate::error;
-use crate::store::{audit, credentials, devices, recovery, users};
+use crate::store::users;
 use crate::timefmt::{self, Direction};
 
-pub fn run(ctx: &mut Context, cmd: MfaCommand) -> Result<()> {
+pub(crate) fn run(ctx: &mut Context, cmd: MfaCommand) -> Result<()> {
     match cmd {
         MfaCommand::Status { user } => status(ctx, &user),
         MfaCommand::Enroll(args) => enroll::enroll(ctx, &args),
@@ -61,10 +62,9 @@ fn status(ctx: &mut Context, user: &str) -> Result<()> {
     let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
-    let conn = store.conn();
-    let credential = sql(&store, credentials::get(conn, user.id))?;
-    let (left, _) = sql(&store, recovery::counts(conn, user.id))?;
-    let trusted = sql(&store, devices::count_active(conn, user.id, now))?;
+    let credential = store.credential(user.id)?;
+    let (left, _) = store.recovery_counts(user.id)?;
+    let trusted = store.active_device_count(user.id, now)?;
     let cred = credential.as_ref();
     ctx.out.object(&Status {
         username: &user.username,
@@ -105,15 +105,15 @@ fn exempt(ctx: &mut Context, user: &str, reason: &str, until: Option<&str>) -> R
             timefmt::rfc3339(t)
         )));
     }
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     store.write(|tx| {
-        users::set_exempt(tx, user.id, reason, until)?;
-        let mut entry = ctx.entry("mfa.exempt", Some(&user));
+        tx.set_exempt(user.id, reason, until)?;
+        let mut entry = ctx.entry(Action::MfaExempt, Some(&user));
         entry.reason = Some(reason);
         entry.details =
             until.map(|t| serde_json::json!({ "until": timefmt::rfc3339(t) }).to_string());
-        audit::append(tx, now, &entry)?;
+        tx.audit(now, &entry)?;
         Ok(())
     })?;
     ctx.out.object(&serde_json::json!({
@@ -126,7 +126,7 @@ fn exempt(ctx: &mut Context, user: &str, reason: &str, until: Option<&str>) -> R
 }
 
 fn unexempt(ctx: &mut Context, user: &str) -> Result<()> {
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
     if user.exempt_reason.is_none() {
@@ -136,8 +136,8 @@ fn unexempt(ctx: &mut Context, user: &str) -> Result<()> {
         ));
     } else {
         store.write(|tx| {
-            users::clear_exempt(tx, user.id)?;
-            audit::append(tx, now, &ctx.entry("mfa.unexempt", Some(&user)))?;
+            tx.clear_exempt(user.id)?;
+            tx.audit(now, &ctx.entry(Action::MfaUnexempt, Some(&user)))?;
             Ok(())
         })?;
     }

@@ -10,13 +10,15 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use crate::cli::ResetArgs;
-use crate::commands::{Context, sql};
+use crate::commands::Context;
+use crate::domain::audit::Action;
+use crate::domain::notice::Notice;
 use crate::error;
 use crate::output::escape_control;
 use crate::prompt;
-use crate::store::reset::{self, Removed};
+use crate::store::reset::Removed;
 use crate::store::users::{self, UserRef};
-use crate::store::{audit, notifications};
+use crate::store::{Store, Tx};
 use crate::timefmt;
 
 /// The longest line accepted in a user list; `/dev/zero` is refused, not read whole.
@@ -24,7 +26,7 @@ const MAX_LINE: usize = 4096;
 
 /// One entry of a user list file: skips blank lines and `#` comments, keeps `#ID`.
 /// Returns `Ok(None)` for lines that name nobody.
-pub fn parse_list_line(line: &str) -> Result<Option<UserRef>, String> {
+pub(crate) fn parse_list_line(line: &str) -> Result<Option<UserRef>, String> {
     let line = line.trim_start_matches('\u{feff}').trim();
     if line.is_empty() {
         return Ok(None);
@@ -109,15 +111,71 @@ struct Target {
     username: String,
 }
 
+/// The batch, resolved: every user found (distinct, in the order given) and every
+/// reference that named nobody.
+struct Plan {
+    targets: Vec<Target>,
+    missing: Vec<UserRef>,
+}
+
+impl Plan {
+    fn ids(&self) -> Vec<i64> {
+        self.targets.iter().map(|t| t.id).collect()
+    }
+}
+
 /// Rows printed per user in human mode; larger batches get the summary only.
 const HUMAN_ROWS: usize = 100;
 
-pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
-    let reason = args
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
+pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
+    let reason = parse_reason(args.reason.as_deref())?;
+    let requested = requested_users(args)?;
+    let store = ctx.open()?;
+    let plan = resolve(&store, requested)?;
+    if !plan.missing.is_empty() && !args.skip_missing {
+        return Err(missing_error(&plan.missing));
+    }
+    let row_per_user = !ctx.out.is_human() || plan.targets.len() + plan.missing.len() <= HUMAN_ROWS;
+    let ids = plan.ids();
+    if args.dry_run {
+        let inspected = store.inspect_resets(&ids)?;
+        let (would, nothing) = render(ctx, &plan, &inspected, "would_reset", row_per_user)?;
+        ctx.out.note(&format!(
+            "dry run: would reset {would}, nothing to reset {nothing}, not found {}; nothing changed",
+            plan.missing.len()
+        ));
+        return Ok(());
+    }
+    // Every user missing (with --skip-missing): nothing would change, so nothing to confirm.
+    if !ctx.global.yes && !plan.targets.is_empty() {
+        prompt::require_terminal("mfa reset")?;
+        describe(ctx, &plan, &store.inspect_resets(&ids)?);
+        let question = match plan.targets.as_slice() {
+            [one] => format!("Reset MFA of {:?}?", one.username),
+            many => format!("Reset MFA of {} users?", many.len()),
+        };
+        prompt::confirm(&question, false)?;
+    }
+    if let Some(path) = &args.backup {
+        store.backup_to(path)?;
+        ctx.out
+            .note(&format!("backup written to {}", path.display()));
+    }
+    let progress = progress_bar(ctx, plan.targets.len());
+    let results = store.write(|tx| apply(tx, ctx, &plan, reason, progress.as_ref()))?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let (done, nothing) = render(ctx, &plan, &results, "reset", row_per_user)?;
+    ctx.out.note(&format!(
+        "reset {done}, nothing to reset {nothing}, not found {}; reset users must set up MFA again at next sign-in",
+        plan.missing.len()
+    ));
+    Ok(())
+}
+
+fn parse_reason(reason: Option<&str>) -> Result<Option<&str>> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if let Some(r) = reason
         && (r.chars().any(char::is_control) || r.chars().count() > 512)
     {
@@ -125,6 +183,11 @@ pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
             "--reason must be at most 512 printable characters",
         ));
     }
+    Ok(reason)
+}
+
+/// The users named by arguments and `--from-file`, in order, duplicates included.
+fn requested_users(args: &ResetArgs) -> Result<Vec<UserRef>> {
     let mut requested: Vec<UserRef> = Vec::new();
     for text in &args.users {
         requested.push(UserRef::parse(text).map_err(error::usage)?);
@@ -137,157 +200,114 @@ pub fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
             "no users given: name them as arguments or pass --from-file FILE (- for stdin)",
         ));
     }
-    let mut store = ctx.open()?;
+    Ok(requested)
+}
 
-    // Resolve everything before any change; duplicates collapse onto one user. One read
-    // transaction for the lot: per-statement transactions cost a lock and a stat each.
-    let snapshot = sql(&store, store.conn().unchecked_transaction())?;
-    let mut seen_refs: HashSet<UserRef> = HashSet::with_capacity(requested.len());
-    let mut seen_ids: HashSet<i64> = HashSet::with_capacity(requested.len());
-    let mut targets: Vec<Target> = Vec::with_capacity(requested.len());
-    let mut missing: Vec<UserRef> = Vec::new();
-    for user_ref in requested {
-        let key = match &user_ref {
-            UserRef::Name(n) => UserRef::Name(users::username_key(n)),
-            id => id.clone(),
+/// Resolves every user before any change; duplicates collapse onto one user. One read
+/// snapshot for the lot: per-statement transactions cost a lock and a stat each.
+fn resolve(store: &Store, requested: Vec<UserRef>) -> Result<Plan> {
+    Ok(store.snapshot(|store| {
+        let mut seen_refs: HashSet<UserRef> = HashSet::with_capacity(requested.len());
+        let mut seen_ids: HashSet<i64> = HashSet::with_capacity(requested.len());
+        let mut plan = Plan {
+            targets: Vec::with_capacity(requested.len()),
+            missing: Vec::new(),
         };
-        if !seen_refs.insert(key) {
-            continue;
-        }
-        match sql(&store, users::find_id(&snapshot, &user_ref))? {
-            Some((id, username)) => {
-                if seen_ids.insert(id) {
-                    targets.push(Target { id, username });
-                }
-            }
-            None => missing.push(user_ref),
-        }
-    }
-    drop(snapshot);
-    drop(seen_refs);
-    drop(seen_ids);
-    if !missing.is_empty() && !args.skip_missing {
-        let names: Vec<String> = missing.iter().take(20).map(UserRef::describe).collect();
-        let more = missing.len().saturating_sub(20);
-        return Err(error::not_found(format!(
-            "{} not found: {}{}; nothing changed (pass --skip-missing to reset the rest)",
-            missing.len(),
-            names.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        )));
-    }
-    let row_per_user = !ctx.out.is_human() || targets.len() + missing.len() <= HUMAN_ROWS;
-    let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
-
-    if args.dry_run {
-        let (mut would, mut nothing) = (0usize, 0usize);
-        let inspected = sql(&store, reset::inspect_many(store.conn(), &ids))?;
-        for (target, removed) in targets.iter().zip(&inspected) {
-            let result = if removed.is_empty() {
-                nothing += 1;
-                "nothing_to_reset"
-            } else {
-                would += 1;
-                "would_reset"
+        for user_ref in requested {
+            let key = match &user_ref {
+                UserRef::Name(n) => UserRef::Name(users::username_key(n)),
+                id => id.clone(),
             };
-            if row_per_user {
-                ctx.out.row(&row(target, result, removed))?;
+            if !seen_refs.insert(key) {
+                continue;
+            }
+            match store.user_id(&user_ref)? {
+                Some((id, username)) => {
+                    if seen_ids.insert(id) {
+                        plan.targets.push(Target { id, username });
+                    }
+                }
+                None => plan.missing.push(user_ref),
             }
         }
-        report_missing(ctx, &missing, row_per_user)?;
-        ctx.out.note(&format!(
-            "dry run: would reset {would}, nothing to reset {nothing}, not found {}; nothing changed",
-            missing.len()
-        ));
-        return Ok(());
-    }
+        Ok(plan)
+    })?)
+}
 
-    // Every user missing (with --skip-missing): nothing would change, so nothing to confirm.
-    if !ctx.global.yes && !targets.is_empty() {
-        if !std::io::stdin().is_terminal() {
-            return Err(error::aborted(
-                "mfa reset needs confirmation but stdin is not a terminal; pass --yes to proceed; nothing changed",
-            ));
-        }
-        let inspected = sql(&store, reset::inspect_many(store.conn(), &ids))?;
-        describe(ctx, &targets, &inspected, &missing);
-        let question = if targets.len() == 1 {
-            format!("Reset MFA of {:?}?", targets[0].username)
+fn missing_error(missing: &[UserRef]) -> anyhow::Error {
+    let names: Vec<String> = missing.iter().take(20).map(UserRef::describe).collect();
+    let more = missing.len().saturating_sub(20);
+    error::not_found(format!(
+        "{} not found: {}{}; nothing changed (pass --skip-missing to reset the rest)",
+        missing.len(),
+        names.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
         } else {
-            format!("Reset MFA of {} users?", targets.len())
-        };
-        prompt::confirm(&question, false)?;
-    }
-
-    if let Some(path) = &args.backup {
-        store.backup_to(path)?;
-        ctx.out
-            .note(&format!("backup written to {}", path.display()));
-    }
-
-    let now = ctx.now;
-    let progress = progress_bar(ctx, targets.len());
-    let results: Vec<Removed> = store.write(|tx| {
-        // The whole batch set-based (see reset::wipe_many), then one audit row and one
-        // notification per reset user, in the order the users were given.
-        let results = reset::wipe_many(tx, &ids)?;
-        let mut chain = audit::Chain::load(tx)?;
-        for (target, removed) in targets.iter().zip(&results) {
-            if !removed.is_empty() {
-                let mut entry = ctx.entry("mfa.reset", None);
-                entry.user_id = Some(target.id);
-                entry.username = Some(&target.username);
-                entry.reason = reason;
-                entry.details = Some(
-                    serde_json::json!({
-                        "credential": removed.credential,
-                        "recovery_codes": removed.recovery_codes,
-                        "devices": removed.devices,
-                    })
-                    .to_string(),
-                );
-                chain.append(tx, now, &entry)?;
-                notifications::queue(
-                    tx,
-                    target.id,
-                    "mfa.reset",
-                    "Your two-factor authentication was reset by an administrator. You will be asked to set it up again at your next sign-in. If you did not ask for this, contact your administrator.",
-                    now,
-                )?;
-            }
-            if let Some(bar) = &progress {
-                bar.inc(1);
-            }
+            String::new()
         }
-        chain.finish(tx)?;
-        Ok(results)
-    })?;
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
+    ))
+}
+
+/// The whole batch set-based (see `store::reset`), then one audit row and one notice per
+/// reset user, in the order the users were given.
+fn apply(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    plan: &Plan,
+    reason: Option<&str>,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Vec<Removed>> {
+    let now = ctx.now;
+    let results = tx.reset_mfa(&plan.ids())?;
+    for (target, removed) in plan.targets.iter().zip(&results) {
+        if !removed.is_empty() {
+            let mut entry = ctx.entry(Action::MfaReset, None);
+            entry.user_id = Some(target.id);
+            entry.username = Some(&target.username);
+            entry.reason = reason;
+            entry.details = Some(
+                serde_json::json!({
+                    "credential": removed.credential.map(|c| c.as_str()),
+                    "recovery_codes": removed.recovery_codes,
+                    "devices": removed.devices,
+                })
+                .to_string(),
+            );
+            tx.audit(now, &entry)?;
+            tx.notify(target.id, Notice::Reset, now)?;
+        }
+        if let Some(bar) = progress {
+            bar.inc(1);
+        }
     }
+    Ok(results)
+}
+
+/// One row per user (when `row_per_user`), then the missing; returns how many had
+/// something to reset and how many had nothing.
+fn render(
+    ctx: &mut Context,
+    plan: &Plan,
+    removed: &[Removed],
+    changed: &str,
+    row_per_user: bool,
+) -> Result<(usize, usize)> {
     let (mut done, mut nothing) = (0usize, 0usize);
-    for (target, removed) in targets.iter().zip(&results) {
+    for (target, removed) in plan.targets.iter().zip(removed) {
         let result = if removed.is_empty() {
             nothing += 1;
             "nothing_to_reset"
         } else {
             done += 1;
-            "reset"
+            changed
         };
         if row_per_user {
             ctx.out.row(&row(target, result, removed))?;
         }
     }
-    report_missing(ctx, &missing, row_per_user)?;
-    ctx.out.note(&format!(
-        "reset {done}, nothing to reset {nothing}, not found {}; reset users must set up MFA again at next sign-in",
-        missing.len()
-    ));
-    Ok(())
+    report_missing(ctx, &plan.missing, row_per_user)?;
+    Ok((done, nothing))
 }
 
 fn row<'a>(target: &'a Target, result: &'a str, removed: &'a Removed) -> ResetRow<'a> {
@@ -295,7 +315,7 @@ fn row<'a>(target: &'a Target, result: &'a str, removed: &'a Removed) -> ResetRo
         username: &target.username,
         id: Some(target.id),
         result,
-        credential: removed.credential.as_deref(),
+        credential: removed.credential.map(|c| c.as_str()),
         recovery_codes: Some(removed.recovery_codes),
         devices: Some(removed.devices),
     }
@@ -323,7 +343,8 @@ fn report_missing(ctx: &mut Context, missing: &[UserRef], row_per_user: bool) ->
 }
 
 /// What the confirmation shows: per user for small batches, counts for large ones.
-fn describe(ctx: &mut Context, targets: &[Target], inspected: &[Removed], missing: &[UserRef]) {
+fn describe(ctx: &mut Context, plan: &Plan, inspected: &[Removed]) {
+    let (targets, missing) = (&plan.targets, &plan.missing);
     let (mut credentials, mut codes, mut devices, mut empty) = (0usize, 0i64, 0i64, 0usize);
     let mut lines = Vec::new();
     for (target, removed) in targets.iter().zip(inspected) {
@@ -336,10 +357,12 @@ fn describe(ctx: &mut Context, targets: &[Target], inspected: &[Removed], missin
         codes += removed.recovery_codes;
         devices += removed.devices;
         if lines.len() < 10 {
-            let credential = match (&removed.credential, removed.credential_created_at) {
-                (Some(state), Some(at)) => {
-                    format!("{state} TOTP credential (created {})", timefmt::rfc3339(at))
-                }
+            let credential = match (removed.credential, removed.credential_created_at) {
+                (Some(state), Some(at)) => format!(
+                    "{} TOTP credential (created {})",
+                    state.as_str(),
+                    timefmt::rfc3339(at)
+                ),
                 _ => "no TOTP credential".to_owned(),
             };
             lines.push(format!(

@@ -1,0 +1,12 @@
+//! The rules, between the commands and the store: lockout and failure counting, code checks
+//! (TOTP window and replay, recovery codes, device tokens), issuing codes, the key file and
+//! its rotation, policy keys, and the parsers of list and CSV files. Works on store
+//! operations and plain values, never on SQL; prints nothing.
+
+pub(crate) mod audit;
+pub(crate) mod codes;
+pub(crate) mod import;
+pub(crate) mod key;
+pub(crate) mod lockout;
+pub(crate) mod notice;
+pub(crate) mod policy;
