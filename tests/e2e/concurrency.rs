@@ -166,6 +166,9 @@ fn killed_user_import_leaves_all_or_nothing() {
         }
     }
     eprintln!("user import ({rows} rows, {full:?}): {killed} killed, {finished} finished");
+    // Some delays are a small fraction of a full run: unless a kill landed while the import
+    // ran, this test checked nothing.
+    assert!(killed > 0, "no kill landed while the import ran");
 }
 
 #[test]
@@ -218,6 +221,7 @@ fn killed_key_rotation_leaves_every_secret_readable() {
     eprintln!(
         "key rotate ({secrets} secrets, {full:?}): {killed} killed, {rotated} rotations took effect"
     );
+    assert!(killed > 0, "no kill landed while the rotation ran");
 }
 
 #[test]
@@ -291,6 +295,7 @@ fn killed_recovery_regeneration_leaves_old_or_new_codes() {
     eprintln!(
         "recovery regenerate ({full:?}): {killed} killed, {replaced} replacements took effect"
     );
+    assert!(killed > 0, "no kill landed while the regeneration ran");
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -578,12 +583,26 @@ fn a_store_held_by_another_writer_exits_1_busy_and_changes_nothing() {
     assert_same(&before, &dump(&env), "busy store");
 }
 
+/// Whether process `pid` is asleep in a timed sleep: what SQLite's busy handler does between
+/// attempts at a lock another connection holds (Linux: `/proc/PID/wchan`). The binary sleeps
+/// nowhere else, so this is "blocked on the store", seen from outside.
+fn asleep_in_busy_handler(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("nanosleep"))
+}
+
 #[test]
 fn a_reset_waits_for_a_writer_that_finishes_within_the_busy_timeout() {
+    // Handshake, not a sleep: the application holds the write lock until the test has seen
+    // the reset blocked on it (alive, asleep in the busy handler, nothing written), and only
+    // then commits. A reset that did not wait would exit busy or write while the lock is
+    // held, and fail here; one that waits finishes after the commit, on top of it.
     let env = bulk_env();
     let writer = env.sql();
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let child = env
+    writer
+        .execute("UPDATE users SET name = 'app' WHERE username = 'dave'", [])
+        .unwrap();
+    let mut child = env
         .command(&[
             "--busy-timeout",
             "30000",
@@ -598,8 +617,29 @@ fn a_reset_waits_for_a_writer_that_finishes_within_the_busy_timeout() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Hold the lock a moment (the reset is waiting or about to), then let go.
-    std::thread::sleep(Duration::from_millis(300));
+    // A guard against a hang, not a timing assertion.
+    let deadline = Instant::now() + Duration::from_secs(25);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "the reset exited ({status}) while another process held the write lock: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        if asleep_in_busy_handler(child.id()) {
+            break;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the reset never blocked on the held write lock");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Blocked: it has changed nothing and is still waiting.
+    assert_eq!(mfa_rows(&env, "alice"), (1, 0, 0, 0));
+    assert_eq!(audit_count(&env, "mfa.reset"), 0);
+    assert!(child.try_wait().unwrap().is_none(), "still waiting");
     writer.execute_batch("COMMIT").unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
@@ -608,6 +648,15 @@ fn a_reset_waits_for_a_writer_that_finishes_within_the_busy_timeout() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(mfa_rows(&env, "alice"), (0, 0, 0, 0));
+    assert_eq!(audit_count(&env, "mfa.reset"), 1);
+    // The application's change, committed first, is kept.
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM users WHERE username = 'dave' AND name = 'app'"
+        ),
+        1
+    );
 }
 
 /// Users in the large-batch store.
@@ -749,6 +798,12 @@ fn sigkill_during_a_large_batch_leaves_none_or_all_of_it() {
     }
     // Which moments found none and which all depends on the machine; both are correct.
     assert_eq!(outcomes.len(), 3);
+    // But at least one kill must land while the batch runs (100,000 users take a while after
+    // their list is read), or this test proved nothing about a crash mid-batch.
+    assert!(
+        outcomes.iter().any(|(_, exited, _)| !exited),
+        "every batch had finished before its kill: {outcomes:?}"
+    );
 }
 
 #[test]
