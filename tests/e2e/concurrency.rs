@@ -134,12 +134,7 @@ fn killed_user_import_leaves_all_or_nothing() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut killed, mut finished) = (0, 0);
     for _ in 0..5 {
-        let imports = || {
-            count(
-                &env,
-                "SELECT count(*) FROM audit_log WHERE action = 'user.import'",
-            )
-        };
+        let imports = || audit_count(&env, "user.import");
         let imports_before = imports();
         let delay = full.mul_f64(rng.below(1300) as f64 / 1000.0);
         let outcome = kill_after(env.command(&["user", "import", s(&csv)]), delay);
@@ -250,10 +245,7 @@ fn killed_recovery_regeneration_leaves_old_or_new_codes() {
     let (mut killed, mut replaced) = (0, 0);
     let mut before = set(&env);
     for _ in 0..6 {
-        let audit = count(
-            &env,
-            "SELECT count(*) FROM audit_log WHERE action = 'recovery.regenerate'",
-        );
+        let audit = audit_count(&env, "recovery.regenerate");
         let notes = count(&env, "SELECT count(*) FROM notifications");
         let delay = full.mul_f64(rng.below(1100) as f64 / 1000.0);
         if kill_after(env.command(&args), delay).is_ok() {
@@ -265,10 +257,7 @@ fn killed_recovery_regeneration_leaves_old_or_new_codes() {
             6,
             "a whole set of codes, never a mix or none"
         );
-        let new_audit = count(
-            &env,
-            "SELECT count(*) FROM audit_log WHERE action = 'recovery.regenerate'",
-        );
+        let new_audit = audit_count(&env, "recovery.regenerate");
         let new_notes = count(&env, "SELECT count(*) FROM notifications");
         if after == before {
             assert_eq!(

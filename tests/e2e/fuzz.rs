@@ -71,7 +71,7 @@ fn fuzz_seeds_replay_pure_properties() {
 #[test]
 fn fuzz_seeds_replay_reset_list_files() {
     let env = Env::with_users(props::LIST_USERS);
-    let audit = count(&env, "SELECT count(*) FROM audit_log");
+    let audit = audit_rows(&env);
     for (path, bytes) in seeds("list_file") {
         let done = env.run(&["mfa", "reset", "--dry-run", "--from-file", s(&path)]);
         assert_eq!(
@@ -86,7 +86,7 @@ fn fuzz_seeds_replay_reset_list_files() {
             done.error_mentions("");
         }
     }
-    assert_eq!(count(&env, "SELECT count(*) FROM audit_log"), audit);
+    assert_eq!(audit_rows(&env), audit);
 }
 
 #[test]
@@ -95,16 +95,10 @@ fn fuzz_seeds_replay_csv_imports() {
     for (path, bytes) in seeds("csv_import") {
         let before = count(&env, "SELECT count(*) FROM users");
         let max_id = count(&env, "SELECT max(id) FROM users");
-        let audit = count(
-            &env,
-            "SELECT count(*) FROM audit_log WHERE action = 'user.import'",
-        );
+        let audit = audit_count(&env, "user.import");
         let done = env.run(&["user", "import", s(&path)]);
         let after = count(&env, "SELECT count(*) FROM users");
-        let audit_added = count(
-            &env,
-            "SELECT count(*) FROM audit_log WHERE action = 'user.import'",
-        ) - audit;
+        let audit_added = audit_count(&env, "user.import") - audit;
         let conn = env.sql();
         let added: Vec<String> = conn
             .prepare("SELECT username FROM users WHERE id > ?1 ORDER BY id")
