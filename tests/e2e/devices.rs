@@ -1,51 +1,18 @@
 //! Remembered devices end to end: a token issued once by `mfa verify --remember-device`,
 //! checked for its own user only and only before expiry, listed without the token, revoked.
 
-use serde_json::Value;
-
 use crate::support::*;
-use crate::totp::{T0, audit_count, code_at, policy, quick_env, status};
-
-const DAY: i64 = 86_400;
-
-/// Verifies `user` at `now` remembering `label`; returns the token.
-pub fn remember(env: &mut Env, secret: &str, user: &str, label: &str, now: i64) -> String {
-    env.now = Some(now);
-    let done = env
-        .run(&[
-            "--json",
-            "mfa",
-            "verify",
-            user,
-            &code_at(secret, now),
-            "--remember-device",
-            label,
-        ])
-        .ok();
-    let row = done.json_one();
-    assert_eq!(row["username"], user);
-    assert_eq!(row["valid"], true);
-    let token = row["device_token"]
-        .as_str()
-        .expect("device_token")
-        .to_owned();
-    assert!(token.len() >= 32, "token {token:?} too short");
-    assert_eq!(
-        done.stdout().matches(&token).count(),
-        1,
-        "the token is printed exactly once"
-    );
-    assert!(!done.stderr().contains(&token));
-    token
-}
 
 fn device_check(env: &Env, user: &str, token: &str) -> Done {
     env.run(&["--json", "device", "check", user, token])
 }
 
-fn device_list(env: &Env, user: &str) -> (Vec<Value>, String) {
+fn device_list(env: &Env, user: &str) -> (Vec<DeviceRow>, String) {
     let done = env.run(&["--json", "device", "list", user]).ok();
-    (done.json(), done.stdout() + &done.stderr())
+    (
+        done.json_lines::<DeviceRow>(),
+        done.stdout() + &done.stderr(),
+    )
 }
 
 #[test]
@@ -56,12 +23,14 @@ fn a_remembered_device_checks_for_its_user_only() {
     let token = remember(&mut env, &secret, "alice", "laptop", T0 + 30);
     let bob_token = remember(&mut env, &bob_secret, "bob", "phone", T0 + 30);
 
-    let row = device_check(&env, "alice", &token).ok().json_one();
-    assert_eq!(row["username"], "alice");
-    assert_eq!(row["valid"], true);
+    let row = device_check(&env, "alice", &token)
+        .ok()
+        .json::<DeviceCheck>();
+    assert_eq!(row.username, "alice");
+    assert!(row.valid);
     // Another user's token, a mangled one, garbage: exit 4.
     let wrong = device_check(&env, "bob", &token).code_is(4);
-    assert_eq!(wrong.json_one()["valid"], false);
+    assert!(!wrong.json::<DeviceCheck>().valid);
     assert!(!wrong.stderr().contains(&token), "{}", wrong.stderr());
     device_check(&env, "alice", &bob_token).code_is(4);
     let mut mangled = token.clone();
@@ -81,37 +50,40 @@ fn a_remembered_device_checks_for_its_user_only() {
         .run()
         .ok();
     device_check(&env, "bob", &bob_token).ok();
-    assert_eq!(status(&env, "alice")["trusted_devices"], 1);
+    assert_eq!(mfa_status(&env, "alice").trusted_devices, 1);
 }
 
 #[test]
 fn devices_expire_after_remember_device_days() {
     let mut env = quick_env(&["alice"]);
-    policy(&env, "remember_device_days", "7");
+    set_policy(&env, "remember_device_days", "7");
     let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
     let issued = T0 + 30;
     let token = remember(&mut env, &secret, "alice", "laptop", issued);
     env.now = Some(issued + 7 * DAY - 1);
     device_check(&env, "alice", &token).ok();
-    assert_eq!(status(&env, "alice")["trusted_devices"], 1);
+    assert_eq!(mfa_status(&env, "alice").trusted_devices, 1);
     env.now = Some(issued + 7 * DAY);
     device_check(&env, "alice", &token).code_is(4);
-    assert_eq!(status(&env, "alice")["trusted_devices"], 0);
+    assert_eq!(mfa_status(&env, "alice").trusted_devices, 0);
     // Listed as expired, not hidden.
     let (rows, _) = device_list(&env, "alice");
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["expired"], true);
+    assert!(rows[0].expired);
     // The expiry is fixed at issue: a later policy change does not revive the device.
-    policy(&env, "remember_device_days", "365");
+    set_policy(&env, "remember_device_days", "365");
     env.now = Some(issued + 8 * DAY);
     device_check(&env, "alice", &token).code_is(4);
     // Pruning deletes the expired device (and only expired ones), with an audit row.
     let fresh = remember(&mut env, &secret, "alice", "phone", issued + 8 * DAY + 30);
-    let pruned = env.run(&["--json", "device", "prune"]).ok().json_one();
-    assert_eq!(pruned["pruned"], 1);
+    let pruned = env
+        .run(&["--json", "device", "prune"])
+        .ok()
+        .json::<Pruned>();
+    assert_eq!(pruned.pruned, 1);
     let (rows, _) = device_list(&env, "alice");
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["label"], "phone");
+    assert_eq!(rows[0].label, "phone");
     device_check(&env, "alice", &fresh).ok();
     assert_eq!(audit_count(&env, "device.prune"), 1);
 }
@@ -126,17 +98,25 @@ fn device_list_shows_label_and_dates_never_the_token() {
     device_check(&env, "alice", &laptop).ok();
     let (rows, text) = device_list(&env, "alice");
     assert_eq!(rows.len(), 2);
-    for row in &rows {
+    // Every key is there, `last_used` too (null until first use).
+    let raw: Vec<serde_json::Value> = env
+        .run(&["--json", "device", "list", "alice"])
+        .ok()
+        .json_lines();
+    for row in &raw {
         for key in ["id", "label", "created", "last_used", "expires"] {
             assert!(row.get(key).is_some(), "{key} missing in {row}");
         }
     }
-    let laptop_row = rows.iter().find(|r| r["label"] == "work laptop").unwrap();
-    assert_eq!(laptop_row["created"], "2023-11-14T22:14:30Z");
-    assert_eq!(laptop_row["last_used"], "2023-11-14T22:15:30Z");
-    assert_eq!(laptop_row["expires"], "2023-12-14T22:14:30Z");
-    let phone_row = rows.iter().find(|r| r["label"] == "phone").unwrap();
-    assert_eq!(phone_row["last_used"], Value::Null);
+    let laptop_row = rows.iter().find(|r| r.label == "work laptop").unwrap();
+    assert_eq!(laptop_row.created, "2023-11-14T22:14:30Z");
+    assert_eq!(
+        laptop_row.last_used.as_deref(),
+        Some("2023-11-14T22:15:30Z")
+    );
+    assert_eq!(laptop_row.expires, "2023-12-14T22:14:30Z");
+    let phone_row = rows.iter().find(|r| r.label == "phone").unwrap();
+    assert_eq!(phone_row.last_used, None);
     for (format, token) in [("json", &laptop), ("human", &phone), ("human", &laptop)] {
         let done = env
             .run(&["--output", format, "device", "list", "alice"])
@@ -163,13 +143,14 @@ fn revoke_one_then_all() {
     let bob_token = remember(&mut env, &bob_secret, "bob", "desk", T0 + 90);
     let (rows, _) = device_list(&env, "alice");
     let id_of = |label: &str| {
-        rows.iter().find(|r| r["label"] == label).unwrap()["id"]
-            .as_i64()
+        rows.iter()
+            .find(|r| r.label == label)
             .unwrap()
+            .id
             .to_string()
     };
     let (bob_rows, _) = device_list(&env, "bob");
-    let bob_id = bob_rows[0]["id"].as_i64().unwrap().to_string();
+    let bob_id = bob_rows[0].id.to_string();
 
     // Another user's device id is not this user's to revoke.
     env.run(&["device", "revoke", "alice", &bob_id]).code_is(3);
@@ -186,12 +167,12 @@ fn revoke_one_then_all() {
     let all = env
         .run(&["--json", "device", "revoke", "alice", "--all"])
         .ok()
-        .json_one();
-    assert_eq!(all["revoked"], 2);
+        .json::<Revoked>();
+    assert_eq!(all.revoked, 2);
     device_check(&env, "alice", &phone).code_is(4);
     device_check(&env, "alice", &tablet).code_is(4);
     assert!(device_list(&env, "alice").0.is_empty());
-    assert_eq!(status(&env, "alice")["trusted_devices"], 0);
+    assert_eq!(mfa_status(&env, "alice").trusted_devices, 0);
     device_check(&env, "bob", &bob_token).ok();
     assert_eq!(audit_count(&env, "device.revoke"), 2);
     // Neither an id nor --all is a usage error.
@@ -201,7 +182,7 @@ fn revoke_one_then_all() {
 #[test]
 fn no_token_when_remembering_is_off() {
     let mut env = quick_env(&["alice"]);
-    policy(&env, "remember_device_days", "0");
+    set_policy(&env, "remember_device_days", "0");
     let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
     env.now = Some(T0 + 30);
     let done = env
@@ -215,9 +196,11 @@ fn no_token_when_remembering_is_off() {
             "laptop",
         ])
         .ok();
-    let row = done.json_one();
-    assert_eq!(row["valid"], true);
-    assert!(row.get("device_token").is_none(), "{row}");
+    let row = done.json::<Verified>();
+    assert!(row.valid);
+    // Absent, not just empty: look at the raw object.
+    let raw = done.json::<serde_json::Value>();
+    assert!(raw.get("device_token").is_none(), "{raw}");
     assert!(
         done.stderr().contains("remember_device_days"),
         "{}",
@@ -225,7 +208,7 @@ fn no_token_when_remembering_is_off() {
     );
     assert!(device_list(&env, "alice").0.is_empty());
     // A failed verify never issues a token either.
-    policy(&env, "remember_device_days", "30");
+    set_policy(&env, "remember_device_days", "30");
     env.now = Some(T0 + 60);
     let failed = env
         .run(&[
@@ -238,7 +221,12 @@ fn no_token_when_remembering_is_off() {
             "laptop",
         ])
         .code_is(4);
-    assert!(failed.json_one().get("device_token").is_none());
+    assert!(
+        failed
+            .json::<serde_json::Value>()
+            .get("device_token")
+            .is_none()
+    );
     assert!(device_list(&env, "alice").0.is_empty());
 }
 

@@ -209,5 +209,5 @@ fn completions_for_every_shell() {
     }
     env.run(&["completions", "tcsh"]).code_is(2);
     // Completions need no store.
-    assert!(!env.db.exists());
+    assert!(!env.store_exists());
 }

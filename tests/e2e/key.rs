@@ -2,20 +2,65 @@
 //! token; ciphertexts are bound to their user; wrong, exposed or missing key files are
 //! refused before any write; `key rotate` and `key check`; nothing secret in the audit
 //! trail or in error messages.
+//!
+//! SQLite-only: `the_raw_store_holds_no_secret_code_or_token` reads the store's file bytes.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
-use crate::devices::remember;
 use crate::support::*;
-use crate::totp::{T0, code_at, failed_attempts, policy, quick_env, snapshot, status, user_id};
+
+#[test]
+fn a_missing_key_file_fails_clearly_and_changes_nothing() {
+    let mut env = Env::with_users(&["ann", "bo"]);
+    let (secret, _) = enroll_confirmed(&mut env, "ann", NOW);
+    std::fs::remove_file(env.key()).unwrap();
+    let before = dump(&env);
+    let code = totp_code(&secret, NOW + 30, 6, 30, "SHA1");
+    env.now = Some(NOW + 30);
+    let key = env.key();
+    let key = key.to_str().unwrap();
+    env.run(&["mfa", "verify", "ann", &code])
+        .code_is(1)
+        .error_mentions(key);
+    env.run(&["mfa", "enroll", "bo"])
+        .code_is(1)
+        .error_mentions("not found");
+    env.run(&["key", "check"]).code_is(1).error_mentions(key);
+    unchanged(&env, &before);
+    // What needs no key still works.
+    env.run(&["user", "show", "ann"]).ok();
+}
+
+#[test]
+fn a_key_file_readable_by_others_is_refused() {
+    let mut env = Env::with_users(&["ann", "bo"]);
+    let (secret, _) = enroll_confirmed(&mut env, "ann", NOW);
+    std::fs::set_permissions(env.key(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = dump(&env);
+    env.now = Some(NOW + 30);
+    let code = totp_code(&secret, NOW + 30, 6, 30, "SHA1");
+    env.run(&["mfa", "verify", "ann", &code])
+        .code_is(1)
+        .error_mentions("chmod 600");
+    env.run(&["mfa", "enroll", "bo"])
+        .code_is(1)
+        .error_mentions("readable by group or others");
+    env.run(&["key", "rotate"])
+        .code_is(1)
+        .error_mentions("chmod 600");
+    unchanged(&env, &before);
+    let mode = std::fs::metadata(env.key()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o644,
+        "the tool does not silently change the key's mode"
+    );
+    // Once fixed, the same code works.
+    std::fs::set_permissions(env.key(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.run(&["mfa", "verify", "ann", &code]).ok();
+}
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// A fresh key that belongs to another store.
@@ -40,7 +85,7 @@ fn key_files(env: &Env) -> Vec<String> {
 #[test]
 fn the_raw_store_holds_no_secret_code_or_token() {
     let mut env = Env::with_users(&["alice", "bob"]);
-    policy(&env, "recovery_codes", "3");
+    set_policy(&env, "recovery_codes", "3");
     // Keep a WAL around while we look: an open reader stops the final checkpoint.
     let (secret, codes) = enroll_confirmed(&mut env, "alice", T0);
     let (bob_secret, _) = enroll_confirmed(&mut env, "bob", T0);
@@ -61,10 +106,7 @@ fn the_raw_store_holds_no_secret_code_or_token() {
         .query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))
         .unwrap();
     env.run(&["device", "check", "alice", &token]).ok();
-    let mut wal = env.db.clone().into_os_string();
-    wal.push("-wal");
-    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-    assert!(wal_len > 0, "the WAL is part of what is inspected");
+    assert!(env.wal_len() > 0, "the WAL is part of what is inspected");
     let raw = env.raw_bytes();
     drop(holder);
     let raw_after = env.raw_bytes();
@@ -108,19 +150,19 @@ fn a_ciphertext_moved_to_another_user_does_not_decrypt() {
         )
         .unwrap();
     env.now = Some(T0 + 30);
-    let before = snapshot(&env);
+    let before = dump(&env);
     env.run(&["mfa", "verify", "alice", &code_at(&bob_secret, T0 + 30)])
         .code_is(1)
         .error_mentions("does not decrypt");
-    assert_eq!(snapshot(&env), before);
+    assert_eq!(dump(&env), before);
     assert_eq!(failed_attempts(&env, "alice"), 0);
     let report = env
         .run(&["--json", "key", "check"])
         .code_is(1)
         .error_mentions("1 of 2");
-    let rows = report.json();
+    let rows = report.json_lines::<Undecryptable>();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["username"], "alice");
+    assert_eq!(rows[0].username, "alice");
     env.run(&["mfa", "verify", "bob", &code_at(&bob_secret, T0 + 30)])
         .ok();
 }
@@ -128,7 +170,7 @@ fn a_ciphertext_moved_to_another_user_does_not_decrypt() {
 /// Runs the key-using commands with a bad key and checks each fails with exit 1,
 /// mentions `needle`, and changes nothing (store and key files).
 fn refused_with(env: &Env, key_args: &[&str], needle: &str, code: &str) {
-    let before = snapshot(env);
+    let before = dump(env);
     let files = key_files(env);
     for args in [
         &["mfa", "verify", "alice", code][..],
@@ -140,7 +182,7 @@ fn refused_with(env: &Env, key_args: &[&str], needle: &str, code: &str) {
         let mut full: Vec<&str> = key_args.to_vec();
         full.extend_from_slice(args);
         env.run(&full).code_is(1).error_mentions(needle);
-        assert_eq!(snapshot(env), before, "{args:?} changed the store");
+        assert_eq!(dump(env), before, "{args:?} changed the store");
         assert_eq!(key_files(env), files, "{args:?} touched key files");
     }
 }
@@ -216,7 +258,7 @@ fn wrong_exposed_or_missing_key_files_are_refused_and_change_nothing() {
 #[test]
 fn rotate_keeps_every_user_verifying_and_retires_the_old_key() {
     let mut env = quick_env(&["alice", "bob", "carol", "dave"]);
-    policy(&env, "recovery_codes", "1");
+    set_policy(&env, "recovery_codes", "1");
     let mut secrets = Vec::new();
     for user in ["alice", "bob", "carol"] {
         secrets.push((user, enroll_confirmed(&mut env, user, T0).0));
@@ -235,9 +277,9 @@ fn rotate_keeps_every_user_verifying_and_retires_the_old_key() {
         .unwrap();
 
     env.now = Some(T0 + 30);
-    let rotated = env.run(&["--json", "key", "rotate"]).ok().json_one();
-    assert_eq!(rotated["secrets"], 4);
-    let backup = std::path::PathBuf::from(rotated["old_key_backup"].as_str().unwrap());
+    let rotated = env.run(&["--json", "key", "rotate"]).ok().json::<Rotated>();
+    assert_eq!(rotated.secrets, 4);
+    let backup = std::path::PathBuf::from(rotated.old_key_backup.as_str());
     assert_eq!(mode(&backup), 0o600);
     assert_eq!(std::fs::read(&backup).unwrap(), old_key);
     assert_eq!(mode(&env.key()), 0o600);
@@ -286,7 +328,7 @@ fn rotate_keeps_every_user_verifying_and_retires_the_old_key() {
     env.run(&["key", "rotate"]).ok();
     env.run(&["mfa", "verify", user, &code_at(secret, T0 + 90)])
         .ok();
-    assert_eq!(status(&env, "dave")["mfa"], "pending");
+    assert_eq!(mfa_status(&env, "dave").mfa, "pending");
 }
 
 #[test]
@@ -294,8 +336,11 @@ fn key_check_reports_an_undecryptable_secret() {
     let mut env = quick_env(&["alice", "bob"]);
     enroll_confirmed(&mut env, "alice", T0);
     enroll_confirmed(&mut env, "bob", T0);
-    let ok = env.run(&["--json", "key", "check"]).ok().json_one();
-    assert_eq!(ok["secrets"], 2);
+    let ok = env
+        .run(&["--json", "key", "check"])
+        .ok()
+        .json::<KeyChecked>();
+    assert_eq!(ok.secrets, 2);
     let bob = user_id(&env, "bob");
     env.sql()
         .execute(
@@ -307,16 +352,16 @@ fn key_check_reports_an_undecryptable_secret() {
         .run(&["--json", "key", "check"])
         .code_is(1)
         .error_mentions("1 of 2");
-    let rows = report.json();
+    let rows = report.json_lines::<Undecryptable>();
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0]["username"], "bob");
+    assert_eq!(rows[0].username, "bob");
     // Rotation refuses rather than lose bob's secret, and changes nothing.
-    let before = snapshot(&env);
+    let before = dump(&env);
     let files = key_files(&env);
     env.run(&["key", "rotate"])
         .code_is(1)
         .error_mentions("nothing changed");
-    assert_eq!(snapshot(&env), before);
+    assert_eq!(dump(&env), before);
     assert_eq!(key_files(&env), files);
 }
 
@@ -328,7 +373,7 @@ fn no_secret_code_or_token_in_audit_or_errors() {
     let token = remember(&mut env, &secret, "alice", "laptop", T0 + 30);
     let short = data_encoding::BASE32_NOPAD.encode(&[9u8; 10]);
     let used_code = code_at(&secret, T0 + 30);
-    let wrong_totp = crate::totp::wrong_code(&secret, T0 + 30, 1);
+    let wrong_totp = wrong_code(&secret, T0 + 30, 1);
     let mut errors = String::new();
     for (args, code) in [
         (vec!["mfa", "verify", "alice", used_code.as_str()], 4),

@@ -1,16 +1,28 @@
-//! End-to-end tests: the real binary on real temporary SQLite stores. One test binary;
-//! one module per command group. `support` builds isolated environments.
+//! End-to-end tests: the real binary on real temporary stores. One test binary; one module
+//! per feature (not per milestone). `support` builds isolated environments and holds every
+//! shared helper; `support::json` the typed JSON the binary prints.
 
 // A test binary has no public interface: `pub` here only shares helpers between modules.
 #![allow(unreachable_pub)]
 
 mod support;
 
+mod audit;
+mod backup;
+mod concurrency;
 mod devices;
 mod docs;
-mod foundation;
-mod hardening;
+mod doctor;
+mod enroll_verify;
+mod exit_codes;
+mod fuzz;
+mod input_files;
 mod key;
+mod notify;
+mod output;
+mod policy;
 mod recovery;
 mod reset;
-mod totp;
+mod sequences;
+mod store;
+mod users;

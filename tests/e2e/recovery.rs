@@ -1,23 +1,7 @@
-//! Recovery codes end to end: format, tolerant input, single use (also under concurrency),
-//! rejection of used / foreign / garbage codes, regenerate, status, and the failure counter
-//! they share with TOTP.
+//! Recovery codes end to end: format, tolerant input, single use, rejection of used /
+//! foreign / garbage codes, regenerate, status, and the failure counter they share with TOTP.
 
 use crate::support::*;
-use crate::totp::{
-    T0, audit_count, code_at, failed_attempts, policy, quick_env, snapshot, spawn, status,
-    wrong_code,
-};
-
-fn recovery_status(env: &Env, user: &str) -> (i64, i64) {
-    let row = env
-        .run(&["--json", "recovery", "status", user])
-        .ok()
-        .json_one();
-    (
-        row["remaining"].as_i64().unwrap(),
-        row["issued"].as_i64().unwrap(),
-    )
-}
 
 fn check(env: &Env, user: &str, code: &str) -> Done {
     env.run(&["--json", "recovery", "check", user, code])
@@ -26,7 +10,7 @@ fn check(env: &Env, user: &str, code: &str) -> Done {
 #[test]
 fn codes_are_grouped_and_accepted_with_or_without_dashes_in_any_case() {
     let mut env = Env::with_users(&["alice"]);
-    policy(&env, "recovery_codes", "5");
+    set_policy(&env, "recovery_codes", "5");
     let (_, codes) = enroll_confirmed(&mut env, "alice", T0);
     assert_eq!(codes.len(), 5);
     for code in &codes {
@@ -52,13 +36,13 @@ fn codes_are_grouped_and_accepted_with_or_without_dashes_in_any_case() {
         format!("  {}  ", codes[3].to_uppercase().replace('-', " ")),
     ];
     for (i, code) in typed.iter().enumerate() {
-        let row = check(&env, "alice", code).ok().json_one();
-        assert_eq!(row["username"], "alice");
-        assert_eq!(row["valid"], true);
-        assert_eq!(row["remaining"], 4 - i as i64, "after {code:?}");
+        let row = check(&env, "alice", code).ok().json::<RecoveryCheck>();
+        assert_eq!(row.username, "alice");
+        assert!(row.valid);
+        assert_eq!(row.remaining, 4 - i as i64, "after {code:?}");
     }
     assert_eq!(recovery_status(&env, "alice"), (1, 5));
-    assert_eq!(status(&env, "alice")["recovery_codes_left"], 1);
+    assert_eq!(mfa_status(&env, "alice").recovery_codes_left, 1);
     assert_eq!(audit_count(&env, "recovery.use"), 4);
     // From stdin, `-` or not a terminal.
     env.cmd(&["recovery", "check", "alice"])
@@ -71,13 +55,13 @@ fn codes_are_grouped_and_accepted_with_or_without_dashes_in_any_case() {
 #[test]
 fn used_foreign_and_garbage_codes_are_rejected() {
     let mut env = quick_env(&["alice", "bob"]);
-    policy(&env, "lockout_threshold", "100");
+    set_policy(&env, "lockout_threshold", "100");
     let (_, alice) = enroll_confirmed(&mut env, "alice", T0);
     let (_, bob) = enroll_confirmed(&mut env, "bob", T0);
     check(&env, "alice", &alice[0]).ok();
     let used = check(&env, "alice", &alice[0]).code_is(4);
-    assert_eq!(used.json_one()["valid"], false);
-    assert_eq!(used.json_one()["remaining"], 1);
+    assert!(!used.json::<RecoveryCheck>().valid);
+    assert_eq!(used.json::<RecoveryCheck>().remaining, 1);
     used.error_mentions("rejected");
     check(&env, "alice", &alice[0].to_uppercase()).code_is(4);
     // Bob's code is not Alice's, and it stays usable for Bob.
@@ -106,35 +90,26 @@ fn used_foreign_and_garbage_codes_are_rejected() {
 #[test]
 fn regenerate_needs_confirmation_and_kills_every_old_code() {
     let mut env = quick_env(&["alice"]);
-    policy(&env, "recovery_codes", "3");
+    set_policy(&env, "recovery_codes", "3");
     let (_, old) = enroll_confirmed(&mut env, "alice", T0);
     check(&env, "alice", &old[0]).ok();
-    let before = snapshot(&env);
+    let before = dump(&env);
     env.run(&["recovery", "regenerate", "alice"])
         .code_is(5)
         .error_mentions("--yes");
-    assert_eq!(
-        snapshot(&env),
-        before,
-        "a refused regenerate changed the store"
-    );
+    assert_eq!(dump(&env), before, "a refused regenerate changed the store");
 
-    policy(&env, "recovery_codes", "4");
+    set_policy(&env, "recovery_codes", "4");
     let fresh = env
         .run(&["--json", "--yes", "recovery", "regenerate", "alice"])
         .ok()
-        .json_one();
-    assert_eq!(fresh["username"], "alice");
-    let new: Vec<String> = fresh["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
+        .json::<Confirmed>();
+    assert_eq!(fresh.username, "alice");
+    let new: Vec<String> = fresh.recovery_codes;
     assert_eq!(new.len(), 4);
     assert!(new.iter().all(|c| !old.contains(c)));
     assert_eq!(recovery_status(&env, "alice"), (4, 4));
-    policy(&env, "lockout_threshold", "100");
+    set_policy(&env, "lockout_threshold", "100");
     for code in &old {
         check(&env, "alice", code).code_is(4);
     }
@@ -149,31 +124,10 @@ fn regenerate_needs_confirmation_and_kills_every_old_code() {
 }
 
 #[test]
-fn concurrent_checks_of_one_code_exactly_one_wins() {
-    let mut env = Env::with_users(&["alice"]);
-    policy(&env, "recovery_codes", "6");
-    let (_, codes) = enroll_confirmed(&mut env, "alice", T0);
-    for (round, code) in codes.iter().enumerate() {
-        let first = spawn(&env, &["recovery", "check", "alice", code]);
-        let second = spawn(&env, &["recovery", "check", "alice", code]);
-        let mut exits: Vec<i32> = [first, second]
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap().status.code().unwrap_or(-1))
-            .collect();
-        exits.sort();
-        assert_eq!(exits, [0, 4], "round {round}");
-        // Keep the loser's failure from adding up to a lockout over the rounds.
-        env.run(&["user", "unlock", "alice"]).ok();
-    }
-    assert_eq!(recovery_status(&env, "alice"), (0, 6));
-    assert_eq!(audit_count(&env, "recovery.use"), 6);
-}
-
-#[test]
 fn recovery_failures_share_the_totp_counter_and_lockout() {
     let mut env = quick_env(&["alice"]);
-    policy(&env, "lockout_threshold", "3");
-    policy(&env, "lockout_minutes", "0");
+    set_policy(&env, "lockout_threshold", "3");
+    set_policy(&env, "lockout_minutes", "0");
     let (secret, codes) = enroll_confirmed(&mut env, "alice", T0);
     env.now = Some(T0 + 30);
     env.run(&["mfa", "verify", "alice", &wrong_code(&secret, T0 + 30, 1)])
@@ -191,7 +145,7 @@ fn recovery_failures_share_the_totp_counter_and_lockout() {
     check(&env, "alice", "4444-4444-4444-4444")
         .code_is(4)
         .error_mentions("locked");
-    assert_eq!(status(&env, "alice")["locked"], true);
+    assert!(mfa_status(&env, "alice").locked);
     check(&env, "alice", &codes[1]).code_is(6);
     env.run(&["mfa", "verify", "alice", &code_at(&secret, T0 + 30)])
         .code_is(6);
@@ -211,17 +165,16 @@ fn recovery_failures_share_the_totp_counter_and_lockout() {
 
 #[test]
 fn on_a_terminal_regenerate_asks_first() {
-    use crate::totp::{pty_exit_code, spawn_pty};
     let mut env = quick_env(&["alice"]);
     let (_, old) = enroll_confirmed(&mut env, "alice", T0);
-    let before = snapshot(&env);
+    let before = dump(&env);
     let mut session = spawn_pty(&env, &["recovery", "regenerate", "alice"]);
     session.exp_string("[y/N]").expect("a [y/N] question");
     session.send_line("n").unwrap();
     session.exp_eof().expect("the run ends");
     assert_eq!(pty_exit_code(&mut session), 5);
     assert_eq!(
-        snapshot(&env),
+        dump(&env),
         before,
         "a declined regenerate changed the store"
     );

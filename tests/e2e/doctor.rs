@@ -1,0 +1,147 @@
+//! `doctor`: a clean store passes; each planted problem is found, for the right user.
+
+use std::collections::BTreeSet;
+
+use crate::support::*;
+
+/// A clean store: `ann` enrolled, `bo` pending (asked to enroll), `cy` exempt for a week,
+/// `dee` not enrolled but asked to enroll at next sign-in.
+fn doctor_store() -> Env {
+    let mut env = Env::init();
+    env.now = Some(NOW);
+    env.run(&["policy", "set", "recovery_codes", "1"]).ok();
+    for user in ["ann", "bo", "cy", "dee"] {
+        env.run(&["user", "add", user]).ok();
+    }
+    enroll_confirmed(&mut env, "ann", NOW);
+    env.run(&["mfa", "enroll", "bo"]).ok();
+    env.run(&[
+        "mfa",
+        "exempt",
+        "cy",
+        "--reason",
+        "kiosk account",
+        "--until",
+        "7d",
+    ])
+    .ok();
+    env
+}
+
+fn doctor_findings(env: &Env) -> BTreeSet<(String, Option<String>)> {
+    let done = env
+        .run(&["--json", "doctor"])
+        .code_is(1)
+        .error_mentions("doctor found");
+    done.json_lines::<Finding>()
+        .into_iter()
+        .map(|row| (row.check, row.username))
+        .collect()
+}
+
+#[test]
+fn doctor_passes_a_clean_store() {
+    let env = doctor_store();
+    let done = env.run(&["--json", "doctor"]).ok();
+    assert_eq!(done.stdout(), "", "no findings, no rows");
+    env.run(&["doctor"]).ok();
+}
+
+#[test]
+fn doctor_reports_each_planted_problem() {
+    let clean = doctor_store();
+    let id = |env: &Env, name: &str| -> i64 {
+        count(
+            env,
+            &format!("SELECT id FROM users WHERE username = '{name}'"),
+        )
+    };
+    type Plant = fn(&Env, i64, i64, i64);
+    let plants: &[(&str, Option<&str>, Plant)] = &[
+        ("orphan_recovery_codes", Some("dee"), |env, _, _, dee| {
+            env.sql()
+                .execute(
+                    "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, zeroblob(32))",
+                    [dee],
+                )
+                .unwrap();
+        }),
+        ("orphan_devices", Some("dee"), |env, _, _, dee| {
+            env.sql()
+                .execute(
+                    "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
+                     VALUES (?1, 'laptop', zeroblob(16), zeroblob(32), ?2, ?2 + 86400)",
+                    [dee, NOW],
+                )
+                .unwrap();
+        }),
+        ("enrolled_but_flagged", Some("ann"), |env, ann, _, _| {
+            env.sql()
+                .execute(
+                    "UPDATE users SET enrollment_required = 1 WHERE id = ?1",
+                    [ann],
+                )
+                .unwrap();
+        }),
+        ("expired_exemption", Some("cy"), |env, _, cy, _| {
+            env.sql()
+                .execute(
+                    "UPDATE users SET exempt_until = ?2 WHERE id = ?1",
+                    [cy, NOW - 1],
+                )
+                .unwrap();
+        }),
+        ("expired_devices", Some("ann"), |env, ann, _, _| {
+            env.sql()
+                .execute(
+                    "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
+                     VALUES (?1, 'old phone', zeroblob(16), zeroblob(32), ?2 - 100, ?2 - 1)",
+                    [ann, NOW],
+                )
+                .unwrap();
+        }),
+        ("undecryptable_secret", Some("ann"), |env, ann, _, _| {
+            env.sql()
+                .execute(
+                    "UPDATE totp_credentials SET secret = randomblob(60) WHERE user_id = ?1",
+                    [ann],
+                )
+                .unwrap();
+        }),
+        ("not_protected", Some("dee"), |env, _, _, dee| {
+            env.sql()
+                .execute(
+                    "UPDATE users SET enrollment_required = 0 WHERE id = ?1",
+                    [dee],
+                )
+                .unwrap();
+        }),
+        ("audit_chain", None, |env, _, _, _| {
+            env.sql()
+                .execute_batch(
+                    "DROP TRIGGER audit_log_no_update;
+                     UPDATE audit_log SET actor = 'mallory' WHERE id = 2;",
+                )
+                .unwrap();
+        }),
+        ("key_file", None, |env, _, _, _| {
+            std::fs::remove_file(env.key()).unwrap();
+        }),
+    ];
+    for (check, user, plant) in plants {
+        let env = clean.clone_env();
+        env.run(&["doctor"]).ok();
+        plant(&env, id(&env, "ann"), id(&env, "cy"), id(&env, "dee"));
+        let found = doctor_findings(&env);
+        let expected: BTreeSet<(String, Option<String>)> =
+            [(check.to_string(), user.map(str::to_owned))].into();
+        assert_eq!(found, expected, "after planting {check}");
+        // The human report names the problem too.
+        let done = env.run(&["doctor"]).code_is(1);
+        assert!(
+            done.stdout().contains(check),
+            "{check} not in:\n{}",
+            done.stdout()
+        );
+    }
+}

@@ -1,0 +1,482 @@
+//! The store itself: a missing, foreign, corrupt, too new or older store; `init` (idempotent,
+//! migrations, modes, where the default store lives, `--db`); a directory, a read-only file,
+//! a WAL left by a crash, a full disk.
+//!
+//! SQLite-only: most of this module looks at the store *file* (its bytes, header, mode,
+//! WAL, journal mode, the file system under it). Against another engine only
+//! `missing_store_is_refused_and_not_created`, `init_twice_is_idempotent` and
+//! `init_sample_adds_exactly_n_users` carry over as they are.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+#[test]
+fn missing_store_is_refused_and_not_created() {
+    let env = Env::new();
+    for args in [
+        &["user", "list"][..],
+        &["user", "add", "alice"],
+        &["policy", "show"],
+        &["audit"],
+        &["audit", "verify"],
+    ] {
+        let done = env.run(args).code_is(1).error_mentions("mfa-admin init");
+        assert!(
+            done.stderr().contains(&env.db_arg()),
+            "{args:?}: the message names the path: {}",
+            done.stderr()
+        );
+        assert!(!env.store_exists(), "{args:?} created the store");
+        assert!(!env.key().exists(), "{args:?} created the key file");
+    }
+}
+
+/// Runs `args` on a store file that must be refused: exit 1, one error line mentioning
+/// `needle`, and every byte of the file left as it was, with no key file created. A file
+/// that is not SQLite is refused before SQLite opens it (`no_side_files`): nothing appears
+/// beside it. A SQLite file may get SQLite's empty `-wal` and `-shm` companions (opening a
+/// WAL database to read its version creates them), but no journal and no WAL frames.
+#[track_caller]
+fn assert_refused_untouched(env: &Env, needle: &str, no_side_files: bool) {
+    let before = std::fs::read(&env.db).unwrap();
+    let key_existed = env.key().exists();
+    for args in [
+        &["user", "list"][..],
+        &["user", "add", "mallory"],
+        &["policy", "set", "lockout_threshold", "3"],
+        &["audit", "verify"],
+        &["init"],
+        &["init", "--sample", "3"],
+    ] {
+        env.run(args).code_is(1).error_mentions(needle);
+        assert_eq!(
+            std::fs::read(&env.db).unwrap(),
+            before,
+            "{args:?} changed the file"
+        );
+        let side = |suffix: &str| std::fs::metadata(with_suffix(&env.db, suffix)).ok();
+        assert!(side("-journal").is_none(), "{args:?} left a journal");
+        if no_side_files {
+            assert!(side("-wal").is_none() && side("-shm").is_none(), "{args:?}");
+        } else if let Some(wal) = side("-wal") {
+            assert_eq!(wal.len(), 0, "{args:?} wrote to the WAL");
+        }
+        assert_eq!(
+            env.key().exists(),
+            key_existed,
+            "{args:?} touched the key file"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_untouched() {
+    let env = Env::new();
+    std::fs::write(&env.db, b"username,name,email\nalice,Alice,a@example.com\n").unwrap();
+    assert_refused_untouched(&env, "not a SQLite database", true);
+}
+
+#[test]
+fn a_corrupt_sqlite_file_is_refused_untouched() {
+    let env = Env::new();
+    let mut bytes = b"SQLite format 3\0".to_vec();
+    bytes.extend((0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    std::fs::write(&env.db, &bytes).unwrap();
+    let before = std::fs::read(&env.db).unwrap();
+    for args in [&["user", "list"][..], &["init"], &["user", "add", "x"]] {
+        let done = env.run(args).code_is(1);
+        let err = done.stderr();
+        assert_eq!(
+            err.lines()
+                .filter(|l| l.starts_with("mfa-admin: error:"))
+                .count(),
+            1,
+            "{args:?}: one error line: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(std::fs::read(&env.db).unwrap(), before, "{args:?}");
+    }
+}
+
+#[test]
+fn a_too_new_store_is_refused_untouched() {
+    let env = Env::with_users(&["alice"]);
+    env.sql()
+        .pragma_update(None, "user_version", 99)
+        .expect("set user_version");
+    assert_refused_untouched(&env, "upgrade mfa-admin", false);
+    let done = env.run(&["user", "show", "alice"]).code_is(1);
+    assert!(
+        done.stderr().contains("99"),
+        "names the version: {}",
+        done.stderr()
+    );
+}
+
+#[test]
+fn an_older_store_is_refused_until_init_migrates_it() {
+    let env = Env::new();
+    {
+        // An application database at version 0 with a table of its own.
+        let conn = env.sql();
+        conn.execute_batch(
+            "CREATE TABLE app_sessions (id INTEGER PRIMARY KEY, token TEXT);
+             INSERT INTO app_sessions (token) VALUES ('keep me');",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&env.db).unwrap();
+    env.run(&["user", "list"])
+        .code_is(1)
+        .error_mentions("mfa-admin init");
+    assert_eq!(std::fs::read(&env.db).unwrap(), before);
+
+    let init = env.run(&["--json", "init"]).ok().json::<Initialised>();
+    assert!(!init.created);
+    assert!(init.schema_version >= 1);
+    let version: i64 = env
+        .sql()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(Some(init.schema_version), Some(version));
+    let kept: String = env
+        .sql()
+        .query_row("SELECT token FROM app_sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, "keep me");
+    env.run(&["user", "add", "alice"]).ok();
+    assert_eq!(usernames(&all_users(&env)), ["alice"]);
+}
+
+#[test]
+fn init_twice_is_idempotent() {
+    let env = Env::new();
+    let first = env.run(&["--json", "init"]).ok().json::<Initialised>();
+    assert!(first.created);
+    assert_eq!(first.db, env.db_arg());
+    assert_eq!(first.key_file, env.key().display().to_string());
+    let key = std::fs::read(env.key()).unwrap();
+    env.run(&["user", "add", "alice", "--email", "alice@example.com"])
+        .ok();
+    env.run(&["policy", "set", "lockout_threshold", "7"]).ok();
+
+    let second = env.run(&["--json", "init"]).ok().json::<Initialised>();
+    assert!(!second.created);
+    assert_eq!(second.schema_version, first.schema_version);
+    assert_eq!(std::fs::read(env.key()).unwrap(), key, "the key is kept");
+    let list = all_users(&env);
+    assert_eq!(usernames(&list), ["alice"]);
+    assert_eq!(list[0].email, "alice@example.com");
+    let threshold = policy_rows(&env)
+        .into_iter()
+        .find(|p| p.key == "lockout_threshold")
+        .unwrap();
+    assert_eq!(threshold.value, "7");
+    env.run(&["audit", "verify"]).ok();
+}
+
+#[test]
+fn store_and_key_file_are_mode_0600_and_the_folder_is_created() {
+    let env = Env::new();
+    let db = env.path("deep/er/store.db");
+    env.cmd(&["init"]).env("MFA_ADMIN_DB", &db).run().ok();
+    assert_eq!(mode(&db), 0o600, "store");
+    let mut key = db.clone().into_os_string();
+    key.push(".key");
+    assert_eq!(mode(Path::new(&key)), 0o600, "key file");
+}
+
+#[test]
+fn default_store_is_in_the_xdg_data_dir() {
+    let env = Env::new();
+    let expected = env.path("xdg/mfa-admin/mfa-admin.db");
+    let init = env
+        .cmd(&["--json", "init"])
+        .env_remove("MFA_ADMIN_DB")
+        .run()
+        .ok()
+        .json::<Initialised>();
+    assert_eq!(init.db, expected.display().to_string());
+    assert!(expected.exists());
+    assert!(env.path("xdg/mfa-admin/mfa-admin.db.key").exists());
+    assert!(!env.store_exists());
+    env.cmd(&["user", "add", "alice"])
+        .env_remove("MFA_ADMIN_DB")
+        .run()
+        .ok();
+    let conn = rusqlite::Connection::open(&expected).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn default_store_falls_back_to_home_local_share() {
+    let env = Env::new();
+    let expected = env.path(".local/share/mfa-admin/mfa-admin.db");
+    env.cmd(&["init"])
+        .env_remove("MFA_ADMIN_DB")
+        .env_remove("XDG_DATA_HOME")
+        .run()
+        .ok();
+    assert!(expected.exists());
+}
+
+#[test]
+fn db_flag_overrides_the_environment() {
+    let env = Env::new();
+    let other = env.path("other.db");
+    let other_s = other.to_str().unwrap();
+    let init = env
+        .run(&["--json", "--db", other_s, "init"])
+        .ok()
+        .json::<Initialised>();
+    assert_eq!(init.db, other_s);
+    assert!(other.exists());
+    assert!(!env.store_exists(), "MFA_ADMIN_DB was used despite --db");
+    env.run(&["--db", other_s, "user", "add", "alice"]).ok();
+    // MFA_ADMIN_DB still points at the missing store.
+    env.run(&["user", "list"]).code_is(1);
+    let list: Vec<User> = env
+        .run(&["--json", "--db", other_s, "user", "list"])
+        .ok()
+        .json_lines();
+    assert_eq!(usernames(&list), ["alice"]);
+}
+
+#[test]
+fn init_sample_adds_exactly_n_users() {
+    let env = sample_env();
+    assert_eq!(all_users(&env).len(), 20);
+}
+
+#[test]
+fn init_adopts_an_empty_file_as_a_new_private_wal_store() {
+    let env = Env::new();
+    std::fs::write(&env.db, b"").unwrap();
+    std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let init = env.run(&["--json", "init"]).ok().json::<Initialised>();
+    assert!(init.created);
+    assert_eq!(mode(&env.db), 0o600);
+    let journal: String = env
+        .sql()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "wal");
+    assert_eq!(actions(&audit(&env, &[])), ["store.init"]);
+}
+
+#[test]
+fn init_of_an_older_store_switches_it_to_wal_and_starts_the_audit_trail() {
+    let env = Env::new();
+    env.sql()
+        .execute_batch("CREATE TABLE app_sessions (id INTEGER PRIMARY KEY)")
+        .unwrap();
+    env.run(&["init"]).ok();
+    let journal: String = env
+        .sql()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        journal, "wal",
+        "the application's readers must not block on our writes"
+    );
+    assert_eq!(actions(&audit(&env, &[])), ["store.init"]);
+    env.run(&["audit", "verify"]).ok();
+}
+
+#[test]
+fn a_directory_where_the_store_should_be_is_refused() {
+    let env = Env::new();
+    std::fs::create_dir(&env.db).unwrap();
+    for args in [&["user", "list"][..], &["init"], &["user", "add", "ann"]] {
+        env.run(args).code_is(1).error_mentions("is a directory");
+    }
+    assert!(env.db.is_dir());
+    assert_eq!(
+        std::fs::read_dir(&env.db).unwrap().count(),
+        0,
+        "nothing written inside"
+    );
+}
+
+/// Makes `path` unwritable even for root (`chattr +i`), or for others with the mode;
+/// undone on drop so the temp dir can be removed.
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn new(path: &Path) -> Option<ReadOnly> {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        // Root ignores the mode: make the file immutable instead, if the file system can.
+        let probe = std::fs::OpenOptions::new().append(true).open(path);
+        if probe.is_ok() {
+            let ok = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(path)
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                return None;
+            }
+        }
+        Some(ReadOnly(path.to_owned()))
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o600));
+    }
+}
+
+#[test]
+#[allow(clippy::print_stderr)]
+fn a_read_only_store_refuses_writes_and_loses_nothing() {
+    let env = Env::with_users(&["ann"]);
+    let before = dump(&env);
+    let Some(_guard) = ReadOnly::new(&env.db) else {
+        eprintln!("skipped: running as root and `chattr +i` is not available here");
+        return;
+    };
+    env.run(&["user", "add", "bo"])
+        .code_is(1)
+        .error_mentions("read-only");
+    env.run(&["--yes", "mfa", "reset", "ann"])
+        .code_is(1)
+        .error_mentions("read-only");
+    // Reading still works.
+    let listed = env
+        .run(&["--json", "user", "list"])
+        .ok()
+        .json_lines::<User>();
+    assert_eq!(listed.len(), 1);
+    drop(_guard);
+    unchanged(&env, &before);
+    audit_ok(&env);
+    env.run(&["user", "add", "bo"]).ok();
+}
+
+#[test]
+fn a_wal_left_by_a_crash_is_recovered_and_uncommitted_work_is_not() {
+    let env = Env::with_users(&["ann"]);
+    // The tool's own commits stay in the WAL after it exits (no checkpoint on close).
+    env.run(&["user", "add", "bo"]).ok();
+    // The application writes too, and has an uncommitted transaction spilling into the WAL
+    // when the machine dies: copy the files while it is open.
+    let app = env.sql();
+    app.execute_batch(
+        "PRAGMA wal_autocheckpoint = 0;
+         UPDATE users SET name = 'Ann Example' WHERE username = 'ann';
+         PRAGMA cache_size = 2;
+         BEGIN IMMEDIATE;",
+    )
+    .unwrap();
+    for i in 0..3000 {
+        app.execute(
+            "INSERT INTO users (username, username_key, created_at) VALUES (?1, ?1, 0)",
+            [format!("uncommitted{i}")],
+        )
+        .unwrap();
+    }
+    assert!(env.wal_len() > 0, "the WAL holds frames");
+    let crashed = env.clone_env();
+    drop(app);
+
+    integrity_ok(&crashed);
+    let users = crashed
+        .run(&["--json", "user", "list"])
+        .ok()
+        .json_lines::<User>();
+    let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(
+        names,
+        ["ann", "bo"],
+        "committed work kept, uncommitted gone"
+    );
+    assert_eq!(users[0].name, "Ann Example");
+    audit_ok(&crashed);
+    crashed.run(&["user", "add", "cy"]).ok();
+    crashed.run(&["doctor"]).ok();
+}
+
+/// Unmounts (lazily) on drop, so a failing test leaves no mount behind.
+struct Mount(PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+#[allow(clippy::print_stderr)]
+fn a_full_disk_fails_cleanly_and_loses_nothing() {
+    let mut env = Env::new();
+    let small = env.path("small");
+    std::fs::create_dir(&small).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&small)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!(
+            "skipped: cannot mount a 1 MiB tmpfs here (needs root); check by hand with a \
+             store on a full file system: `user import` fails with \"the disk is full; nothing \
+             changed\" and `PRAGMA integrity_check` stays ok"
+        );
+        return;
+    }
+    let _mount = Mount(small.clone());
+    env.db = small.join("store.db");
+    env.run(&["init"]).ok();
+    env.run(&["user", "add", "ann"]).ok();
+    // Fill the file system.
+    {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(small.join("filler")).unwrap();
+        let chunk = vec![0u8; 4096];
+        while filler
+            .write_all(&chunk)
+            .and_then(|()| filler.sync_all())
+            .is_ok()
+        {}
+    }
+    let before = dump(&env);
+    let mut csv = String::from("username,name,email\n");
+    for i in 0..5000 {
+        csv.push_str(&format!("user{i},User Number {i},user{i}@example.com\n"));
+    }
+    let csv = write_file(&env, "users.csv", csv);
+    env.run(&["user", "import", s(&csv)])
+        .code_is(1)
+        .error_mentions("disk is full");
+    unchanged(&env, &before);
+    integrity_ok(&env);
+    audit_ok(&env);
+    // With room again, the same import goes through.
+    std::fs::remove_file(small.join("filler")).unwrap();
+    let mut csv = String::from("username,name,email\n");
+    for i in 0..500 {
+        csv.push_str(&format!("user{i},User Number {i},user{i}@example.com\n"));
+    }
+    let csv = write_file(&env, "fewer.csv", csv);
+    let imported = env
+        .run(&["--json", "user", "import", s(&csv)])
+        .ok()
+        .json::<Imported>();
+    assert_eq!(imported.imported, 500);
+    integrity_ok(&env);
+    audit_ok(&env);
+}
