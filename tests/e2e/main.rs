@@ -3,6 +3,7 @@
 
 mod support;
 
+mod confirm;
 mod devices;
 mod docs;
 mod foundation;
