@@ -638,3 +638,4 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Re-encrypt every secret with a new key (old key kept as a 0600 backup)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "list" -d 'Notifications, newest first'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "ack" -d 'Mark notifications delivered'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod completion;
 mod confirm;
 mod devices;
 mod docs;
