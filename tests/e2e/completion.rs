@@ -253,3 +253,22 @@ fn fish_completes_subcommands_and_flags_below_the_first_word() {
         assert_offers("fish", line, &offered, expected);
     }
 }
+
+#[test]
+fn completions_refuse_json_and_csv_output() {
+    // The script is the output; a script printed under --json would reach a JSON reader.
+    let env = Env::new();
+    for flags in [&["--json"][..], &["--output", "json"], &["--output", "csv"]] {
+        let mut args = flags.to_vec();
+        args.extend(["completions", "bash"]);
+        let done = env.run(&args).code_is(2).error_mentions("shell script");
+        assert_eq!(done.stdout(), "", "{args:?}");
+        assert_eq!(
+            done.stderr().lines().count(),
+            1,
+            "one line: {}",
+            done.stderr()
+        );
+    }
+    env.run(&["--output", "human", "completions", "bash"]).ok();
+}
