@@ -121,19 +121,244 @@ pub fn generated_files() -> Vec<(PathBuf, Vec<u8>)> {
         completion(shell, &mut buf).expect("writing to memory");
         files.push((PathBuf::from("completions").join(name), buf));
     }
-    let mut cmd = Cli::command();
+    // No page for the `help` subcommands: they are `--help` by another name, and a
+    // SUBCOMMANDS entry for them would point at a page that does not exist.
+    let mut cmd = without_help_subcommand(Cli::command());
     cmd.build();
-    man_pages(&cmd, "mfa-admin", &mut files);
+    man_pages(&cmd, BIN, None, &mut files);
     files
 }
 
-fn man_pages(cmd: &clap::Command, name: &str, files: &mut Vec<(PathBuf, Vec<u8>)>) {
+fn without_help_subcommand(cmd: clap::Command) -> clap::Command {
+    cmd.disable_help_subcommand(true)
+        .mut_subcommands(without_help_subcommand)
+}
+
+/// The exit codes (SPEC §6, and 130 from `prompt`), for every page's EXIT STATUS.
+pub const EXIT_STATUS: &[(u8, &str)] = &[
+    (0, "Done."),
+    (
+        1,
+        "Error: the store is missing, corrupt or newer than this version; an I/O error; the \
+         store stayed busy past --busy-timeout; an internal error.",
+    ),
+    (2, "Usage error: bad flags, values or input files."),
+    (3, "User not found."),
+    (
+        4,
+        "Code rejected: wrong, replayed, expired, or nothing to verify against.",
+    ),
+    (
+        5,
+        "Aborted: a confirmation was declined, or was needed with no terminal on stdin and no \
+         --yes. Nothing changed.",
+    ),
+    (6, "Account locked (or disabled)."),
+    (130, "Interrupted with Ctrl-C at a prompt. Nothing changed."),
+];
+
+/// Variables read besides the `env` twins of flags (which the pages list from clap).
+const OTHER_ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "NO_COLOR",
+        "When set and not empty, no colours are used, even on a terminal.",
+    ),
+    (
+        "XDG_DATA_HOME",
+        "The default store is $XDG_DATA_HOME/mfa-admin/mfa-admin.db (~/.local/share when unset), \
+         unless --db or MFA_ADMIN_DB names one.",
+    ),
+];
+
+fn man_pages(
+    cmd: &clap::Command,
+    name: &str,
+    parent: Option<&str>,
+    files: &mut Vec<(PathBuf, Vec<u8>)>,
+) {
     let page = cmd.clone().name(name.to_owned());
     let mut buf = Vec::new();
-    if clap_mangen::Man::new(page).render(&mut buf).is_ok() {
+    if render_page(&page, parent, &mut buf).is_ok() {
         files.push((PathBuf::from("man").join(format!("{name}.1")), buf));
     }
-    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-        man_pages(sub, &format!("{name}-{}", sub.get_name()), files);
+    for sub in cmd.get_subcommands() {
+        man_pages(
+            sub,
+            &format!("{name}-{}", sub.get_name()),
+            Some(name),
+            files,
+        );
+    }
+}
+
+/// clap_mangen's sections, then EXAMPLES (the command's `after_help`), EXIT STATUS,
+/// ENVIRONMENT and SEE ALSO, which it does not write.
+fn render_page(
+    page: &clap::Command,
+    parent: Option<&str>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(page.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    if page.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(out)?;
+    }
+    if page.get_subcommands().any(|s| !s.is_hide_set()) {
+        man.render_subcommands_section(out)?;
+    }
+    if let Some(examples) = page.get_after_long_help().or_else(|| page.get_after_help()) {
+        writeln!(out, ".SH EXAMPLES")?;
+        writeln!(out, ".nf")?;
+        let text = examples.to_string();
+        // The heading is the section's name here.
+        let body = text.strip_prefix("Examples:").unwrap_or(&text);
+        for line in body.trim_start_matches('\n').lines() {
+            writeln!(out, "{}", roff_line(line))?;
+        }
+        writeln!(out, ".fi")?;
+    }
+    writeln!(out, ".SH \"EXIT STATUS\"")?;
+    for (code, meaning) in EXIT_STATUS {
+        writeln!(out, ".TP\n\\fB{code}\\fR\n{}", roff_line(meaning))?;
+    }
+    writeln!(out, ".SH ENVIRONMENT")?;
+    let mut twins: Vec<(String, String)> = page
+        .get_arguments()
+        .filter_map(|arg| {
+            let var = arg.get_env()?.to_string_lossy().into_owned();
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let mut chars = help.chars();
+            let help = chars
+                .next()
+                .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+                .unwrap_or_default();
+            let flag = arg.get_long().unwrap_or_default();
+            Some((var, format!("Sets --{flag} (a flag given wins): {help}")))
+        })
+        .collect();
+    twins.extend(
+        OTHER_ENVIRONMENT
+            .iter()
+            .map(|(var, what)| ((*var).to_owned(), (*what).to_owned())),
+    );
+    for (var, what) in twins {
+        writeln!(
+            out,
+            ".TP\n\\fB{}\\fR\n{}",
+            roff_line(&var),
+            roff_line(&what)
+        )?;
+    }
+    // The top page lists every other page under SUBCOMMANDS already.
+    if let Some(parent) = parent {
+        let mut see = vec![format!("{BIN}(1)")];
+        if parent != BIN {
+            see.push(format!("{parent}(1)"));
+        }
+        writeln!(out, ".SH \"SEE ALSO\"\n{}", roff_line(&see.join(", ")))?;
+    }
+    if let Some(version) = page.get_version() {
+        writeln!(out, ".SH VERSION\nv{}", roff_line(version))?;
+    }
+    Ok(())
+}
+
+/// One line of text as roff: backslashes and hyphens escaped, and a leading `.` or `'` kept
+/// from being read as a request.
+fn roff_line(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// The words of a shell command line: quotes group, nothing else is interpreted.
+    fn words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word: Option<String> = None;
+        let mut quote = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), c) => word.get_or_insert_default().push(c),
+                (None, '"' | '\'') => {
+                    quote = Some(c);
+                    word.get_or_insert_default();
+                }
+                (None, ' ') => words.extend(word.take()),
+                (None, c) => word.get_or_insert_default().push(c),
+            }
+        }
+        words.extend(word);
+        words
+    }
+
+    /// Every `mfa-admin ...` invocation in the examples of `cmd` and its subcommands.
+    fn example_invocations(cmd: &clap::Command, found: &mut Vec<String>) {
+        if let Some(text) = cmd.get_after_help() {
+            for line in text.to_string().lines() {
+                let line = line.trim();
+                let Some(at) = line.find("mfa-admin ") else {
+                    continue;
+                };
+                if line.starts_with('#') {
+                    continue;
+                }
+                // The command alone: no trailing comment, redirection or pipe.
+                let command = line[at..]
+                    .split("  #")
+                    .next()
+                    .and_then(|c| c.split(" > ").next())
+                    .and_then(|c| c.split(" |").next())
+                    .unwrap_or_default();
+                found.push(command.trim().to_owned());
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            example_invocations(sub, found);
+        }
+    }
+
+    #[test]
+    fn every_example_in_the_help_is_a_valid_command_line() {
+        let mut found = Vec::new();
+        example_invocations(&Cli::command(), &mut found);
+        assert!(found.len() > 20, "examples found: {found:?}");
+        for example in found {
+            let args = words(&example);
+            if let Err(e) = Cli::try_parse_from(&args) {
+                // --help is a valid "error" of clap's.
+                assert!(
+                    e.kind() == clap::error::ErrorKind::DisplayHelp,
+                    "example `{example}` does not parse: {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn words_split_like_a_shell() {
+        assert_eq!(
+            words(r#"mfa-admin mfa reset bob --reason "lost phone, ticket 1" '#42'"#),
+            [
+                "mfa-admin",
+                "mfa",
+                "reset",
+                "bob",
+                "--reason",
+                "lost phone, ticket 1",
+                "#42"
+            ]
+        );
     }
 }
