@@ -1,4 +1,4 @@
-_mfa__admin() {
+_mfa_admin() {
     local i cur prev opts cmd
     COMPREPLY=()
     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -14,385 +14,385 @@ _mfa__admin() {
     do
         case "${cmd},${i}" in
             ",$1")
-                cmd="mfa__admin"
+                cmd="mfa_admin"
                 ;;
-            mfa__admin,audit)
-                cmd="mfa__admin__subcmd__audit"
+            mfa_admin,audit)
+                cmd="mfa_admin__subcmd__audit"
                 ;;
-            mfa__admin,backup)
-                cmd="mfa__admin__subcmd__backup"
+            mfa_admin,backup)
+                cmd="mfa_admin__subcmd__backup"
                 ;;
-            mfa__admin,completions)
-                cmd="mfa__admin__subcmd__completions"
+            mfa_admin,completions)
+                cmd="mfa_admin__subcmd__completions"
                 ;;
-            mfa__admin,device)
-                cmd="mfa__admin__subcmd__device"
+            mfa_admin,device)
+                cmd="mfa_admin__subcmd__device"
                 ;;
-            mfa__admin,doctor)
-                cmd="mfa__admin__subcmd__doctor"
+            mfa_admin,doctor)
+                cmd="mfa_admin__subcmd__doctor"
                 ;;
-            mfa__admin,help)
-                cmd="mfa__admin__subcmd__help"
+            mfa_admin,help)
+                cmd="mfa_admin__subcmd__help"
                 ;;
-            mfa__admin,init)
-                cmd="mfa__admin__subcmd__init"
+            mfa_admin,init)
+                cmd="mfa_admin__subcmd__init"
                 ;;
-            mfa__admin,key)
-                cmd="mfa__admin__subcmd__key"
+            mfa_admin,key)
+                cmd="mfa_admin__subcmd__key"
                 ;;
-            mfa__admin,mfa)
-                cmd="mfa__admin__subcmd__mfa"
+            mfa_admin,mfa)
+                cmd="mfa_admin__subcmd__mfa"
                 ;;
-            mfa__admin,notify)
-                cmd="mfa__admin__subcmd__notify"
+            mfa_admin,notify)
+                cmd="mfa_admin__subcmd__notify"
                 ;;
-            mfa__admin,policy)
-                cmd="mfa__admin__subcmd__policy"
+            mfa_admin,policy)
+                cmd="mfa_admin__subcmd__policy"
                 ;;
-            mfa__admin,recovery)
-                cmd="mfa__admin__subcmd__recovery"
+            mfa_admin,recovery)
+                cmd="mfa_admin__subcmd__recovery"
                 ;;
-            mfa__admin,user)
-                cmd="mfa__admin__subcmd__user"
+            mfa_admin,user)
+                cmd="mfa_admin__subcmd__user"
                 ;;
-            mfa__admin__subcmd__audit,help)
-                cmd="mfa__admin__subcmd__audit__subcmd__help"
+            mfa_admin__subcmd__audit,help)
+                cmd="mfa_admin__subcmd__audit__subcmd__help"
                 ;;
-            mfa__admin__subcmd__audit,verify)
-                cmd="mfa__admin__subcmd__audit__subcmd__verify"
+            mfa_admin__subcmd__audit,verify)
+                cmd="mfa_admin__subcmd__audit__subcmd__verify"
                 ;;
-            mfa__admin__subcmd__audit__subcmd__help,help)
-                cmd="mfa__admin__subcmd__audit__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__audit__subcmd__help,help)
+                cmd="mfa_admin__subcmd__audit__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__audit__subcmd__help,verify)
-                cmd="mfa__admin__subcmd__audit__subcmd__help__subcmd__verify"
+            mfa_admin__subcmd__audit__subcmd__help,verify)
+                cmd="mfa_admin__subcmd__audit__subcmd__help__subcmd__verify"
                 ;;
-            mfa__admin__subcmd__device,check)
-                cmd="mfa__admin__subcmd__device__subcmd__check"
+            mfa_admin__subcmd__device,check)
+                cmd="mfa_admin__subcmd__device__subcmd__check"
                 ;;
-            mfa__admin__subcmd__device,help)
-                cmd="mfa__admin__subcmd__device__subcmd__help"
+            mfa_admin__subcmd__device,help)
+                cmd="mfa_admin__subcmd__device__subcmd__help"
                 ;;
-            mfa__admin__subcmd__device,list)
-                cmd="mfa__admin__subcmd__device__subcmd__list"
+            mfa_admin__subcmd__device,list)
+                cmd="mfa_admin__subcmd__device__subcmd__list"
                 ;;
-            mfa__admin__subcmd__device,prune)
-                cmd="mfa__admin__subcmd__device__subcmd__prune"
+            mfa_admin__subcmd__device,prune)
+                cmd="mfa_admin__subcmd__device__subcmd__prune"
                 ;;
-            mfa__admin__subcmd__device,revoke)
-                cmd="mfa__admin__subcmd__device__subcmd__revoke"
+            mfa_admin__subcmd__device,revoke)
+                cmd="mfa_admin__subcmd__device__subcmd__revoke"
                 ;;
-            mfa__admin__subcmd__device__subcmd__help,check)
-                cmd="mfa__admin__subcmd__device__subcmd__help__subcmd__check"
+            mfa_admin__subcmd__device__subcmd__help,check)
+                cmd="mfa_admin__subcmd__device__subcmd__help__subcmd__check"
                 ;;
-            mfa__admin__subcmd__device__subcmd__help,help)
-                cmd="mfa__admin__subcmd__device__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__device__subcmd__help,help)
+                cmd="mfa_admin__subcmd__device__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__device__subcmd__help,list)
-                cmd="mfa__admin__subcmd__device__subcmd__help__subcmd__list"
+            mfa_admin__subcmd__device__subcmd__help,list)
+                cmd="mfa_admin__subcmd__device__subcmd__help__subcmd__list"
                 ;;
-            mfa__admin__subcmd__device__subcmd__help,prune)
-                cmd="mfa__admin__subcmd__device__subcmd__help__subcmd__prune"
+            mfa_admin__subcmd__device__subcmd__help,prune)
+                cmd="mfa_admin__subcmd__device__subcmd__help__subcmd__prune"
                 ;;
-            mfa__admin__subcmd__device__subcmd__help,revoke)
-                cmd="mfa__admin__subcmd__device__subcmd__help__subcmd__revoke"
+            mfa_admin__subcmd__device__subcmd__help,revoke)
+                cmd="mfa_admin__subcmd__device__subcmd__help__subcmd__revoke"
                 ;;
-            mfa__admin__subcmd__help,audit)
-                cmd="mfa__admin__subcmd__help__subcmd__audit"
+            mfa_admin__subcmd__help,audit)
+                cmd="mfa_admin__subcmd__help__subcmd__audit"
                 ;;
-            mfa__admin__subcmd__help,backup)
-                cmd="mfa__admin__subcmd__help__subcmd__backup"
+            mfa_admin__subcmd__help,backup)
+                cmd="mfa_admin__subcmd__help__subcmd__backup"
                 ;;
-            mfa__admin__subcmd__help,completions)
-                cmd="mfa__admin__subcmd__help__subcmd__completions"
+            mfa_admin__subcmd__help,completions)
+                cmd="mfa_admin__subcmd__help__subcmd__completions"
                 ;;
-            mfa__admin__subcmd__help,device)
-                cmd="mfa__admin__subcmd__help__subcmd__device"
+            mfa_admin__subcmd__help,device)
+                cmd="mfa_admin__subcmd__help__subcmd__device"
                 ;;
-            mfa__admin__subcmd__help,doctor)
-                cmd="mfa__admin__subcmd__help__subcmd__doctor"
+            mfa_admin__subcmd__help,doctor)
+                cmd="mfa_admin__subcmd__help__subcmd__doctor"
                 ;;
-            mfa__admin__subcmd__help,help)
-                cmd="mfa__admin__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__help,help)
+                cmd="mfa_admin__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__help,init)
-                cmd="mfa__admin__subcmd__help__subcmd__init"
+            mfa_admin__subcmd__help,init)
+                cmd="mfa_admin__subcmd__help__subcmd__init"
                 ;;
-            mfa__admin__subcmd__help,key)
-                cmd="mfa__admin__subcmd__help__subcmd__key"
+            mfa_admin__subcmd__help,key)
+                cmd="mfa_admin__subcmd__help__subcmd__key"
                 ;;
-            mfa__admin__subcmd__help,mfa)
-                cmd="mfa__admin__subcmd__help__subcmd__mfa"
+            mfa_admin__subcmd__help,mfa)
+                cmd="mfa_admin__subcmd__help__subcmd__mfa"
                 ;;
-            mfa__admin__subcmd__help,notify)
-                cmd="mfa__admin__subcmd__help__subcmd__notify"
+            mfa_admin__subcmd__help,notify)
+                cmd="mfa_admin__subcmd__help__subcmd__notify"
                 ;;
-            mfa__admin__subcmd__help,policy)
-                cmd="mfa__admin__subcmd__help__subcmd__policy"
+            mfa_admin__subcmd__help,policy)
+                cmd="mfa_admin__subcmd__help__subcmd__policy"
                 ;;
-            mfa__admin__subcmd__help,recovery)
-                cmd="mfa__admin__subcmd__help__subcmd__recovery"
+            mfa_admin__subcmd__help,recovery)
+                cmd="mfa_admin__subcmd__help__subcmd__recovery"
                 ;;
-            mfa__admin__subcmd__help,user)
-                cmd="mfa__admin__subcmd__help__subcmd__user"
+            mfa_admin__subcmd__help,user)
+                cmd="mfa_admin__subcmd__help__subcmd__user"
                 ;;
-            mfa__admin__subcmd__help__subcmd__audit,verify)
-                cmd="mfa__admin__subcmd__help__subcmd__audit__subcmd__verify"
+            mfa_admin__subcmd__help__subcmd__audit,verify)
+                cmd="mfa_admin__subcmd__help__subcmd__audit__subcmd__verify"
                 ;;
-            mfa__admin__subcmd__help__subcmd__device,check)
-                cmd="mfa__admin__subcmd__help__subcmd__device__subcmd__check"
+            mfa_admin__subcmd__help__subcmd__device,check)
+                cmd="mfa_admin__subcmd__help__subcmd__device__subcmd__check"
                 ;;
-            mfa__admin__subcmd__help__subcmd__device,list)
-                cmd="mfa__admin__subcmd__help__subcmd__device__subcmd__list"
+            mfa_admin__subcmd__help__subcmd__device,list)
+                cmd="mfa_admin__subcmd__help__subcmd__device__subcmd__list"
                 ;;
-            mfa__admin__subcmd__help__subcmd__device,prune)
-                cmd="mfa__admin__subcmd__help__subcmd__device__subcmd__prune"
+            mfa_admin__subcmd__help__subcmd__device,prune)
+                cmd="mfa_admin__subcmd__help__subcmd__device__subcmd__prune"
                 ;;
-            mfa__admin__subcmd__help__subcmd__device,revoke)
-                cmd="mfa__admin__subcmd__help__subcmd__device__subcmd__revoke"
+            mfa_admin__subcmd__help__subcmd__device,revoke)
+                cmd="mfa_admin__subcmd__help__subcmd__device__subcmd__revoke"
                 ;;
-            mfa__admin__subcmd__help__subcmd__key,check)
-                cmd="mfa__admin__subcmd__help__subcmd__key__subcmd__check"
+            mfa_admin__subcmd__help__subcmd__key,check)
+                cmd="mfa_admin__subcmd__help__subcmd__key__subcmd__check"
                 ;;
-            mfa__admin__subcmd__help__subcmd__key,rotate)
-                cmd="mfa__admin__subcmd__help__subcmd__key__subcmd__rotate"
+            mfa_admin__subcmd__help__subcmd__key,rotate)
+                cmd="mfa_admin__subcmd__help__subcmd__key__subcmd__rotate"
                 ;;
-            mfa__admin__subcmd__help__subcmd__mfa,confirm)
-                cmd="mfa__admin__subcmd__help__subcmd__mfa__subcmd__confirm"
+            mfa_admin__subcmd__help__subcmd__mfa,confirm)
+                cmd="mfa_admin__subcmd__help__subcmd__mfa__subcmd__confirm"
                 ;;
-            mfa__admin__subcmd__help__subcmd__mfa,enroll)
-                cmd="mfa__admin__subcmd__help__subcmd__mfa__subcmd__enroll"
+            mfa_admin__subcmd__help__subcmd__mfa,enroll)
+                cmd="mfa_admin__subcmd__help__subcmd__mfa__subcmd__enroll"
                 ;;
-            mfa__admin__subcmd__help__subcmd__mfa,exempt)
-                cmd="mfa__admin__subcmd__help__subcmd__mfa__subcmd__exempt"
+            mfa_admin__subcmd__help__subcmd__mfa,exempt)
+                cmd="mfa_admin__subcmd__help__subcmd__mfa__subcmd__exempt"
                 ;;
-            mfa__admin__subcmd__help__subcmd__mfa,reset)
-                cmd="mfa__admin__subcmd__help__subcmd__mfa__subcmd__reset"
+            mfa_admin__subcmd__help__subcmd__mfa,reset)
+                cmd="mfa_admin__subcmd__help__subcmd__mfa__subcmd__reset"
                 ;;
-            mfa__admin__subcmd__help__subcmd__mfa,status)
-                cmd="mfa__admin__subcmd__help__subcmd__mfa__subcmd__status"
+            mfa_admin__subcmd__help__subcmd__mfa,status)
+                cmd="mfa_admin__subcmd__help__subcmd__mfa__subcmd__status"
                 ;;
-            mfa__admin__subcmd__help__subcmd__mfa,unexempt)
-                cmd="mfa__admin__subcmd__help__subcmd__mfa__subcmd__unexempt"
+            mfa_admin__subcmd__help__subcmd__mfa,unexempt)
+                cmd="mfa_admin__subcmd__help__subcmd__mfa__subcmd__unexempt"
                 ;;
-            mfa__admin__subcmd__help__subcmd__mfa,verify)
-                cmd="mfa__admin__subcmd__help__subcmd__mfa__subcmd__verify"
+            mfa_admin__subcmd__help__subcmd__mfa,verify)
+                cmd="mfa_admin__subcmd__help__subcmd__mfa__subcmd__verify"
                 ;;
-            mfa__admin__subcmd__help__subcmd__notify,ack)
-                cmd="mfa__admin__subcmd__help__subcmd__notify__subcmd__ack"
+            mfa_admin__subcmd__help__subcmd__notify,ack)
+                cmd="mfa_admin__subcmd__help__subcmd__notify__subcmd__ack"
                 ;;
-            mfa__admin__subcmd__help__subcmd__notify,list)
-                cmd="mfa__admin__subcmd__help__subcmd__notify__subcmd__list"
+            mfa_admin__subcmd__help__subcmd__notify,list)
+                cmd="mfa_admin__subcmd__help__subcmd__notify__subcmd__list"
                 ;;
-            mfa__admin__subcmd__help__subcmd__policy,set)
-                cmd="mfa__admin__subcmd__help__subcmd__policy__subcmd__set"
+            mfa_admin__subcmd__help__subcmd__policy,set)
+                cmd="mfa_admin__subcmd__help__subcmd__policy__subcmd__set"
                 ;;
-            mfa__admin__subcmd__help__subcmd__policy,show)
-                cmd="mfa__admin__subcmd__help__subcmd__policy__subcmd__show"
+            mfa_admin__subcmd__help__subcmd__policy,show)
+                cmd="mfa_admin__subcmd__help__subcmd__policy__subcmd__show"
                 ;;
-            mfa__admin__subcmd__help__subcmd__recovery,check)
-                cmd="mfa__admin__subcmd__help__subcmd__recovery__subcmd__check"
+            mfa_admin__subcmd__help__subcmd__recovery,check)
+                cmd="mfa_admin__subcmd__help__subcmd__recovery__subcmd__check"
                 ;;
-            mfa__admin__subcmd__help__subcmd__recovery,regenerate)
-                cmd="mfa__admin__subcmd__help__subcmd__recovery__subcmd__regenerate"
+            mfa_admin__subcmd__help__subcmd__recovery,regenerate)
+                cmd="mfa_admin__subcmd__help__subcmd__recovery__subcmd__regenerate"
                 ;;
-            mfa__admin__subcmd__help__subcmd__recovery,status)
-                cmd="mfa__admin__subcmd__help__subcmd__recovery__subcmd__status"
+            mfa_admin__subcmd__help__subcmd__recovery,status)
+                cmd="mfa_admin__subcmd__help__subcmd__recovery__subcmd__status"
                 ;;
-            mfa__admin__subcmd__help__subcmd__user,add)
-                cmd="mfa__admin__subcmd__help__subcmd__user__subcmd__add"
+            mfa_admin__subcmd__help__subcmd__user,add)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__add"
                 ;;
-            mfa__admin__subcmd__help__subcmd__user,find)
-                cmd="mfa__admin__subcmd__help__subcmd__user__subcmd__find"
+            mfa_admin__subcmd__help__subcmd__user,find)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__find"
                 ;;
-            mfa__admin__subcmd__help__subcmd__user,import)
-                cmd="mfa__admin__subcmd__help__subcmd__user__subcmd__import"
+            mfa_admin__subcmd__help__subcmd__user,import)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__import"
                 ;;
-            mfa__admin__subcmd__help__subcmd__user,list)
-                cmd="mfa__admin__subcmd__help__subcmd__user__subcmd__list"
+            mfa_admin__subcmd__help__subcmd__user,list)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__list"
                 ;;
-            mfa__admin__subcmd__help__subcmd__user,lock)
-                cmd="mfa__admin__subcmd__help__subcmd__user__subcmd__lock"
+            mfa_admin__subcmd__help__subcmd__user,lock)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__lock"
                 ;;
-            mfa__admin__subcmd__help__subcmd__user,show)
-                cmd="mfa__admin__subcmd__help__subcmd__user__subcmd__show"
+            mfa_admin__subcmd__help__subcmd__user,show)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__show"
                 ;;
-            mfa__admin__subcmd__help__subcmd__user,unlock)
-                cmd="mfa__admin__subcmd__help__subcmd__user__subcmd__unlock"
+            mfa_admin__subcmd__help__subcmd__user,unlock)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__unlock"
                 ;;
-            mfa__admin__subcmd__key,check)
-                cmd="mfa__admin__subcmd__key__subcmd__check"
+            mfa_admin__subcmd__key,check)
+                cmd="mfa_admin__subcmd__key__subcmd__check"
                 ;;
-            mfa__admin__subcmd__key,help)
-                cmd="mfa__admin__subcmd__key__subcmd__help"
+            mfa_admin__subcmd__key,help)
+                cmd="mfa_admin__subcmd__key__subcmd__help"
                 ;;
-            mfa__admin__subcmd__key,rotate)
-                cmd="mfa__admin__subcmd__key__subcmd__rotate"
+            mfa_admin__subcmd__key,rotate)
+                cmd="mfa_admin__subcmd__key__subcmd__rotate"
                 ;;
-            mfa__admin__subcmd__key__subcmd__help,check)
-                cmd="mfa__admin__subcmd__key__subcmd__help__subcmd__check"
+            mfa_admin__subcmd__key__subcmd__help,check)
+                cmd="mfa_admin__subcmd__key__subcmd__help__subcmd__check"
                 ;;
-            mfa__admin__subcmd__key__subcmd__help,help)
-                cmd="mfa__admin__subcmd__key__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__key__subcmd__help,help)
+                cmd="mfa_admin__subcmd__key__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__key__subcmd__help,rotate)
-                cmd="mfa__admin__subcmd__key__subcmd__help__subcmd__rotate"
+            mfa_admin__subcmd__key__subcmd__help,rotate)
+                cmd="mfa_admin__subcmd__key__subcmd__help__subcmd__rotate"
                 ;;
-            mfa__admin__subcmd__mfa,confirm)
-                cmd="mfa__admin__subcmd__mfa__subcmd__confirm"
+            mfa_admin__subcmd__mfa,confirm)
+                cmd="mfa_admin__subcmd__mfa__subcmd__confirm"
                 ;;
-            mfa__admin__subcmd__mfa,enroll)
-                cmd="mfa__admin__subcmd__mfa__subcmd__enroll"
+            mfa_admin__subcmd__mfa,enroll)
+                cmd="mfa_admin__subcmd__mfa__subcmd__enroll"
                 ;;
-            mfa__admin__subcmd__mfa,exempt)
-                cmd="mfa__admin__subcmd__mfa__subcmd__exempt"
+            mfa_admin__subcmd__mfa,exempt)
+                cmd="mfa_admin__subcmd__mfa__subcmd__exempt"
                 ;;
-            mfa__admin__subcmd__mfa,help)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help"
+            mfa_admin__subcmd__mfa,help)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help"
                 ;;
-            mfa__admin__subcmd__mfa,reset)
-                cmd="mfa__admin__subcmd__mfa__subcmd__reset"
+            mfa_admin__subcmd__mfa,reset)
+                cmd="mfa_admin__subcmd__mfa__subcmd__reset"
                 ;;
-            mfa__admin__subcmd__mfa,status)
-                cmd="mfa__admin__subcmd__mfa__subcmd__status"
+            mfa_admin__subcmd__mfa,status)
+                cmd="mfa_admin__subcmd__mfa__subcmd__status"
                 ;;
-            mfa__admin__subcmd__mfa,unexempt)
-                cmd="mfa__admin__subcmd__mfa__subcmd__unexempt"
+            mfa_admin__subcmd__mfa,unexempt)
+                cmd="mfa_admin__subcmd__mfa__subcmd__unexempt"
                 ;;
-            mfa__admin__subcmd__mfa,verify)
-                cmd="mfa__admin__subcmd__mfa__subcmd__verify"
+            mfa_admin__subcmd__mfa,verify)
+                cmd="mfa_admin__subcmd__mfa__subcmd__verify"
                 ;;
-            mfa__admin__subcmd__mfa__subcmd__help,confirm)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help__subcmd__confirm"
+            mfa_admin__subcmd__mfa__subcmd__help,confirm)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help__subcmd__confirm"
                 ;;
-            mfa__admin__subcmd__mfa__subcmd__help,enroll)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help__subcmd__enroll"
+            mfa_admin__subcmd__mfa__subcmd__help,enroll)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help__subcmd__enroll"
                 ;;
-            mfa__admin__subcmd__mfa__subcmd__help,exempt)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help__subcmd__exempt"
+            mfa_admin__subcmd__mfa__subcmd__help,exempt)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help__subcmd__exempt"
                 ;;
-            mfa__admin__subcmd__mfa__subcmd__help,help)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__mfa__subcmd__help,help)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__mfa__subcmd__help,reset)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help__subcmd__reset"
+            mfa_admin__subcmd__mfa__subcmd__help,reset)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help__subcmd__reset"
                 ;;
-            mfa__admin__subcmd__mfa__subcmd__help,status)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help__subcmd__status"
+            mfa_admin__subcmd__mfa__subcmd__help,status)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help__subcmd__status"
                 ;;
-            mfa__admin__subcmd__mfa__subcmd__help,unexempt)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help__subcmd__unexempt"
+            mfa_admin__subcmd__mfa__subcmd__help,unexempt)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help__subcmd__unexempt"
                 ;;
-            mfa__admin__subcmd__mfa__subcmd__help,verify)
-                cmd="mfa__admin__subcmd__mfa__subcmd__help__subcmd__verify"
+            mfa_admin__subcmd__mfa__subcmd__help,verify)
+                cmd="mfa_admin__subcmd__mfa__subcmd__help__subcmd__verify"
                 ;;
-            mfa__admin__subcmd__notify,ack)
-                cmd="mfa__admin__subcmd__notify__subcmd__ack"
+            mfa_admin__subcmd__notify,ack)
+                cmd="mfa_admin__subcmd__notify__subcmd__ack"
                 ;;
-            mfa__admin__subcmd__notify,help)
-                cmd="mfa__admin__subcmd__notify__subcmd__help"
+            mfa_admin__subcmd__notify,help)
+                cmd="mfa_admin__subcmd__notify__subcmd__help"
                 ;;
-            mfa__admin__subcmd__notify,list)
-                cmd="mfa__admin__subcmd__notify__subcmd__list"
+            mfa_admin__subcmd__notify,list)
+                cmd="mfa_admin__subcmd__notify__subcmd__list"
                 ;;
-            mfa__admin__subcmd__notify__subcmd__help,ack)
-                cmd="mfa__admin__subcmd__notify__subcmd__help__subcmd__ack"
+            mfa_admin__subcmd__notify__subcmd__help,ack)
+                cmd="mfa_admin__subcmd__notify__subcmd__help__subcmd__ack"
                 ;;
-            mfa__admin__subcmd__notify__subcmd__help,help)
-                cmd="mfa__admin__subcmd__notify__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__notify__subcmd__help,help)
+                cmd="mfa_admin__subcmd__notify__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__notify__subcmd__help,list)
-                cmd="mfa__admin__subcmd__notify__subcmd__help__subcmd__list"
+            mfa_admin__subcmd__notify__subcmd__help,list)
+                cmd="mfa_admin__subcmd__notify__subcmd__help__subcmd__list"
                 ;;
-            mfa__admin__subcmd__policy,help)
-                cmd="mfa__admin__subcmd__policy__subcmd__help"
+            mfa_admin__subcmd__policy,help)
+                cmd="mfa_admin__subcmd__policy__subcmd__help"
                 ;;
-            mfa__admin__subcmd__policy,set)
-                cmd="mfa__admin__subcmd__policy__subcmd__set"
+            mfa_admin__subcmd__policy,set)
+                cmd="mfa_admin__subcmd__policy__subcmd__set"
                 ;;
-            mfa__admin__subcmd__policy,show)
-                cmd="mfa__admin__subcmd__policy__subcmd__show"
+            mfa_admin__subcmd__policy,show)
+                cmd="mfa_admin__subcmd__policy__subcmd__show"
                 ;;
-            mfa__admin__subcmd__policy__subcmd__help,help)
-                cmd="mfa__admin__subcmd__policy__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__policy__subcmd__help,help)
+                cmd="mfa_admin__subcmd__policy__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__policy__subcmd__help,set)
-                cmd="mfa__admin__subcmd__policy__subcmd__help__subcmd__set"
+            mfa_admin__subcmd__policy__subcmd__help,set)
+                cmd="mfa_admin__subcmd__policy__subcmd__help__subcmd__set"
                 ;;
-            mfa__admin__subcmd__policy__subcmd__help,show)
-                cmd="mfa__admin__subcmd__policy__subcmd__help__subcmd__show"
+            mfa_admin__subcmd__policy__subcmd__help,show)
+                cmd="mfa_admin__subcmd__policy__subcmd__help__subcmd__show"
                 ;;
-            mfa__admin__subcmd__recovery,check)
-                cmd="mfa__admin__subcmd__recovery__subcmd__check"
+            mfa_admin__subcmd__recovery,check)
+                cmd="mfa_admin__subcmd__recovery__subcmd__check"
                 ;;
-            mfa__admin__subcmd__recovery,help)
-                cmd="mfa__admin__subcmd__recovery__subcmd__help"
+            mfa_admin__subcmd__recovery,help)
+                cmd="mfa_admin__subcmd__recovery__subcmd__help"
                 ;;
-            mfa__admin__subcmd__recovery,regenerate)
-                cmd="mfa__admin__subcmd__recovery__subcmd__regenerate"
+            mfa_admin__subcmd__recovery,regenerate)
+                cmd="mfa_admin__subcmd__recovery__subcmd__regenerate"
                 ;;
-            mfa__admin__subcmd__recovery,status)
-                cmd="mfa__admin__subcmd__recovery__subcmd__status"
+            mfa_admin__subcmd__recovery,status)
+                cmd="mfa_admin__subcmd__recovery__subcmd__status"
                 ;;
-            mfa__admin__subcmd__recovery__subcmd__help,check)
-                cmd="mfa__admin__subcmd__recovery__subcmd__help__subcmd__check"
+            mfa_admin__subcmd__recovery__subcmd__help,check)
+                cmd="mfa_admin__subcmd__recovery__subcmd__help__subcmd__check"
                 ;;
-            mfa__admin__subcmd__recovery__subcmd__help,help)
-                cmd="mfa__admin__subcmd__recovery__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__recovery__subcmd__help,help)
+                cmd="mfa_admin__subcmd__recovery__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__recovery__subcmd__help,regenerate)
-                cmd="mfa__admin__subcmd__recovery__subcmd__help__subcmd__regenerate"
+            mfa_admin__subcmd__recovery__subcmd__help,regenerate)
+                cmd="mfa_admin__subcmd__recovery__subcmd__help__subcmd__regenerate"
                 ;;
-            mfa__admin__subcmd__recovery__subcmd__help,status)
-                cmd="mfa__admin__subcmd__recovery__subcmd__help__subcmd__status"
+            mfa_admin__subcmd__recovery__subcmd__help,status)
+                cmd="mfa_admin__subcmd__recovery__subcmd__help__subcmd__status"
                 ;;
-            mfa__admin__subcmd__user,add)
-                cmd="mfa__admin__subcmd__user__subcmd__add"
+            mfa_admin__subcmd__user,add)
+                cmd="mfa_admin__subcmd__user__subcmd__add"
                 ;;
-            mfa__admin__subcmd__user,find)
-                cmd="mfa__admin__subcmd__user__subcmd__find"
+            mfa_admin__subcmd__user,find)
+                cmd="mfa_admin__subcmd__user__subcmd__find"
                 ;;
-            mfa__admin__subcmd__user,help)
-                cmd="mfa__admin__subcmd__user__subcmd__help"
+            mfa_admin__subcmd__user,help)
+                cmd="mfa_admin__subcmd__user__subcmd__help"
                 ;;
-            mfa__admin__subcmd__user,import)
-                cmd="mfa__admin__subcmd__user__subcmd__import"
+            mfa_admin__subcmd__user,import)
+                cmd="mfa_admin__subcmd__user__subcmd__import"
                 ;;
-            mfa__admin__subcmd__user,list)
-                cmd="mfa__admin__subcmd__user__subcmd__list"
+            mfa_admin__subcmd__user,list)
+                cmd="mfa_admin__subcmd__user__subcmd__list"
                 ;;
-            mfa__admin__subcmd__user,lock)
-                cmd="mfa__admin__subcmd__user__subcmd__lock"
+            mfa_admin__subcmd__user,lock)
+                cmd="mfa_admin__subcmd__user__subcmd__lock"
                 ;;
-            mfa__admin__subcmd__user,show)
-                cmd="mfa__admin__subcmd__user__subcmd__show"
+            mfa_admin__subcmd__user,show)
+                cmd="mfa_admin__subcmd__user__subcmd__show"
                 ;;
-            mfa__admin__subcmd__user,unlock)
-                cmd="mfa__admin__subcmd__user__subcmd__unlock"
+            mfa_admin__subcmd__user,unlock)
+                cmd="mfa_admin__subcmd__user__subcmd__unlock"
                 ;;
-            mfa__admin__subcmd__user__subcmd__help,add)
-                cmd="mfa__admin__subcmd__user__subcmd__help__subcmd__add"
+            mfa_admin__subcmd__user__subcmd__help,add)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__add"
                 ;;
-            mfa__admin__subcmd__user__subcmd__help,find)
-                cmd="mfa__admin__subcmd__user__subcmd__help__subcmd__find"
+            mfa_admin__subcmd__user__subcmd__help,find)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__find"
                 ;;
-            mfa__admin__subcmd__user__subcmd__help,help)
-                cmd="mfa__admin__subcmd__user__subcmd__help__subcmd__help"
+            mfa_admin__subcmd__user__subcmd__help,help)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__help"
                 ;;
-            mfa__admin__subcmd__user__subcmd__help,import)
-                cmd="mfa__admin__subcmd__user__subcmd__help__subcmd__import"
+            mfa_admin__subcmd__user__subcmd__help,import)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__import"
                 ;;
-            mfa__admin__subcmd__user__subcmd__help,list)
-                cmd="mfa__admin__subcmd__user__subcmd__help__subcmd__list"
+            mfa_admin__subcmd__user__subcmd__help,list)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__list"
                 ;;
-            mfa__admin__subcmd__user__subcmd__help,lock)
-                cmd="mfa__admin__subcmd__user__subcmd__help__subcmd__lock"
+            mfa_admin__subcmd__user__subcmd__help,lock)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__lock"
                 ;;
-            mfa__admin__subcmd__user__subcmd__help,show)
-                cmd="mfa__admin__subcmd__user__subcmd__help__subcmd__show"
+            mfa_admin__subcmd__user__subcmd__help,show)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__show"
                 ;;
-            mfa__admin__subcmd__user__subcmd__help,unlock)
-                cmd="mfa__admin__subcmd__user__subcmd__help__subcmd__unlock"
+            mfa_admin__subcmd__user__subcmd__help,unlock)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__unlock"
                 ;;
             *)
                 ;;
@@ -400,7 +400,7 @@ _mfa__admin() {
     done
 
     case "${cmd}" in
-        mfa__admin)
+        mfa_admin)
             opts="-y -q -h -V --db --key-file --output --json --actor --yes --quiet --busy-timeout --help --version init user mfa recovery device policy audit key doctor backup notify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -434,7 +434,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__audit)
+        mfa_admin__subcmd__audit)
             opts="-y -q -h --user --action --since --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -484,7 +484,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__audit__subcmd__help)
+        mfa_admin__subcmd__audit__subcmd__help)
             opts="verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -498,7 +498,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__audit__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__audit__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -512,7 +512,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__audit__subcmd__help__subcmd__verify)
+        mfa_admin__subcmd__audit__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -526,7 +526,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__audit__subcmd__verify)
+        mfa_admin__subcmd__audit__subcmd__verify)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -560,7 +560,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__backup)
+        mfa_admin__subcmd__backup)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -594,7 +594,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__completions)
+        mfa_admin__subcmd__completions)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -628,7 +628,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device)
+        mfa_admin__subcmd__device)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help list check revoke prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -662,7 +662,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__check)
+        mfa_admin__subcmd__device__subcmd__check)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -696,7 +696,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__help)
+        mfa_admin__subcmd__device__subcmd__help)
             opts="list check revoke prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -710,7 +710,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__help__subcmd__check)
+        mfa_admin__subcmd__device__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -724,7 +724,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__device__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -738,7 +738,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__help__subcmd__list)
+        mfa_admin__subcmd__device__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -752,7 +752,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__help__subcmd__prune)
+        mfa_admin__subcmd__device__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -766,7 +766,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__help__subcmd__revoke)
+        mfa_admin__subcmd__device__subcmd__help__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -780,7 +780,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__list)
+        mfa_admin__subcmd__device__subcmd__list)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -814,7 +814,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__prune)
+        mfa_admin__subcmd__device__subcmd__prune)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -848,7 +848,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__device__subcmd__revoke)
+        mfa_admin__subcmd__device__subcmd__revoke)
             opts="-y -q -h --all --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -882,7 +882,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__doctor)
+        mfa_admin__subcmd__doctor)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -916,7 +916,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help)
+        mfa_admin__subcmd__help)
             opts="init user mfa recovery device policy audit key doctor backup notify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -930,7 +930,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__audit)
+        mfa_admin__subcmd__help__subcmd__audit)
             opts="verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -944,7 +944,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__audit__subcmd__verify)
+        mfa_admin__subcmd__help__subcmd__audit__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -958,7 +958,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__backup)
+        mfa_admin__subcmd__help__subcmd__backup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -972,7 +972,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__completions)
+        mfa_admin__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -986,7 +986,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__device)
+        mfa_admin__subcmd__help__subcmd__device)
             opts="list check revoke prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1000,7 +1000,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__device__subcmd__check)
+        mfa_admin__subcmd__help__subcmd__device__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1014,7 +1014,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__device__subcmd__list)
+        mfa_admin__subcmd__help__subcmd__device__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1028,7 +1028,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__device__subcmd__prune)
+        mfa_admin__subcmd__help__subcmd__device__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1042,7 +1042,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__device__subcmd__revoke)
+        mfa_admin__subcmd__help__subcmd__device__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1056,7 +1056,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__doctor)
+        mfa_admin__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1070,7 +1070,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1084,7 +1084,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__init)
+        mfa_admin__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1098,7 +1098,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__key)
+        mfa_admin__subcmd__help__subcmd__key)
             opts="check rotate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1112,7 +1112,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__key__subcmd__check)
+        mfa_admin__subcmd__help__subcmd__key__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1126,7 +1126,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__key__subcmd__rotate)
+        mfa_admin__subcmd__help__subcmd__key__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1140,7 +1140,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__mfa)
+        mfa_admin__subcmd__help__subcmd__mfa)
             opts="status enroll confirm verify reset exempt unexempt"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1154,7 +1154,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__mfa__subcmd__confirm)
+        mfa_admin__subcmd__help__subcmd__mfa__subcmd__confirm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1168,7 +1168,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__mfa__subcmd__enroll)
+        mfa_admin__subcmd__help__subcmd__mfa__subcmd__enroll)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1182,7 +1182,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__mfa__subcmd__exempt)
+        mfa_admin__subcmd__help__subcmd__mfa__subcmd__exempt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1196,7 +1196,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__mfa__subcmd__reset)
+        mfa_admin__subcmd__help__subcmd__mfa__subcmd__reset)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1210,7 +1210,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__mfa__subcmd__status)
+        mfa_admin__subcmd__help__subcmd__mfa__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1224,7 +1224,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__mfa__subcmd__unexempt)
+        mfa_admin__subcmd__help__subcmd__mfa__subcmd__unexempt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1238,7 +1238,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__mfa__subcmd__verify)
+        mfa_admin__subcmd__help__subcmd__mfa__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1252,7 +1252,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__notify)
+        mfa_admin__subcmd__help__subcmd__notify)
             opts="list ack"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1266,7 +1266,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__notify__subcmd__ack)
+        mfa_admin__subcmd__help__subcmd__notify__subcmd__ack)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1280,7 +1280,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__notify__subcmd__list)
+        mfa_admin__subcmd__help__subcmd__notify__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1294,7 +1294,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__policy)
+        mfa_admin__subcmd__help__subcmd__policy)
             opts="show set"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1308,7 +1308,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__policy__subcmd__set)
+        mfa_admin__subcmd__help__subcmd__policy__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1322,7 +1322,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__policy__subcmd__show)
+        mfa_admin__subcmd__help__subcmd__policy__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1336,7 +1336,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__recovery)
+        mfa_admin__subcmd__help__subcmd__recovery)
             opts="status check regenerate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1350,7 +1350,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__recovery__subcmd__check)
+        mfa_admin__subcmd__help__subcmd__recovery__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1364,7 +1364,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__recovery__subcmd__regenerate)
+        mfa_admin__subcmd__help__subcmd__recovery__subcmd__regenerate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1378,7 +1378,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__recovery__subcmd__status)
+        mfa_admin__subcmd__help__subcmd__recovery__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1392,7 +1392,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__user)
+        mfa_admin__subcmd__help__subcmd__user)
             opts="add import find list show lock unlock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1406,7 +1406,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__user__subcmd__add)
+        mfa_admin__subcmd__help__subcmd__user__subcmd__add)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1420,7 +1420,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__user__subcmd__find)
+        mfa_admin__subcmd__help__subcmd__user__subcmd__find)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1434,7 +1434,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__user__subcmd__import)
+        mfa_admin__subcmd__help__subcmd__user__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1448,7 +1448,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__user__subcmd__list)
+        mfa_admin__subcmd__help__subcmd__user__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1462,7 +1462,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__user__subcmd__lock)
+        mfa_admin__subcmd__help__subcmd__user__subcmd__lock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1476,7 +1476,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__user__subcmd__show)
+        mfa_admin__subcmd__help__subcmd__user__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1490,7 +1490,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__help__subcmd__user__subcmd__unlock)
+        mfa_admin__subcmd__help__subcmd__user__subcmd__unlock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1504,7 +1504,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__init)
+        mfa_admin__subcmd__init)
             opts="-y -q -h --sample --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1542,7 +1542,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__key)
+        mfa_admin__subcmd__key)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help check rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1576,7 +1576,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__key__subcmd__check)
+        mfa_admin__subcmd__key__subcmd__check)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1610,7 +1610,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__key__subcmd__help)
+        mfa_admin__subcmd__key__subcmd__help)
             opts="check rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1624,7 +1624,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__key__subcmd__help__subcmd__check)
+        mfa_admin__subcmd__key__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1638,7 +1638,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__key__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__key__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1652,7 +1652,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__key__subcmd__help__subcmd__rotate)
+        mfa_admin__subcmd__key__subcmd__help__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1666,7 +1666,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__key__subcmd__rotate)
+        mfa_admin__subcmd__key__subcmd__rotate)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1700,7 +1700,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa)
+        mfa_admin__subcmd__mfa)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help status enroll confirm verify reset exempt unexempt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1734,7 +1734,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__confirm)
+        mfa_admin__subcmd__mfa__subcmd__confirm)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1768,7 +1768,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__enroll)
+        mfa_admin__subcmd__mfa__subcmd__enroll)
             opts="-y -q -h --secret --algorithm --digits --period --qr-png --force --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1822,7 +1822,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__exempt)
+        mfa_admin__subcmd__mfa__subcmd__exempt)
             opts="-y -q -h --reason --until --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1864,7 +1864,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help)
+        mfa_admin__subcmd__mfa__subcmd__help)
             opts="status enroll confirm verify reset exempt unexempt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1878,7 +1878,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help__subcmd__confirm)
+        mfa_admin__subcmd__mfa__subcmd__help__subcmd__confirm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1892,7 +1892,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help__subcmd__enroll)
+        mfa_admin__subcmd__mfa__subcmd__help__subcmd__enroll)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1906,7 +1906,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help__subcmd__exempt)
+        mfa_admin__subcmd__mfa__subcmd__help__subcmd__exempt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1920,7 +1920,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__mfa__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1934,7 +1934,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help__subcmd__reset)
+        mfa_admin__subcmd__mfa__subcmd__help__subcmd__reset)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1948,7 +1948,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help__subcmd__status)
+        mfa_admin__subcmd__mfa__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1962,7 +1962,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help__subcmd__unexempt)
+        mfa_admin__subcmd__mfa__subcmd__help__subcmd__unexempt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1976,7 +1976,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__help__subcmd__verify)
+        mfa_admin__subcmd__mfa__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1990,7 +1990,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__reset)
+        mfa_admin__subcmd__mfa__subcmd__reset)
             opts="-y -q -h --from-file --reason --dry-run --skip-missing --backup --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2036,7 +2036,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__status)
+        mfa_admin__subcmd__mfa__subcmd__status)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2070,7 +2070,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__unexempt)
+        mfa_admin__subcmd__mfa__subcmd__unexempt)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2104,7 +2104,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__mfa__subcmd__verify)
+        mfa_admin__subcmd__mfa__subcmd__verify)
             opts="-y -q -h --remember-device --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2142,7 +2142,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__notify)
+        mfa_admin__subcmd__notify)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help list ack help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2176,7 +2176,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__notify__subcmd__ack)
+        mfa_admin__subcmd__notify__subcmd__ack)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2210,7 +2210,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__notify__subcmd__help)
+        mfa_admin__subcmd__notify__subcmd__help)
             opts="list ack help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2224,7 +2224,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__notify__subcmd__help__subcmd__ack)
+        mfa_admin__subcmd__notify__subcmd__help__subcmd__ack)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2238,7 +2238,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__notify__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__notify__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2252,7 +2252,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__notify__subcmd__help__subcmd__list)
+        mfa_admin__subcmd__notify__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2266,7 +2266,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__notify__subcmd__list)
+        mfa_admin__subcmd__notify__subcmd__list)
             opts="-y -q -h --pending --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2304,7 +2304,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__policy)
+        mfa_admin__subcmd__policy)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help show set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2338,7 +2338,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__policy__subcmd__help)
+        mfa_admin__subcmd__policy__subcmd__help)
             opts="show set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2352,7 +2352,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__policy__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__policy__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2366,7 +2366,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__policy__subcmd__help__subcmd__set)
+        mfa_admin__subcmd__policy__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2380,7 +2380,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__policy__subcmd__help__subcmd__show)
+        mfa_admin__subcmd__policy__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2394,7 +2394,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__policy__subcmd__set)
+        mfa_admin__subcmd__policy__subcmd__set)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2428,7 +2428,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__policy__subcmd__show)
+        mfa_admin__subcmd__policy__subcmd__show)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2462,7 +2462,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery)
+        mfa_admin__subcmd__recovery)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help status check regenerate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2496,7 +2496,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery__subcmd__check)
+        mfa_admin__subcmd__recovery__subcmd__check)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2530,7 +2530,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery__subcmd__help)
+        mfa_admin__subcmd__recovery__subcmd__help)
             opts="status check regenerate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2544,7 +2544,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery__subcmd__help__subcmd__check)
+        mfa_admin__subcmd__recovery__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2558,7 +2558,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__recovery__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2572,7 +2572,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery__subcmd__help__subcmd__regenerate)
+        mfa_admin__subcmd__recovery__subcmd__help__subcmd__regenerate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2586,7 +2586,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery__subcmd__help__subcmd__status)
+        mfa_admin__subcmd__recovery__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2600,7 +2600,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery__subcmd__regenerate)
+        mfa_admin__subcmd__recovery__subcmd__regenerate)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2634,7 +2634,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__recovery__subcmd__status)
+        mfa_admin__subcmd__recovery__subcmd__status)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2668,7 +2668,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user)
+        mfa_admin__subcmd__user)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help add import find list show lock unlock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2702,7 +2702,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__add)
+        mfa_admin__subcmd__user__subcmd__add)
             opts="-y -q -h --name --email --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2744,7 +2744,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__find)
+        mfa_admin__subcmd__user__subcmd__find)
             opts="-y -q -h --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2782,7 +2782,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help)
+        mfa_admin__subcmd__user__subcmd__help)
             opts="add import find list show lock unlock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2796,7 +2796,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help__subcmd__add)
+        mfa_admin__subcmd__user__subcmd__help__subcmd__add)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2810,7 +2810,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help__subcmd__find)
+        mfa_admin__subcmd__user__subcmd__help__subcmd__find)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2824,7 +2824,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help__subcmd__help)
+        mfa_admin__subcmd__user__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2838,7 +2838,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help__subcmd__import)
+        mfa_admin__subcmd__user__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2852,7 +2852,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help__subcmd__list)
+        mfa_admin__subcmd__user__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2866,7 +2866,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help__subcmd__lock)
+        mfa_admin__subcmd__user__subcmd__help__subcmd__lock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2880,7 +2880,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help__subcmd__show)
+        mfa_admin__subcmd__user__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2894,7 +2894,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__help__subcmd__unlock)
+        mfa_admin__subcmd__user__subcmd__help__subcmd__unlock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2908,7 +2908,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__import)
+        mfa_admin__subcmd__user__subcmd__import)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2942,7 +2942,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__list)
+        mfa_admin__subcmd__user__subcmd__list)
             opts="-y -q -h --mfa --exempt --status --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2988,7 +2988,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__lock)
+        mfa_admin__subcmd__user__subcmd__lock)
             opts="-y -q -h --reason --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3026,7 +3026,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__show)
+        mfa_admin__subcmd__user__subcmd__show)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3060,7 +3060,7 @@ _mfa__admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa__subcmd__admin__subcmd__user__subcmd__unlock)
+        mfa_admin__subcmd__user__subcmd__unlock)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3098,7 +3098,7 @@ _mfa__admin() {
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _mfa__admin -o nosort -o bashdefault -o default mfa-admin
+    complete -F _mfa_admin -o nosort -o bashdefault -o default mfa-admin
 else
-    complete -F _mfa__admin -o bashdefault -o default mfa-admin
+    complete -F _mfa_admin -o bashdefault -o default mfa-admin
 fi

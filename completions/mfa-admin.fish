@@ -47,7 +47,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "key" -d 'Check 
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "notify" -d 'User notifications (factor reset, enrollment, lockout) for the application to deliver'
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "completions" -d 'Print a shell completion script (the script is the output: no --json or --output)'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l sample -d 'Also add N realistic demo users (some enrolled, pending, exempt, one locked)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
@@ -608,7 +608,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "notify" -d 'User notifications (factor reset, enrollment, lockout) for the application to deliver'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "completions" -d 'Print a shell completion script (the script is the output: no --json or --output)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "add" -d 'Add a user'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "import" -d 'Add users from CSV with header username,name,email (one transaction; - = stdin)'
@@ -638,3 +638,4 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Re-encrypt every secret with a new key (old key kept as a 0600 backup)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "list" -d 'Notifications, newest first'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "ack" -d 'Mark notifications delivered'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

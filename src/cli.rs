@@ -15,6 +15,15 @@ use crate::output::Format;
 /// 6 account locked.
 #[derive(Debug, Parser)]
 #[command(name = "mfa-admin", version, max_term_width = 100)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  mfa-admin init                            # create the store and its key file\n",
+    "  mfa-admin user find olivia                # by user name, display name or email\n",
+    "  mfa-admin mfa status olivia.smith         # the user's MFA state\n",
+    "  mfa-admin mfa reset olivia.smith --reason \"lost phone, ticket 4711\"\n",
+    "  mfa-admin --json user list --mfa pending  # JSON Lines for scripts\n",
+    "  mfa-admin mfa reset --help                # every main command has examples",
+))]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -66,6 +75,12 @@ impl GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the store and its key file, or migrate an existing store forward
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin init                       # the default store (see --db, MFA_ADMIN_DB)\n",
+        "  mfa-admin --db /srv/app/users.db init\n",
+        "  mfa-admin --db demo.db init --sample 50   # a demo store to try the commands on",
+    ))]
     Init(InitArgs),
     /// Add, import, find, list, show, lock and unlock users
     #[command(subcommand)]
@@ -83,6 +98,13 @@ pub enum Command {
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Read the audit trail (newest first), or verify its hash chain
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin audit --user olivia.smith --since 7d\n",
+        "  mfa-admin audit --action mfa.reset --since 2024-03-01\n",
+        "  mfa-admin --output csv audit --since 30d > audit.csv\n",
+        "  mfa-admin audit verify               # exit 1 names the first edited or forged row",
+    ))]
     Audit(AuditArgs),
     /// Check or rotate the key file that encrypts TOTP secrets
     #[command(subcommand)]
@@ -94,7 +116,13 @@ pub enum Command {
     /// User notifications (factor reset, enrollment, lockout) for the application to deliver
     #[command(subcommand)]
     Notify(NotifyCommand),
-    /// Print a shell completion script
+    /// Print a shell completion script (the script is the output: no --json or --output)
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin completions bash > /usr/share/bash-completion/completions/mfa-admin\n",
+        "  mfa-admin completions zsh > /usr/local/share/zsh/site-functions/_mfa-admin\n",
+        "  mfa-admin completions fish > ~/.config/fish/completions/mfa-admin.fish",
+    ))]
     Completions(CompletionsArgs),
 }
 
@@ -119,11 +147,22 @@ pub enum UserCommand {
         email: Option<String>,
     },
     /// Add users from CSV with header username,name,email (one transaction; - = stdin)
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin user import new-hires.csv    # header: username,name,email\n",
+        "  printf 'username,name,email\\nolivia.smith,Olivia Smith,olivia@example.com\\n' |\n",
+        "      mfa-admin user import -",
+    ))]
     Import {
         /// CSV file, or - for stdin
         file: PathBuf,
     },
     /// Case-insensitive search over user name, display name and email (#ID finds by id)
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin user find smith      # user name, display name or email contains smith\n",
+        "  mfa-admin user find '#42'      # by user id",
+    ))]
     Find {
         /// Text to look for, or #ID
         query: String,
@@ -132,6 +171,12 @@ pub enum UserCommand {
         limit: u64,
     },
     /// List users, filtered
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin user list --mfa pending       # enrolled, never confirmed with a code\n",
+        "  mfa-admin user list --exempt --status active\n",
+        "  mfa-admin --output csv user list > users.csv",
+    ))]
     List(UserListArgs),
     /// Everything about one user except secrets
     Show {
@@ -201,6 +246,12 @@ pub enum MfaCommand {
         user: String,
     },
     /// Create a pending TOTP credential and print its otpauth URI (and a QR code on a terminal)
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin mfa enroll olivia.smith     # prints the otpauth URI (a QR code on a terminal)\n",
+        "  mfa-admin mfa confirm olivia.smith    # then type the first code from the app\n",
+        "  mfa-admin mfa enroll olivia.smith --qr-png olivia-qr.png",
+    ))]
     Enroll(EnrollArgs),
     /// Activate a pending credential with a valid code; shows the recovery codes once
     Confirm {
@@ -210,6 +261,11 @@ pub enum MfaCommand {
         code: Option<String>,
     },
     /// The login-time check: exit 0 valid, 4 invalid or replayed, 6 locked
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin mfa verify olivia.smith              # asks for the code (hidden)\n",
+        "  echo \"$CODE\" | mfa-admin mfa verify olivia.smith -   # exit 0 valid, 4 not, 6 locked",
+    ))]
     Verify {
         /// User name or #ID
         user: String,
@@ -220,6 +276,16 @@ pub enum MfaCommand {
         remember_device: Option<String>,
     },
     /// Remove users' TOTP, recovery codes and devices; they enroll again at next login
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  # A user lost their phone and has no recovery code left:\n",
+        "  mfa-admin mfa status olivia.smith\n",
+        "  mfa-admin mfa reset olivia.smith --reason \"lost phone, ticket 4711\"\n",
+        "\n",
+        "  # Many users, one per line (\"# \" starts a comment, #42 is a user id):\n",
+        "  mfa-admin mfa reset --from-file users.txt --dry-run\n",
+        "  mfa-admin mfa reset --from-file users.txt --reason INC-1234 --yes --backup before.db",
+    ))]
     Reset(ResetArgs),
     /// Exempt a user from MFA, optionally until a time
     Exempt {
@@ -307,6 +373,11 @@ pub enum RecoveryCommand {
         code: Option<String>,
     },
     /// Replace all recovery codes and show the new ones once
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin recovery regenerate olivia.smith    # asks first; shows the new codes once\n",
+        "  mfa-admin --json --yes recovery regenerate olivia.smith",
+    ))]
     Regenerate {
         /// User name or #ID
         user: String,

@@ -21,6 +21,8 @@ pub enum ExitKind {
     Aborted,
     /// 6: account locked.
     Locked,
+    /// 130: interrupted (Ctrl-C) while a prompt waited; 128 + SIGINT, as a shell reports.
+    Interrupted,
 }
 
 impl ExitKind {
@@ -32,6 +34,7 @@ impl ExitKind {
             ExitKind::Rejected => 4,
             ExitKind::Aborted => 5,
             ExitKind::Locked => 6,
+            ExitKind::Interrupted => 130,
         }
     }
 }

@@ -32,6 +32,7 @@ pub use commands::run;
 /// that check a file before handing it over.
 pub mod parse {
     pub use crate::domain::import::{BadHeader, ImportRow, MAX_PROBLEMS, read_users};
+    pub use crate::domain::list_file;
 
     /// How users are named: `#ID` or a user name, and the rules for new names.
     pub mod users {

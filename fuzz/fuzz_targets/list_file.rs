@@ -1,5 +1,5 @@
 #![no_main]
-//! End-to-end through the library; properties: see `mfa_admin_fuzz::harness::list_file`.
-//! Run with `-close_fd_mask=3` (the command prints).
+//! The `mfa reset --from-file` parser, called directly; properties: see
+//! `mfa_admin_fuzz::props::list_file`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| mfa_admin_fuzz::harness::list_file(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mfa_admin_fuzz::props::list_file(data));

@@ -1,7 +1,7 @@
 //! End-to-end targets: whole commands run through the library (`mfa_admin::run`) on a real
-//! store in a temp dir, the way the binary runs them, so the private parsers behind
-//! `user import FILE` (CSV) and `mfa reset --from-file FILE` (user lists) are fuzzed with
-//! everything around them. Run these with `-close_fd_mask=3`: the commands print.
+//! store in a temp dir, the way the binary runs them, so the private parser behind
+//! `user import FILE` (CSV) is fuzzed with everything around it. Run these with
+//! `-close_fd_mask=3`: the commands print.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -81,41 +81,9 @@ impl Harness {
     }
 }
 
-fn list_harness() -> &'static Harness {
-    static HARNESS: OnceLock<Harness> = OnceLock::new();
-    HARNESS.get_or_init(|| Harness::new(props::LIST_USERS))
-}
-
 fn import_harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| Harness::new(&["existing"]))
-}
-
-/// `mfa reset --dry-run --from-file FILE`: exits as the SPEC-derived model says, and a
-/// dry run changes nothing.
-pub fn list_file(data: &[u8]) {
-    let h = list_harness();
-    std::fs::write(h.input(), data).expect("write input");
-    let audit = h.count("SELECT count(*) FROM audit_log");
-    let input = h.input().to_owned();
-    let exit = h.run(&[
-        "mfa".as_ref(),
-        "reset".as_ref(),
-        "--dry-run".as_ref(),
-        "--from-file".as_ref(),
-        input.as_os_str(),
-    ]);
-    assert_eq!(
-        exit,
-        props::expected_list_exit(data),
-        "mfa reset --dry-run --from-file on {:?}",
-        String::from_utf8_lossy(data)
-    );
-    assert_eq!(
-        h.count("SELECT count(*) FROM audit_log"),
-        audit,
-        "a dry run wrote"
-    );
 }
 
 /// `user import FILE`: a bad file imports nothing (exit 2), a good one imports valid names

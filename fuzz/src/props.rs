@@ -25,6 +25,7 @@ pub const PURE_TARGETS: &[(&str, Check)] = &[
     ("recovery_code", recovery_code),
     ("policy_value", policy_value),
     ("time", time),
+    ("list_file", list_file),
 ];
 
 /// An error shown to the administrator is one line with no control characters.
@@ -381,55 +382,119 @@ pub fn time(data: &[u8]) {
     }
 }
 
-/// The users the `list_file` target's store holds, in id order (`#1` is the first).
+/// The users the store of the list-file replay (`tests/e2e/hardening.rs`) holds, in id
+/// order (`#1` is the first).
 pub const LIST_USERS: &[&str] = &["alice", "Bob", "Ångström", "o'brien", "50%_off"];
 
-/// What `mfa reset --dry-run --from-file FILE` must exit with for `data` on a store holding
-/// [`LIST_USERS`], written from SPEC §4 rather than from the code: one user per line,
-/// blank lines and `#` comments skipped, surrounding white space (and a BOM) trimmed,
-/// `#ID` an id; a line over 4096 bytes, a line that is not UTF-8 or a malformed `#ID` is
-/// a usage error (2); no users is a usage error; any missing user is exit 3.
-pub fn expected_list_exit(data: &[u8]) -> u8 {
+/// An entry of a user list as the model reads it: a user name, or an id.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Listed {
+    Name(String),
+    Id(i64),
+}
+
+/// A user list read by a model written from SPEC §4 rather than from the code: the users
+/// in order, or the number of the first bad line. One user per line; blank lines skipped;
+/// surrounding white space, a BOM and CR trimmed; a comment runs from a `#` followed by a
+/// space, a tab or the end of the line; an entry starting with `#` must be `#` and a
+/// positive number (an id); a line over 4096 bytes or not UTF-8 is bad.
+pub fn model_list(data: &[u8]) -> Result<Vec<Listed>, u64> {
     const MAX_LINE: usize = 4096;
-    let mut named = Vec::new();
-    let mut bad = false;
+    let mut listed = Vec::new();
+    if data.is_empty() {
+        return Ok(listed);
+    }
     let body = data.strip_suffix(b"\n").unwrap_or(data);
-    if !data.is_empty() {
-        for line in body.split(|b| *b == b'\n') {
-            if line.len() > MAX_LINE {
-                bad = true;
-                break;
-            }
-            let Ok(line) = std::str::from_utf8(line) else {
-                bad = true;
-                break;
-            };
-            let line = line.trim_start_matches('\u{feff}').trim();
-            if line.is_empty() {
-                continue;
-            }
-            if let Some(rest) = line.strip_prefix('#') {
-                if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
-                    continue; // a comment
+    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
+        let number = index as u64 + 1;
+        if line.len() > MAX_LINE {
+            return Err(number);
+        }
+        let Ok(line) = std::str::from_utf8(line) else {
+            return Err(number);
+        };
+        let line = line.trim_start_matches('\u{feff}').trim();
+        // Split at every "# ", "#\t" or a final "#"; what comes before the first is the entry.
+        let padded = format!("{line} ");
+        let entry = match padded
+            .find("# ")
+            .into_iter()
+            .chain(padded.find("#\t"))
+            .min()
+        {
+            Some(at) => line[..at].trim(),
+            None => line,
+        };
+        if entry.is_empty() {
+            continue;
+        }
+        match entry.strip_prefix('#') {
+            Some(digits) => {
+                let id = Some(digits)
+                    .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|d| d.parse::<i64>().ok())
+                    .filter(|id| *id > 0);
+                match id {
+                    Some(id) => listed.push(Listed::Id(id)),
+                    None => return Err(number),
                 }
-                match rest.parse::<i64>() {
-                    Ok(id) if id > 0 => named.push(Err(id)),
-                    _ => {
-                        bad = true;
-                        break;
-                    }
-                }
-                continue;
             }
-            named.push(Ok(line.to_lowercase()));
+            None => listed.push(Listed::Name(entry.to_owned())),
         }
     }
-    if bad || named.is_empty() {
+    Ok(listed)
+}
+
+/// `mfa reset --from-file` parser ([`mfa_admin::parse::list_file`]): it reads what the
+/// model reads, refuses the line the model refuses, with one clean line of error.
+pub fn list_file(data: &[u8]) {
+    use mfa_admin::parse::list_file::{self, ListError};
+    let model = model_list(data);
+    match list_file::parse(data) {
+        Ok(users) => {
+            let users: Vec<Listed> = users
+                .into_iter()
+                .map(|user| match user {
+                    UserRef::Name(name) => {
+                        assert!(!name.is_empty() && !name.starts_with('#'), "{name:?}");
+                        assert_eq!(name.trim(), name);
+                        Listed::Name(name)
+                    }
+                    UserRef::Id(id) => Listed::Id(id),
+                })
+                .collect();
+            assert_eq!(Ok(users), model, "{:?}", String::from_utf8_lossy(data));
+        }
+        Err(ListError::Line { line, problem }) => {
+            assert_eq!(
+                Err(line),
+                model.map(|_| ()),
+                "refused line {line} ({problem}) of {:?}",
+                String::from_utf8_lossy(data)
+            );
+            let message = ListError::Line { line, problem }.to_string();
+            one_clean_line(&message);
+            assert!(message.starts_with(&format!("line {line}: ")), "{message}");
+            assert!(message.chars().count() < 200, "echo is capped: {message}");
+        }
+        Err(ListError::Io(e)) => panic!("reading from memory failed: {e}"),
+    }
+}
+
+/// What `mfa reset --dry-run --from-file FILE` must exit with for `data` on a store holding
+/// [`LIST_USERS`]: a bad line or no users is a usage error (2); any missing user is exit 3.
+pub fn expected_list_exit(data: &[u8]) -> u8 {
+    let Ok(named) = model_list(data) else {
+        return 2;
+    };
+    if named.is_empty() {
         return 2;
     }
-    let exists = |entry: &Result<String, i64>| match entry {
-        Ok(name) => LIST_USERS.iter().any(|u| u.to_lowercase() == *name),
-        Err(id) => (1..=LIST_USERS.len() as i64).contains(id),
+    let exists = |entry: &Listed| match entry {
+        Listed::Name(name) => LIST_USERS
+            .iter()
+            .any(|u| u.to_lowercase() == name.to_lowercase()),
+        Listed::Id(id) => (1..=LIST_USERS.len() as i64).contains(id),
     };
     if named.iter().all(exists) { 0 } else { 3 }
 }

@@ -132,8 +132,15 @@ fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
         Command::Backup(args) => backup::run(ctx, args),
         Command::Notify(cmd) => notify::run(ctx, cmd),
         Command::Completions(args) => {
+            // The script is the output: a JSON or CSV rendering of it means nothing, and a
+            // script that silently ignored --json would be piped somewhere expecting JSON.
+            if !ctx.out.is_human() {
+                return Err(crate::error::usage(
+                    "completions prints a shell script; --json and --output json|csv do not apply to it",
+                ));
+            }
             let mut buf = Vec::new();
-            crate::docs::completion(args.shell, &mut buf);
+            crate::docs::completion(args.shell, &mut buf)?;
             ctx.out.raw(&buf)?;
             Ok(())
         }

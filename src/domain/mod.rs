@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub(crate) mod codes;
 pub(crate) mod import;
 pub(crate) mod key;
+pub mod list_file;
 pub(crate) mod lockout;
 pub(crate) mod notice;
 pub(crate) mod policy;

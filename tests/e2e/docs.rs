@@ -211,3 +211,119 @@ fn completions_for_every_shell() {
     // Completions need no store.
     assert!(!env.store_exists());
 }
+
+fn man_pages() -> Vec<(String, String)> {
+    mfa_admin::docs::generated_files()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("man"))
+        .map(|(path, bytes)| {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, String::from_utf8(bytes).expect("UTF-8 man page"))
+        })
+        .collect()
+}
+
+#[test]
+fn man_pages_refer_only_to_pages_that_exist() {
+    let pages = man_pages();
+    let names: BTreeSet<&str> = pages.iter().map(|(name, _)| name.as_str()).collect();
+    let mut references = 0;
+    for (name, text) in &pages {
+        let plain = text.replace("\\-", "-");
+        for (at, _) in plain.match_indices("(1)") {
+            let start = plain[..at]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .map_or(0, |i| i + 1);
+            let referenced = &plain[start..at];
+            assert!(
+                names.contains(referenced),
+                "{name}(1) refers to {referenced}(1), which is not generated"
+            );
+            references += 1;
+        }
+    }
+    assert!(references > 40, "pages refer to each other ({references})");
+}
+
+#[test]
+fn every_man_page_has_exit_status_and_environment() {
+    use clap::CommandFactory;
+    let codes: Vec<u8> = mfa_admin::docs::EXIT_STATUS
+        .iter()
+        .map(|(c, _)| *c)
+        .collect();
+    assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 130]);
+    use mfa_admin::error::ExitKind::*;
+    for kind in [
+        Failure,
+        Usage,
+        NotFound,
+        Rejected,
+        Aborted,
+        Locked,
+        Interrupted,
+    ] {
+        assert!(codes.contains(&kind.code()), "{kind:?} is documented");
+    }
+    let mut vars: Vec<String> = mfa_admin::cli::Cli::command()
+        .get_arguments()
+        .filter_map(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()))
+        .collect();
+    assert!(vars.len() >= 4, "{vars:?}");
+    vars.extend(["NO_COLOR".into(), "XDG_DATA_HOME".into()]);
+    for (name, text) in man_pages() {
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{name}: EXIT STATUS");
+        for code in &codes {
+            assert!(
+                text.contains(&format!("\\fB{code}\\fR")),
+                "{name}: exit {code}"
+            );
+        }
+        assert!(text.contains(".SH ENVIRONMENT"), "{name}: ENVIRONMENT");
+        for var in &vars {
+            assert!(text.contains(var.as_str()), "{name}: {var}");
+        }
+        if name != "mfa-admin" {
+            assert!(text.contains(".SH \"SEE ALSO\""), "{name}: SEE ALSO");
+        }
+    }
+}
+
+#[test]
+fn main_commands_show_examples_in_help_and_man_pages() {
+    let pages = man_pages();
+    for command in [
+        &[][..],
+        &["init"],
+        &["user", "import"],
+        &["user", "find"],
+        &["user", "list"],
+        &["mfa", "enroll"],
+        &["mfa", "verify"],
+        &["mfa", "reset"],
+        &["recovery", "regenerate"],
+        &["audit"],
+        &["completions"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let text = help(&args);
+        let examples = text
+            .split_once("Examples:\n")
+            .unwrap_or_else(|| panic!("{command:?} --help has no examples:\n{text}"))
+            .1;
+        assert!(examples.contains("mfa-admin "), "{command:?}: {examples}");
+
+        let page = std::iter::once("mfa-admin")
+            .chain(command.iter().copied())
+            .collect::<Vec<_>>()
+            .join("-");
+        let (_, man) = pages.iter().find(|(name, _)| *name == page).unwrap();
+        let section = man
+            .split_once(".SH EXAMPLES\n")
+            .unwrap_or_else(|| panic!("{page}(1) has no EXAMPLES"))
+            .1;
+        assert!(section.starts_with(".nf\n"), "{page}: {section}");
+        assert!(section.contains("mfa\\-admin "), "{page}: {section}");
+    }
+}

@@ -423,7 +423,7 @@ fn enroll_keeps_an_existing_credential_unless_forced() {
     env.run(&["mfa", "enroll", "bob"]).ok();
     let before = stored(&env);
     env.run(&["mfa", "enroll", "bob"])
-        .code_is(1)
+        .code_is(2)
         .error_mentions("--force");
     assert_eq!(stored(&env), before);
     env.run(&["mfa", "enroll", "bob", "--force"]).ok();
@@ -432,7 +432,7 @@ fn enroll_keeps_an_existing_credential_unless_forced() {
     let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
     let snap = dump(&env);
     env.run(&["mfa", "enroll", "alice"])
-        .code_is(1)
+        .code_is(2)
         .error_mentions("--force");
     assert_eq!(dump(&env), snap, "a refused enroll changes nothing");
     env.now = Some(T0 + 30);

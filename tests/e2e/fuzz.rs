@@ -34,7 +34,7 @@ fn fuzz_seed_folders_all_have_a_replay() {
     let known: BTreeSet<&str> = props::PURE_TARGETS
         .iter()
         .map(|(name, _)| *name)
-        .chain(["list_file", "csv_import"])
+        .chain(["csv_import"])
         .collect();
     let found: BTreeSet<String> = std::fs::read_dir(&dir)
         .expect("fuzz/seeds")

@@ -392,7 +392,7 @@ fn no_secret_code_or_token_in_audit_or_errors() {
             ],
             2,
         ),
-        (vec!["mfa", "enroll", "alice"], 1),
+        (vec!["mfa", "enroll", "alice"], 2),
         (vec!["recovery", "regenerate", "alice"], 5),
     ] {
         let done = env.run(&args).code_is(code);

@@ -9,7 +9,9 @@ mod support;
 
 mod audit;
 mod backup;
+mod completion;
 mod concurrency;
+mod confirm;
 mod devices;
 mod docs;
 mod doctor;

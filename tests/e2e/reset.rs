@@ -618,6 +618,58 @@ fn hostile_user_lists_are_refused_with_exit_2_and_change_nothing() {
     assert_same(&before, &dump(&env), "hostile lists");
 }
 
+/// A `#` that is not followed by a space starts a `#ID`, never a comment: a ticket line
+/// such as `#3 emma, ticket 4711` used to be skipped, leaving emma enrolled with exit 0.
+#[test]
+fn a_bad_id_in_a_user_list_names_its_line_and_is_never_a_comment() {
+    let mut env = env_with(&["alice", "bob", "emma"]);
+    enroll_confirmed(&mut env, "alice", T0);
+    enroll_confirmed(&mut env, "emma", T0);
+    let before = dump(&env);
+    let list = env.path("users.txt");
+    let list_arg = list.to_str().unwrap().to_owned();
+    for (text, line) in [
+        ("alice\n#3 emma, ticket 4711\n", 2),
+        ("# lost phones\nalice\n\n#4abc\n", 4),
+        ("#-3\n", 1),
+        ("alice # ticket 1\n## emma\n", 2),
+    ] {
+        std::fs::write(&list, text).unwrap();
+        let done = env
+            .run(&["mfa", "reset", "--yes", "--from-file", &list_arg])
+            .code_is(2)
+            .error_mentions(&format!("line {line}"));
+        assert!(
+            done.stderr().contains("#ID"),
+            "says what a #ID is: {}",
+            done.stderr()
+        );
+        env.cmd(&["mfa", "reset", "--yes", "--from-file", "-"])
+            .stdin(text)
+            .run()
+            .code_is(2)
+            .error_mentions(&format!("line {line}"));
+        env.run(&["mfa", "reset", "--dry-run", "--from-file", &list_arg])
+            .code_is(2);
+        assert_same(&before, &dump(&env), text);
+    }
+
+    // Comments after a user or a #ID, alone, or indented, still work.
+    std::fs::write(
+        &list,
+        "# lost phones, March\nalice  # ticket 4710\n  #   \n#3\t# emma, ticket 4711\n",
+    )
+    .unwrap();
+    let done = env
+        .run(&["--json", "mfa", "reset", "--yes", "--from-file", &list_arg])
+        .ok();
+    assert_eq!(
+        results(&done),
+        pairs(&[("alice", "reset"), ("emma", "reset")])
+    );
+    assert_eq!(mfa_rows(&env, "emma"), (0, 0, 0, 0));
+}
+
 #[test]
 fn dev_zero_as_a_user_list_is_refused_quickly() {
     let env = bulk_env();

@@ -52,11 +52,14 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     let user = ctx.resolve(&store, &args.user)?;
     let key = ctx.load_key(&store)?;
     if user.mfa != MfaState::None && !args.force {
-        return Err(anyhow::anyhow!(
-            "{:?} already has a {} credential; pass --force to replace it, or `mfa reset` it",
+        return Err(error::usage(format!(
+            "{:?} already has {} credential; pass --force to replace it, or `mfa reset` it",
             user.username,
-            user.mfa.as_str()
-        ));
+            match user.mfa {
+                MfaState::Pending => "a pending",
+                _ => "an enrolled",
+            }
+        )));
     }
     let policy = store.policy()?;
     let secret_b32 = secret.to_base32();

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::cli::ResetArgs;
 use crate::commands::Context;
 use crate::domain::audit::Action;
+use crate::domain::list_file::{self, ListError};
 use crate::domain::notice::Notice;
 use crate::error;
 use crate::output::escape_control;
@@ -21,27 +22,9 @@ use crate::store::users::{self, UserRef};
 use crate::store::{Store, Tx};
 use crate::timefmt;
 
-/// The longest line accepted in a user list; `/dev/zero` is refused, not read whole.
-const MAX_LINE: usize = 4096;
-
-/// One entry of a user list file: skips blank lines and `#` comments, keeps `#ID`.
-/// Returns `Ok(None)` for lines that name nobody.
-pub(crate) fn parse_list_line(line: &str) -> Result<Option<UserRef>, String> {
-    let line = line.trim_start_matches('\u{feff}').trim();
-    if line.is_empty() {
-        return Ok(None);
-    }
-    if let Some(rest) = line.strip_prefix('#') {
-        if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
-            return UserRef::parse(line).map(Some);
-        }
-        return Ok(None);
-    }
-    UserRef::parse(line).map(Some)
-}
-
-/// Reads a user list (file or `-` for stdin), streaming, one user per line.
-fn read_list(path: &Path, mut each: impl FnMut(UserRef)) -> Result<()> {
+/// Reads a user list (file or `-` for stdin), streaming, one user per line; the rules of
+/// what a line means are in [`list_file`].
+fn read_list(path: &Path, each: impl FnMut(UserRef)) -> Result<()> {
     let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -57,39 +40,10 @@ fn read_list(path: &Path, mut each: impl FnMut(UserRef)) -> Result<()> {
         ))
     };
     let name = path.display();
-    let mut reader = reader;
-    let mut buf = Vec::with_capacity(256);
-    let mut number = 0u64;
-    loop {
-        buf.clear();
-        number += 1;
-        // Read at most MAX_LINE + 1 bytes of this line.
-        let read = std::io::Read::take(&mut reader, MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .with_context(|| format!("cannot read {name}"))?;
-        if read == 0 {
-            return Ok(());
-        }
-        if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
-            return Err(error::usage(format!(
-                "{name}: line {number} is longer than {MAX_LINE} bytes; is this a user list? nothing changed"
-            )));
-        }
-        let text = std::str::from_utf8(&buf).map_err(|_| {
-            error::usage(format!(
-                "{name}: line {number} is not valid UTF-8; nothing changed"
-            ))
-        })?;
-        match parse_list_line(text) {
-            Ok(Some(user)) => each(user),
-            Ok(None) => {}
-            Err(why) => {
-                return Err(error::usage(format!(
-                    "{name}: line {number}: {why}; nothing changed"
-                )));
-            }
-        }
-    }
+    list_file::read(reader, each).map_err(|e| match e {
+        ListError::Io(e) => anyhow::Error::new(e).context(format!("cannot read {name}")),
+        ListError::Line { .. } => error::usage(format!("{name}: {e}; nothing changed")),
+    })
 }
 
 #[derive(Serialize)]
@@ -407,25 +361,4 @@ fn progress_bar(ctx: &Context, len: usize) -> Option<indicatif::ProgressBar> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(bar)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn list_lines_parse() {
-        assert_eq!(
-            parse_list_line("  alice \r\n"),
-            Ok(Some(UserRef::Name("alice".into())))
-        );
-        assert_eq!(parse_list_line("#42"), Ok(Some(UserRef::Id(42))));
-        assert_eq!(parse_list_line("# a comment"), Ok(None));
-        assert_eq!(parse_list_line("#"), Ok(None));
-        assert_eq!(parse_list_line("   "), Ok(None));
-        assert_eq!(
-            parse_list_line("\u{feff}bob"),
-            Ok(Some(UserRef::Name("bob".into())))
-        );
-    }
 }
