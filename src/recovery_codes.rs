@@ -85,24 +85,28 @@ impl RecoveryCode {
         out
     }
 
-    /// A fresh code: 80 bits from the OS CSPRNG, 5 bits per character.
+    /// A fresh code: 80 bits from the OS CSPRNG, 5 bits per character, written in
+    /// [`ALPHABET`] by data-encoding (10 bytes are exactly 16 symbols, no padding).
     fn random() -> RecoveryCode {
         let mut bytes = Zeroizing::new([0u8; CODE_BITS / 8]);
         crate::crypto::fill_random(&mut bytes[..]);
-
-        let mut code = Zeroizing::new(String::with_capacity(CODE_LEN));
-        for i in 0..CODE_LEN {
-            let bit = i * 5;
-            let (byte, shift) = (bit / 8, bit % 8);
-            // 16-bit window starting at the byte that holds the first bit;
-            // the 5 wanted bits start `shift` bits from its top.
-            let hi = u16::from(bytes[byte]);
-            let lo = u16::from(bytes.get(byte + 1).copied().unwrap_or(0));
-            let index = (((hi << 8) | lo) >> (11 - shift)) & 0x1f;
-            code.push(char::from(ALPHABET[usize::from(index)]));
-        }
-        RecoveryCode(code)
+        let mut symbols = Zeroizing::new(vec![0u8; CODE_LEN]);
+        encoding().encode_mut(&bytes[..], &mut symbols);
+        let code = String::from_utf8(std::mem::take(&mut *symbols)).expect("the alphabet is ASCII");
+        RecoveryCode(Zeroizing::new(code))
     }
+}
+
+/// Base32 over [`ALPHABET`], most significant bit first, without padding.
+fn encoding() -> &'static data_encoding::Encoding {
+    static ENCODING: std::sync::LazyLock<data_encoding::Encoding> =
+        std::sync::LazyLock::new(|| {
+            let mut spec = data_encoding::Specification::new();
+            spec.symbols
+                .push_str(std::str::from_utf8(ALPHABET).expect("ASCII alphabet"));
+            spec.encoding().expect("32 distinct ASCII symbols")
+        });
+    &ENCODING
 }
 
 /// `count` fresh, distinct codes from the OS CSPRNG.

@@ -269,7 +269,7 @@ fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     }
     Ok(Verdict::Intact {
         rows: count,
-        head: hex::encode(prev),
+        head: data_encoding::HEXLOWER.encode(&prev),
     })
 }
 
