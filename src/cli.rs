@@ -319,7 +319,7 @@ pub struct EnrollArgs {
     #[arg(long, default_value_t = 6, value_parser = parse_digits)]
     pub digits: u32,
     /// Seconds per code
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(crate::totp::PERIODS))]
+    #[arg(long, default_value_t = 30, value_parser = parse_period)]
     pub period: u64,
     /// Also write the QR code as a PNG (mode 0600)
     #[arg(long, value_name = "PATH")]
@@ -502,4 +502,19 @@ mod tests {
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// `--period`: seconds per code, in the one range `totp` accepts.
+fn parse_period(text: &str) -> Result<u64, String> {
+    let range = crate::totp::PERIODS;
+    text.parse::<u64>()
+        .ok()
+        .filter(|p| range.contains(p))
+        .ok_or_else(|| {
+            format!(
+                "{text} is not a period in seconds from {} to {}",
+                range.start(),
+                range.end()
+            )
+        })
 }

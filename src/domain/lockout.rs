@@ -101,7 +101,10 @@ pub(crate) fn record_failure(
             &entry(
                 Action::UserLockout,
                 Some(reason),
-                serde_json::json!({ "failed_attempts": failures, "until": until.map(timefmt::rfc3339) }),
+                serde_json::json!({
+                    "failed_attempts": failures,
+                    "until": until.map(timefmt::rfc3339),
+                }),
             ),
         )?;
         tx.notify(user.id, Notice::LockedByFailures, now)?;

@@ -210,6 +210,9 @@ pub(crate) enum Verdict {
     Broken { row: Option<i64>, why: String },
 }
 
+const BROKEN_LINK: &str = "its link to the previous row does not match \
+    (a row before it was deleted, inserted or edited)";
+
 /// Walks the whole chain in id order.
 fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     let mut stmt = conn.prepare(
@@ -226,7 +229,7 @@ fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
         if stored_prev != prev {
             return Ok(Verdict::Broken {
                 row: Some(id),
-                why: "its link to the previous row does not match (a row before it was deleted, inserted or edited)".into(),
+                why: BROKEN_LINK.into(),
             });
         }
         let at: Now = r.get(1)?;

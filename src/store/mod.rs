@@ -1,6 +1,6 @@
 //! The store: the only place that knows SQL or rusqlite.
 //!
-//! One SQLite file (docs/store.md). [`Store::open`] refuses anything that is not a store
+//! One SQLite file (docs/integration.md). [`Store::open`] refuses anything that is not a store
 //! this binary understands — missing, not SQLite, corrupt, too new — without writing to it.
 //! The connection is private: callers get typed operations that return domain types and
 //! one [`StoreError`] that already knows its exit code. Reads are methods of [`Store`];

@@ -21,6 +21,9 @@ use crate::store::{Now, Tx};
 use crate::timefmt;
 use crate::totp::{self, Verification};
 
+const DEVICE_TOKEN_NOTE: &str = "device token shown once: store it on the device; \
+    `mfa-admin device check` accepts it until it expires";
+
 #[derive(Serialize)]
 struct Verified<'a> {
     username: &'a str,
@@ -133,7 +136,7 @@ pub(crate) fn verify(
     match outcome {
         Outcome::Valid { device_token } => {
             if device_token.is_some() {
-                ctx.out.note("device token shown once: store it on the device; `mfa-admin device check` accepts it until it expires");
+                ctx.out.note(DEVICE_TOKEN_NOTE);
             }
             Ok(())
         }
