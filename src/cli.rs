@@ -493,17 +493,6 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-}
-
 /// `--period`: seconds per code, in the one range `totp` accepts.
 fn parse_period(text: &str) -> Result<u64, String> {
     let range = crate::totp::PERIODS;
@@ -517,4 +506,15 @@ fn parse_period(text: &str) -> Result<u64, String> {
                 range.end()
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }
