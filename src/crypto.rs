@@ -2,7 +2,7 @@
 //!
 //! This module owns the master key: the 32-byte XChaCha20-Poly1305 key that
 //! encrypts every TOTP secret at rest. The key lives in a file outside the
-//! database (SPEC §7) so that the database alone never reveals a secret.
+//! database so that the database alone never reveals a secret.
 //!
 //! Invariants:
 //! - Key bytes only ever live in [`Zeroizing`] buffers owned by [`MasterKey`];

@@ -134,7 +134,7 @@ fn without_help_subcommand(cmd: clap::Command) -> clap::Command {
         .mut_subcommands(without_help_subcommand)
 }
 
-/// The exit codes (SPEC §6, and 130 from `prompt`), for every page's EXIT STATUS.
+/// The exit codes (docs/exit-codes.md, and 130 from `prompt`), for every page's EXIT STATUS.
 pub const EXIT_STATUS: &[(u8, &str)] = &[
     (0, "Done."),
     (

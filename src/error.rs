@@ -1,12 +1,12 @@
-//! Error kinds and their exit codes (SPEC §6), in one table.
+//! Error kinds and their exit codes (docs/exit-codes.md), in one table.
 //!
 //! Commands fail with `anyhow::Error`; anything that must leave with a code other than 1
 //! carries an [`Exit`] somewhere in its chain. [`exit_code`] is the only place that maps an
-//! error to a process exit code, so the contract of SPEC §6 lives here and nowhere else.
+//! error to a process exit code, so the contract of docs/exit-codes.md lives here and nowhere else.
 
 use std::fmt;
 
-/// The exit codes of SPEC §6.
+/// The exit codes (docs/exit-codes.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitKind {
     /// 1: store missing/corrupt/too new, I/O, busy past the timeout, internal.

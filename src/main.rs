@@ -11,7 +11,7 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
-        // Anything else is a usage error: one line, like every other error (SPEC §6).
+        // Anything else is a usage error: one line, like every other error (docs/exit-codes.md).
         Err(e) => {
             error::print(&error::usage_line(&e.render().to_string()));
             return ExitCode::from(error::ExitKind::Usage.code());

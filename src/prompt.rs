@@ -1,6 +1,6 @@
 //! Confirmations and code entry: the only place that asks.
 //!
-//! The rule (SPEC §4, §6): `--yes` skips a confirmation; without a terminal on stdin and
+//! The rule (docs/commands.md, confirmations): `--yes` skips a confirmation; without a terminal on stdin and
 //! without `--yes` nothing is asked and nothing changes (exit 5) — a script never hangs.
 //! A confirmation reads one whole line in the terminal's own line mode, so the answer is
 //! what was typed and edited, not the last key pressed: only `y` or `yes` (any case,

@@ -2,7 +2,7 @@
 //! hashing the store keeps instead of the codes.
 //!
 //! A code is 16 characters from a 32-character alphabet (5 bits each, 80
-//! random bits; SPEC §7 asks for at least 64), shown once as
+//! random bits; at least 64 are needed), shown once as
 //! `xxxx-xxxx-xxxx-xxxx`. The alphabet is `23456789abcdefghijkmnpqrstuvwxyz`:
 //! lower-case letters and digits without `0`/`o`, `1`/`l` — the pairs people
 //! misread. Removing all of `0 1 i l o` leaves only 31 symbols, so `i` is kept:
@@ -10,7 +10,7 @@
 //! the same choice), and 32 symbols let each character take exactly 5 random
 //! bits with no modulo bias.
 //!
-//! Storage: 80 bits is under the 112 bits below which SPEC §7 requires a
+//! Storage: 80 bits is under the 112 bits below which the security rules require a
 //! password-hashing KDF, so codes are stored as argon2id hashes (OWASP's
 //! minimum parameters: m=19456 KiB, t=2, p=1). All codes of one issuance
 //! share one random 16-byte salt, stored once per user, so checking a typed

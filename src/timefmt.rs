@@ -1,4 +1,4 @@
-//! Parsing and printing of times: RFC 3339 UTC on output (SPEC §5); on input RFC 3339, a
+//! Parsing and printing of times: RFC 3339 UTC on output; on input RFC 3339, a
 //! plain date (midnight UTC), unix seconds, or a span relative to `now` (`30m`, `24h`,
 //! `7d`, `2w`) — the forms administrators type in `--since` and `--until`.
 

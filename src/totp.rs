@@ -9,7 +9,7 @@
 //! - Secret bytes, generated codes, base32 renderings and otpauth URIs live in
 //!   [`Zeroizing`] buffers and never appear in `Debug` output.
 //! - Generated secrets are 160 bits from the OS CSPRNG; imported secrets under
-//!   128 bits are refused (SPEC §7).
+//!   128 bits are refused (docs/commands.md, `mfa enroll`).
 //! - A code is exactly `digits` ASCII digits after trimming surrounding ASCII
 //!   whitespace; anything else is invalid before any secret is touched.
 //! - [`verify`] compares every candidate step in constant time with no early
@@ -31,7 +31,7 @@ use zeroize::Zeroizing;
 
 /// Bytes in a generated secret: 160 bits, RFC 4226 §4's recommendation.
 pub const GENERATED_SECRET_LEN: usize = 20;
-/// Smallest secret accepted on import: 128 bits (RFC 4226 §4, SPEC §7).
+/// Smallest secret accepted on import: 128 bits (RFC 4226 §4).
 pub const MIN_SECRET_LEN: usize = 16;
 /// Largest secret accepted on import. RFC 6238's SHA-512 seed is 64 bytes;
 /// the cap only stops absurd input, not any real token.

@@ -393,7 +393,7 @@ pub enum Listed {
     Id(i64),
 }
 
-/// A user list read by a model written from SPEC §4 rather than from the code: the users
+/// A user list read by a model written from docs/commands.md rather than from the code: the users
 /// in order, or the number of the first bad line. One user per line; blank lines skipped;
 /// surrounding white space, a BOM and CR trimmed; a comment runs from a `#` followed by a
 /// space, a tab or the end of the line; an entry starting with `#` must be `#` and a

@@ -82,7 +82,7 @@ fn check(ctx: &mut Context, user: &str, token: Option<&str>) -> Result<()> {
     let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
-    // A locked account passes no factor, a remembered device included (SPEC §4: locked → 6).
+    // A locked account passes no factor, a remembered device included (exit 6).
     ensure_not_locked(&user, now)?;
     let input = prompt::read_secret(token, "device token")?;
     let verifiers = store.active_device_verifiers(user.id, now)?;

@@ -1,4 +1,4 @@
-//! `doctor`: the consistency report (SPEC §4). Each finding is one row; any finding exits 1.
+//! `doctor`: the consistency report. Each finding is one row; any finding exits 1.
 
 use anyhow::Result;
 

@@ -14,7 +14,7 @@ use crate::error;
 use crate::store::Store;
 use crate::store::users::{self, ListFilter, MfaState, NewUser, User, UserRef, UserStatus};
 
-/// The user object of SPEC §5 (lists and find).
+/// The user object of docs/output.md (lists and find).
 #[derive(Serialize)]
 pub(crate) struct UserRow<'a> {
     id: i64,

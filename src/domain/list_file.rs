@@ -1,6 +1,6 @@
 //! User lists (`mfa reset --from-file FILE`, `-` = stdin): what each line of the file means.
 //!
-//! The rules (SPEC §4): one user per line, a user name or `#ID`; blank lines skipped;
+//! The rules (docs/commands.md, the user list file): one user per line, a user name or `#ID`; blank lines skipped;
 //! surrounding white space, a byte-order mark and CRLF endings trimmed. A comment is `#`
 //! followed by a space, a tab or the end of the line, alone on its line or after the user
 //! (`alice  # ticket 1`). Any other `#` that starts an entry makes it a `#ID`, and it must

@@ -2,7 +2,7 @@
 //!
 //! Commands hand their results to a [`Printer`]: rows of a listing, one object for a
 //! single result, human-only text (a QR code, a summary) and messages. The printer renders
-//! them as a human table (comfy-table), JSON Lines or CSV (SPEC §5). Data goes to stdout,
+//! them as a human table (comfy-table), JSON Lines or CSV (docs/output.md). Data goes to stdout,
 //! messages and progress to stderr. Human output escapes control characters, so a hostile
 //! user name cannot move the cursor or forge a line.
 #![allow(clippy::print_stderr)]

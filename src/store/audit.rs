@@ -14,7 +14,7 @@ use crate::domain::audit::Action;
 
 const HEAD_KEY: &str = "audit_head";
 
-/// One audit row to append. Never put a secret, code or token in any field (SPEC §7).
+/// One audit row to append. Never put a secret, code or token in any field.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry<'a> {
     pub(crate) actor: &'a str,

@@ -115,7 +115,7 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
     "#,
     // 2: a trigram index over users.search_text, so `user find` answers a substring query of
-    //    three or more characters without reading every user (SPEC §8: under 100 ms at a
+    //    three or more characters without reading every user (the target: under 100 ms at a
     //    million users). See `users::search` for how it is queried.
     //  - External content: the text stays in `users` only. `detail = none, columnsize = 0`
     //    keep it small (no positions, no lengths), so a query asks for every trigram of the

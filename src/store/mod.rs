@@ -43,7 +43,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::clock::UnixTime;
 pub(crate) use migrations::LATEST_VERSION;
 
-/// Typed failures of the store; all of them exit 1 (SPEC §6).
+/// Typed failures of the store; all of them exit 1 (docs/exit-codes.md).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StoreError {
     #[error("no store at {0}; run `mfa-admin init` to create it (or pass --db PATH)")]

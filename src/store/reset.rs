@@ -103,7 +103,7 @@ fn inspect_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Rem
 /// with something to reset. Returns what was removed, in the order of `user_ids`.
 ///
 /// Per-user statements cost about 100,000 instructions and a page read or two per user at
-/// a million users; a 100,000-user batch took 11 s that way (SPEC §8 asks for 3 s).
+/// a million users; a 100,000-user batch took 11 s that way (the target was 3 s).
 fn wipe_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Removed>> {
     let removed = inspect_many(conn, user_ids)?;
     let mut changing: Vec<i64> = user_ids

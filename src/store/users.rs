@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Now, Result, Store, Tx};
 
-/// How a command names a user (SPEC §3): a user name, or `#ID`.
+/// How a command names a user (docs/commands.md): a user name, or `#ID`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum UserRef {
     Id(i64),
@@ -49,7 +49,7 @@ impl UserRef {
     }
 }
 
-/// The MFA state of a user (SPEC §5 `mfa`).
+/// The MFA state of a user (`mfa` in docs/output.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum MfaState {
@@ -267,7 +267,7 @@ const TRIGRAM: usize = 3;
 
 /// Index candidates above which `search` walks users in name order instead of sorting them
 /// all: with this many matches the first page is found after a few thousand users, while
-/// sorting costs about 2 µs per candidate (SPEC §8: `user find` under 100 ms at a million).
+/// sorting costs about 2 µs per candidate (the target: `user find` under 100 ms at a million).
 const MAX_SORTED_CANDIDATES: i64 = if cfg!(test) { 200 } else { 50_000 };
 
 /// Case-insensitive substring search over user name, display name and email; the exact

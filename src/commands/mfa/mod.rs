@@ -38,7 +38,7 @@ pub(crate) fn run(ctx: &mut Context, cmd: MfaCommand) -> Result<()> {
     }
 }
 
-/// SPEC §5 `mfa status`, plus the credential's parameters and dates.
+/// `mfa status` (docs/output.md), plus the credential's parameters and dates.
 #[derive(Serialize)]
 struct Status<'a> {
     username: &'a str,

@@ -1,4 +1,4 @@
-//! `mfa reset`: the main job (SPEC §4). Users from arguments and `--from-file`, all resolved
+//! `mfa reset`: the main job (docs/commands.md). Users from arguments and `--from-file`, all resolved
 //! before anything changes; a confirmation that shows what will go; an optional backup; then
 //! the whole batch in one transaction, so a killed run leaves none or all of it.
 
