@@ -51,6 +51,7 @@ pub(crate) fn run(ctx: &mut Context) -> Result<()> {
             },
         )),
     }
+    ctx.out.drop_first(&["user_id"]);
     for finding in &findings {
         ctx.out.row(finding)?;
     }

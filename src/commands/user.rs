@@ -42,6 +42,16 @@ impl<'a> UserRow<'a> {
     }
 }
 
+/// The user columns that give way first on a narrow terminal (the user name never does).
+const DROP_FIRST: &[&str] = &[
+    "email",
+    "name",
+    "enrollment_required",
+    "exempt",
+    "id",
+    "status",
+];
+
 /// `user show`: everything but secrets.
 #[derive(Serialize)]
 struct UserDetail<'a> {
@@ -178,6 +188,7 @@ fn find(ctx: &mut Context, query: &str, limit: u64) -> Result<()> {
         }
         store.search_users(query, limit)?
     };
+    ctx.out.drop_first(DROP_FIRST);
     for user in &found {
         ctx.out.row(&UserRow::new(user, now))?;
     }
@@ -204,6 +215,7 @@ fn list(ctx: &mut Context, args: &UserListArgs) -> Result<()> {
         }),
         limit: args.limit,
     };
+    ctx.out.drop_first(DROP_FIRST);
     let out = &mut ctx.out;
     let mut count = 0u64;
     store.list_users(&filter, now, |user| {

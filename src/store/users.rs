@@ -29,8 +29,8 @@ impl UserRef {
                 .map(UserRef::Id)
                 .ok_or_else(|| {
                     format!(
-                        "invalid user id {:?}: use #ID with a positive number, e.g. #42",
-                        text
+                        "invalid user id {}: use #ID with a positive number, e.g. #42",
+                        crate::output::shown(text)
                     )
                 });
         }
@@ -44,7 +44,7 @@ impl UserRef {
     pub fn describe(&self) -> String {
         match self {
             UserRef::Id(id) => format!("user id #{id}"),
-            UserRef::Name(name) => format!("user {name:?}"),
+            UserRef::Name(name) => format!("user {}", crate::output::shown(name)),
         }
     }
 }
