@@ -147,6 +147,31 @@ fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
     }
 }
 
+/// ` --db PATH` for a next command suggested in a message, when this run named its store
+/// with `--db` (the suggestion must work on the same store); empty when the store came
+/// from `MFA_ADMIN_DB` (still set for the next command) or the default.
+pub(crate) fn db_hint(ctx: &Context) -> String {
+    match &ctx.global.db {
+        Some(path) if std::env::var_os("MFA_ADMIN_DB").as_deref() != Some(path.as_os_str()) => {
+            format!(" --db {}", shell_word(&path.display().to_string()))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Quotes a word for a command line shown to the administrator.
+pub(crate) fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@/+=:,".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// Optional RFC 3339 rendering for JSON rows.
 pub(crate) fn time_opt(t: Option<UnixTime>) -> Option<String> {
     t.map(crate::timefmt::rfc3339)

@@ -455,6 +455,11 @@ fn needs_escape(c: char) -> bool {
         )
 }
 
+/// `1 user`, `2 users`, `0 users`: a count with its noun in the right number.
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Characters of an input echoed in a message before it is cut.
 const ECHO_CHARS: usize = 64;
 

@@ -391,6 +391,8 @@ pub(crate) struct ListFilter {
     pub(crate) mfa: Option<MfaState>,
     pub(crate) exempt_only: bool,
     pub(crate) status: Option<UserStatus>,
+    /// Only users who must set MFA up (again) at next sign-in.
+    pub(crate) enrollment_required_only: bool,
     pub(crate) limit: Option<u64>,
 }
 
@@ -413,6 +415,9 @@ fn list(
         sql.push_str(
             " AND u.exempt_reason IS NOT NULL AND (u.exempt_until IS NULL OR u.exempt_until > ?1)",
         );
+    }
+    if filter.enrollment_required_only {
+        sql.push_str(" AND u.enrollment_required");
     }
     match filter.status {
         // An expired automatic lockout is no longer locked.

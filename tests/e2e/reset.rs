@@ -314,7 +314,7 @@ fn on_a_terminal_a_declined_prompt_exits_5_and_changes_nothing() {
     let mut session = spawn_pty(&env, &["mfa", "reset", "alice"]);
     // What will go: credential state and age, codes left, devices.
     session
-        .exp_string("alice (#1): enrolled TOTP credential (created 2024-03-01T12:00:00Z), 2 recovery codes left, 1 remembered devices")
+        .exp_string("alice (#1): enrolled TOTP credential (created 2024-03-01T12:00:00Z), 2 recovery codes left, 1 remembered device")
         .expect("the prompt shows what will be removed");
     session.exp_string("[y/N]").expect("a [y/N] question");
     session.send_line("n").unwrap();

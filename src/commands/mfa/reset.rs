@@ -15,7 +15,7 @@ use crate::domain::audit::Action;
 use crate::domain::list_file::{self, ListError};
 use crate::domain::notice::Notice;
 use crate::error;
-use crate::output::escape_control;
+use crate::output::{count, escape_control};
 use crate::prompt;
 use crate::store::reset::Removed;
 use crate::store::users::{self, UserRef};
@@ -362,11 +362,19 @@ fn describe(ctx: &mut Context, plan: &Plan, inspected: &[Removed]) {
                 _ => "no TOTP credential".to_owned(),
             };
             lines.push(format!(
-                "  {} (#{}): {credential}, {} recovery codes left, {} remembered devices",
+                "  {} (#{}): {credential}, {} left, {}",
                 escape_control(&target.username),
                 target.id,
-                removed.recovery_codes,
-                removed.devices
+                count(
+                    removed.recovery_codes as u64,
+                    "recovery code",
+                    "recovery codes"
+                ),
+                count(
+                    removed.devices as u64,
+                    "remembered device",
+                    "remembered devices"
+                )
             ));
         }
     }
@@ -377,8 +385,8 @@ fn describe(ctx: &mut Context, plan: &Plan, inspected: &[Removed]) {
     }
     if targets.len() > lines.len() {
         ctx.out.before_prompt(&format!(
-            "  ... and {} more users",
-            targets.len() - lines.len()
+            "  ... and {} more",
+            count((targets.len() - lines.len()) as u64, "user", "users")
         ));
     }
     if targets.len() > 1 {

@@ -94,6 +94,7 @@ pub struct Initialised {
 #[derive(Debug, Deserialize)]
 pub struct Imported {
     pub imported: i64,
+    pub skipped: i64,
 }
 
 /// `mfa enroll --json`.
