@@ -66,6 +66,22 @@ pub struct GlobalArgs {
     pub busy_timeout: u64,
 }
 
+/// An environment variable that gives a flag its value, set but empty, is named as the
+/// problem: clap would report an empty `--flag` the user never typed (and does so even
+/// when the flag is given).
+pub fn empty_env_var() -> Option<String> {
+    const VARS: &[(&str, &str)] = &[
+        ("MFA_ADMIN_DB", "the store's path"),
+        ("MFA_ADMIN_KEY_FILE", "the key file's path"),
+        ("MFA_ADMIN_BUSY_TIMEOUT", "milliseconds"),
+    ];
+    VARS.iter().find_map(|(var, what)| {
+        std::env::var_os(var)
+            .is_some_and(|v| v.is_empty())
+            .then(|| format!("{var} is set but empty; unset it or set it to {what}"))
+    })
+}
+
 impl GlobalArgs {
     pub fn format(&self) -> Format {
         if self.json { Format::Json } else { self.output }

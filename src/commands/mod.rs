@@ -77,9 +77,22 @@ impl Context {
         Ok(PathBuf::from(path))
     }
 
-    /// Opens the store; refuses missing, foreign, corrupt, too-new stores.
+    /// Opens the store; refuses missing, foreign, corrupt, too-new stores. A missing store
+    /// is told the `init` command for the same store (`--db` kept).
     pub(crate) fn open(&self) -> Result<Store> {
-        Ok(Store::open(&self.db_path()?, self.global.busy_timeout)?)
+        match Store::open(&self.db_path()?, self.global.busy_timeout) {
+            Err(crate::store::StoreError::Missing(path)) => Err(anyhow::anyhow!(
+                "no store at {}; run `mfa-admin{} init` to create it{}",
+                path.display(),
+                db_hint(self),
+                if self.global.db.is_some() {
+                    ""
+                } else {
+                    " (or pass --db PATH)"
+                }
+            )),
+            other => Ok(other?),
+        }
     }
 
     /// Loads the key file and checks it against the store before anything is written.

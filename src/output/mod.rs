@@ -530,7 +530,8 @@ mod tests {
         let echoed = shown(&long);
         assert!(echoed.ends_with("…(100000 chars)"), "{echoed}");
         assert!(echoed.chars().count() < 100);
-        let capped = cap_words(&format!("no user {long} here"));
+        let message = format!("no user {long} here");
+        let capped = cap_words(&message);
         assert!(capped.starts_with("no user aaaa") && capped.ends_with("(100000 chars) here"));
     }
 

@@ -764,6 +764,7 @@ fn a_huge_user_name_is_capped_where_it_is_echoed() {
 /// users). It now sizes the columns on its first rows and streams the rest: its peak
 /// memory does not grow with the store. Measured with GNU time where it is installed.
 #[test]
+#[allow(clippy::print_stderr)]
 fn human_user_list_streams_in_constant_memory() {
     let time = std::path::Path::new("/usr/bin/time");
     if !time.exists() {

@@ -79,6 +79,8 @@ pub struct PolicySet {
     pub key: String,
     pub value: String,
     pub previous: String,
+    /// False when the value was already the current one (nothing changed or audited).
+    pub changed: bool,
 }
 
 /// `init --json`.
