@@ -172,7 +172,7 @@ impl Printer {
     /// A message for people on stderr (suppressed by `--quiet`).
     pub(crate) fn note(&mut self, message: &str) {
         if !self.quiet {
-            let _ = self.stdout.flush();
+            self.flush_rows();
             eprintln!("{}", escape_control(message));
         }
     }
@@ -180,13 +180,13 @@ impl Printer {
     /// What a confirmation is about, on stderr even with `--quiet`: nobody should answer
     /// `[y/N]` without seeing what they agree to.
     pub(crate) fn before_prompt(&mut self, message: &str) {
-        let _ = self.stdout.flush();
+        self.flush_rows();
         eprintln!("{}", escape_control(message));
     }
 
     /// A warning on stderr (even with `--quiet`).
     pub(crate) fn warn(&mut self, message: &str) {
-        let _ = self.stdout.flush();
+        self.flush_rows();
         eprintln!("mfa-admin: warning: {}", escape_control(message));
     }
 
@@ -194,6 +194,15 @@ impl Printer {
     pub(crate) fn finish(&mut self) -> io::Result<()> {
         self.end_listing()?;
         self.stdout.flush()
+    }
+
+    /// Prints the rows held back so far (a message on stderr comes after the rows it is
+    /// about) and flushes stdout; later rows of the listing keep the same columns.
+    fn flush_rows(&mut self) {
+        if self.table.layout.is_none() && !self.table.page.is_empty() {
+            let _ = self.start_table();
+        }
+        let _ = self.stdout.flush();
     }
 
     /// Prints what is left of the listing in progress; the next row starts a new one.
@@ -234,14 +243,17 @@ impl Printer {
             .filter(|i| !layout.iter().any(|c| c.index == *i))
             .map(|i| keys[i].as_str())
             .collect();
-        if !hidden.is_empty() {
-            self.note(&format!(
+        let hidden = (!hidden.is_empty()).then(|| {
+            format!(
                 "hidden to fit the terminal: {}; use a wider terminal or --output csv for every column",
                 hidden.join(", ")
-            ));
-        }
+            )
+        });
         let header = keys;
         self.table.layout = Some(layout);
+        if let Some(hidden) = hidden {
+            self.note(&hidden);
+        }
         self.table_row(&header)?;
         if self.stdout_is_terminal {
             let rule: Vec<String> = self
