@@ -1769,7 +1769,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__mfa__subcmd__enroll)
-            opts="-y -q -h --secret --algorithm --digits --period --qr-png --force --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --secret --algorithm --digits --period --qr-png --qr --force --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1793,6 +1793,10 @@ _mfa_admin() {
                     ;;
                 --qr-png)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qr)
+                    COMPREPLY=($(compgen -W "dark light" -- "${cur}"))
                     return 0
                     ;;
                 --db)
@@ -2177,7 +2181,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__notify__subcmd__ack)
-            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --all --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2909,7 +2913,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user__subcmd__import)
-            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --skip-existing --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2943,7 +2947,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user__subcmd__list)
-            opts="-y -q -h --mfa --exempt --status --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --mfa --exempt --status --enrollment-required --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

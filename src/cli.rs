@@ -66,6 +66,22 @@ pub struct GlobalArgs {
     pub busy_timeout: u64,
 }
 
+/// An environment variable that gives a flag its value, set but empty, is named as the
+/// problem: clap would report an empty `--flag` the user never typed (and does so even
+/// when the flag is given).
+pub fn empty_env_var() -> Option<String> {
+    const VARS: &[(&str, &str)] = &[
+        ("MFA_ADMIN_DB", "the store's path"),
+        ("MFA_ADMIN_KEY_FILE", "the key file's path"),
+        ("MFA_ADMIN_BUSY_TIMEOUT", "milliseconds"),
+    ];
+    VARS.iter().find_map(|(var, what)| {
+        std::env::var_os(var)
+            .is_some_and(|v| v.is_empty())
+            .then(|| format!("{var} is set but empty; unset it or set it to {what}"))
+    })
+}
+
 impl GlobalArgs {
     pub fn format(&self) -> Format {
         if self.json { Format::Json } else { self.output }
@@ -147,15 +163,23 @@ pub enum UserCommand {
         email: Option<String>,
     },
     /// Add users from CSV with header username,name,email (one transaction; - = stdin)
+    ///
+    /// Other columns are ignored, so the output of `user list --output csv` imports as is.
     #[command(after_help = concat!(
         "Examples:\n",
         "  mfa-admin user import new-hires.csv    # header: username,name,email\n",
+        "  mfa-admin --output csv user list > users.csv\n",
+        "  mfa-admin --db copy.db user import --skip-existing users.csv",
+        "\n",
         "  printf 'username,name,email\\nolivia.smith,Olivia Smith,olivia@example.com\\n' |\n",
         "      mfa-admin user import -",
     ))]
     Import {
         /// CSV file, or - for stdin
         file: PathBuf,
+        /// Skip users whose user name is already in the store (reported, not an error)
+        #[arg(long)]
+        skip_existing: bool,
     },
     /// Case-insensitive search over user name, display name and email (#ID finds by id)
     #[command(after_help = concat!(
@@ -175,6 +199,7 @@ pub enum UserCommand {
         "Examples:\n",
         "  mfa-admin user list --mfa pending       # enrolled, never confirmed with a code\n",
         "  mfa-admin user list --exempt --status active\n",
+        "  mfa-admin user list --enrollment-required   # who still has to set MFA up again\n",
         "  mfa-admin --output csv user list > users.csv",
     ))]
     List(UserListArgs),
@@ -209,6 +234,9 @@ pub struct UserListArgs {
     /// Only users with this account status
     #[arg(long, value_enum)]
     pub status: Option<StatusFilter>,
+    /// Only users who must set up MFA (again) at next sign-in
+    #[arg(long)]
+    pub enrollment_required: bool,
     /// At most N users
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
@@ -324,9 +352,22 @@ pub struct EnrollArgs {
     /// Also write the QR code as a PNG (mode 0600)
     #[arg(long, value_name = "PATH")]
     pub qr_png: Option<PathBuf>,
+    /// The terminal's background, so the QR code shows dark modules on light (scanners
+    /// need that): dark (default) or light
+    #[arg(long, value_enum, default_value_t = QrBackground::Dark, value_name = "BACKGROUND")]
+    pub qr: QrBackground,
     /// Replace an existing credential
     #[arg(long)]
     pub force: bool,
+}
+
+/// The background colour of the terminal a QR code is drawn on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QrBackground {
+    /// Light text on a dark background (most terminals)
+    Dark,
+    /// Dark text on a light background
+    Light,
 }
 
 fn parse_digits(text: &str) -> Result<u32, String> {
@@ -481,8 +522,11 @@ pub enum NotifyCommand {
     /// Mark notifications delivered
     Ack {
         /// Notification ids
-        #[arg(required = true)]
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
         ids: Vec<i64>,
+        /// Every pending notification
+        #[arg(long)]
+        all: bool,
     },
 }
 

@@ -101,7 +101,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 /// value inside a message cannot forge extra lines.
 pub fn one_line(err: &anyhow::Error) -> String {
     let text = format!("{err:#}");
-    crate::output::escape_control(&text).into_owned()
+    let text = crate::output::escape_control(&text);
+    crate::output::cap_words(&text).into_owned()
 }
 
 /// clap's multi-line usage error as one line: its message lines (up to the usage block)

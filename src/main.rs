@@ -4,6 +4,10 @@ use clap::Parser;
 use mfa_admin::{cli::Cli, error};
 
 fn main() -> ExitCode {
+    if let Some(message) = mfa_admin::cli::empty_env_var() {
+        error::print(&message);
+        return ExitCode::from(error::ExitKind::Usage.code());
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help and --version print as clap renders them.

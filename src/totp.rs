@@ -496,7 +496,10 @@ const TERMINAL_QUIET_ZONE: usize = 2;
 /// as spaces: on the usual light-text-on-dark-background terminal the code
 /// then shows dark modules on a light field, which is what scanners expect
 /// (the same convention as `qrencode -t UTF8`).
-pub fn qr_terminal(data: &str) -> Result<String, QrError> {
+///
+/// `light_background`: the terminal draws dark text on a light background, so the glyphs
+/// must be the dark modules (a scanner needs dark modules on light) instead of the light.
+pub fn qr_terminal(data: &str, light_background: bool) -> Result<String, QrError> {
     let (modules, width) = qr_modules(data)?;
     let size = width + 2 * TERMINAL_QUIET_ZONE;
     let is_light = |x: usize, y: usize| -> bool {
@@ -520,7 +523,11 @@ pub fn qr_terminal(data: &str) -> Result<String, QrError> {
     let mut out = String::with_capacity(size.div_ceil(2) * (size * 3 + 1));
     for y in (0..size).step_by(2) {
         for x in 0..size {
-            out.push(match (is_light(x, y), is_light(x, y + 1)) {
+            // The glyphs are drawn in the terminal's text colour: light modules on a dark
+            // background, dark modules on a light one; what is left below an odd bottom
+            // edge stays background either way.
+            let ink = |x: usize, y: usize| y < size && is_light(x, y) != light_background;
+            out.push(match (ink(x, y), ink(x, y + 1)) {
                 (true, true) => '█',
                 (true, false) => '▀',
                 (false, true) => '▄',
@@ -1220,7 +1227,7 @@ mod tests {
     #[test]
     fn qr_terminal_draws_a_scannable_code() {
         let uri = "otpauth://totp/Example:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example&algorithm=SHA1&digits=6&period=30";
-        let text = qr_terminal(uri).unwrap();
+        let text = qr_terminal(uri, false).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let width = lines[0].chars().count();
         assert!(lines.iter().all(|l| l.chars().count() == width));
@@ -1263,9 +1270,38 @@ mod tests {
     }
 
     #[test]
+    fn qr_terminal_for_light_backgrounds_draws_the_dark_modules() {
+        let uri =
+            "otpauth://totp/Example:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example";
+        let dark = qr_terminal(uri, false).unwrap();
+        let light = qr_terminal(uri, true).unwrap();
+        // The quiet zone is background on a light terminal: no glyph in the first line.
+        assert!(light.lines().next().unwrap().chars().all(|c| c == ' '));
+        // Every full-height cell swaps: a full block becomes a space and back.
+        for (d, l) in dark
+            .lines()
+            .zip(light.lines())
+            .take(dark.lines().count() - 1)
+        {
+            for (a, b) in d.chars().zip(l.chars()) {
+                let swapped = match a {
+                    '█' => ' ',
+                    ' ' => '█',
+                    '▀' => '▄',
+                    _ => '▀',
+                };
+                assert_eq!(b, swapped);
+            }
+        }
+    }
+
+    #[test]
     fn qr_refuses_oversized_data() {
         let long = "x".repeat(5000);
         assert!(matches!(qr_png(&long), Err(QrError::TooLong { len: 5000 })));
-        assert!(matches!(qr_terminal(&long), Err(QrError::TooLong { .. })));
+        assert!(matches!(
+            qr_terminal(&long, false),
+            Err(QrError::TooLong { .. })
+        ));
     }
 }

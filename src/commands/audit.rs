@@ -57,6 +57,9 @@ pub(crate) fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
         since,
         limit: args.limit,
     };
+    // On a narrow terminal the details go first, then the rest; the user name stays whole.
+    ctx.out
+        .drop_first(&["details", "user_id", "reason", "id", "actor"]);
     let out = &mut ctx.out;
     store.audit_rows(&filter, |row| {
         let details = row.details.as_deref().map(|d| {

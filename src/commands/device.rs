@@ -34,8 +34,14 @@ fn prune(ctx: &mut Context) -> Result<()> {
         Ok(pruned)
     })?;
     ctx.out.object(&serde_json::json!({ "pruned": pruned }))?;
-    ctx.out
-        .note(&format!("deleted {pruned} expired remembered devices"));
+    ctx.out.note(&format!(
+        "deleted {}",
+        crate::output::count(
+            pruned as u64,
+            "expired remembered device",
+            "expired remembered devices"
+        )
+    ));
     Ok(())
 }
 
@@ -86,6 +92,17 @@ fn check(ctx: &mut Context, user: &str, token: Option<&str>) -> Result<()> {
     ensure_not_locked(&user, now)?;
     let input = prompt::read_secret(token, "device token")?;
     let verifiers = store.active_device_verifiers(user.id, now)?;
+    if verifiers.is_empty() {
+        // Nothing to check against; like every factor, never counted as a failed attempt.
+        ctx.out.object(&Checked {
+            username: &user.username,
+            valid: false,
+        })?;
+        return Err(error::rejected(format!(
+            "{:?} has no remembered devices to check against (none, or all expired or revoked)",
+            user.username
+        )));
+    }
     // Record the use first: a device revoked meanwhile by another process is not valid.
     let valid = match match_device_token(&input, &verifiers) {
         Some(id) => store.write(|tx| Ok(tx.touch_device(id, now)?))?,

@@ -40,7 +40,20 @@ pub(crate) fn run(ctx: &mut Context) -> Result<()> {
         }
         Err(e) => findings.push(finding("key_file", crate::error::one_line(&e))),
     }
-    findings.extend(store.doctor_findings(now, store.policy()?.require_mfa)?);
+    let policy = store.policy()?;
+    findings.extend(store.doctor_findings(now, policy.require_mfa)?);
+    let (ahead, latest) = store.credentials_ahead_of_clock(now, policy.totp_skew)?;
+    if ahead > 0 {
+        findings.push(finding(
+            "clock",
+            format!(
+                "{} last accepted a code for {}, later than now ({}): the system clock looks set back; until it is right (check NTP) their correct codes are refused by `mfa verify`",
+                crate::output::count(ahead as u64, "TOTP credential", "TOTP credentials"),
+                latest.map_or_else(|| "a later time".to_owned(), crate::timefmt::rfc3339),
+                crate::timefmt::rfc3339(now),
+            ),
+        ));
+    }
     match store.verify_audit()? {
         Verdict::Intact { .. } => {}
         Verdict::Broken { row, why } => findings.push(finding(
@@ -51,6 +64,7 @@ pub(crate) fn run(ctx: &mut Context) -> Result<()> {
             },
         )),
     }
+    ctx.out.drop_first(&["user_id"]);
     for finding in &findings {
         ctx.out.row(finding)?;
     }

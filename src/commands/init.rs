@@ -83,6 +83,23 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         let Some(key) = key else {
             anyhow::bail!("cannot add sample users without the key file");
         };
+        // Demo accounts (one of them exempt from MFA) in a store that holds real users
+        // must be a decision: say what is added and ask.
+        let existing = store.user_count()?;
+        if existing > 0 {
+            let what = format!(
+                "{} already has {}; --sample adds {}.",
+                db.display(),
+                crate::output::count(existing as u64, "user", "users"),
+                sample::describe(count)
+            );
+            if ctx.global.yes {
+                ctx.out.note(&what);
+            } else {
+                ctx.out.before_prompt(&what);
+            }
+            crate::prompt::confirm("Add the demo users to this store?", ctx.global.yes)?;
+        }
         sampled = store.write(|tx| {
             let added = sample::populate(tx, &key, count, now, sample::Options::demo())?;
             let mut entry = ctx.entry(Action::StoreSample, None);
@@ -90,8 +107,10 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             tx.audit(now, &entry)?;
             Ok(added)
         })?;
+        let db_flag = super::db_hint(ctx);
         ctx.out.note(&format!(
-            "added {sampled} sample users; try: mfa-admin user list, mfa-admin user find smith"
+            "added {}; try: mfa-admin{db_flag} user list, mfa-admin{db_flag} user find smith",
+            sample::describe(sampled)
         ));
     }
     // Fold the WAL into the file so a new store is one self-contained file (commands keep

@@ -77,9 +77,22 @@ impl Context {
         Ok(PathBuf::from(path))
     }
 
-    /// Opens the store; refuses missing, foreign, corrupt, too-new stores.
+    /// Opens the store; refuses missing, foreign, corrupt, too-new stores. A missing store
+    /// is told the `init` command for the same store (`--db` kept).
     pub(crate) fn open(&self) -> Result<Store> {
-        Ok(Store::open(&self.db_path()?, self.global.busy_timeout)?)
+        match Store::open(&self.db_path()?, self.global.busy_timeout) {
+            Err(crate::store::StoreError::Missing(path)) => Err(anyhow::anyhow!(
+                "no store at {}; run `mfa-admin{} init` to create it{}",
+                path.display(),
+                db_hint(self),
+                if self.global.db.is_some() {
+                    ""
+                } else {
+                    " (or pass --db PATH)"
+                }
+            )),
+            other => Ok(other?),
+        }
     }
 
     /// Loads the key file and checks it against the store before anything is written.
@@ -144,6 +157,31 @@ fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
             ctx.out.raw(&buf)?;
             Ok(())
         }
+    }
+}
+
+/// ` --db PATH` for a next command suggested in a message, when this run named its store
+/// with `--db` (the suggestion must work on the same store); empty when the store came
+/// from `MFA_ADMIN_DB` (still set for the next command) or the default.
+pub(crate) fn db_hint(ctx: &Context) -> String {
+    match &ctx.global.db {
+        Some(path) if std::env::var_os("MFA_ADMIN_DB").as_deref() != Some(path.as_os_str()) => {
+            format!(" --db {}", shell_word(&path.display().to_string()))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Quotes a word for a command line shown to the administrator.
+pub(crate) fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@/+=:,".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 

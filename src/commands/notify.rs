@@ -39,7 +39,22 @@ pub(crate) fn run(ctx: &mut Context, cmd: NotifyCommand) -> Result<()> {
                 Ok(())
             })
         }
-        NotifyCommand::Ack { mut ids } => {
+        NotifyCommand::Ack { all: true, .. } => {
+            let store = ctx.open()?;
+            let now = ctx.now;
+            let acked = store.write(|tx| Ok(tx.ack_all_notifications(now)?))?;
+            ctx.out.object(&serde_json::json!({ "acked": acked }))?;
+            ctx.out.note(&format!(
+                "acknowledged {}",
+                crate::output::count(
+                    acked as u64,
+                    "pending notification",
+                    "pending notifications"
+                )
+            ));
+            Ok(())
+        }
+        NotifyCommand::Ack { mut ids, .. } => {
             // `ack 5 5` acknowledges 5 once rather than failing on the repeat.
             let mut seen = std::collections::HashSet::new();
             ids.retain(|id| seen.insert(*id));

@@ -42,16 +42,35 @@ fn set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
     let value = policy::validate_value(spec, value).map_err(error::usage)?;
     let store = ctx.open()?;
     let now = ctx.now;
-    let previous = store.write(|tx| {
+    let changed = store.write(|tx| {
+        // Setting a value it already has changes nothing, so it audits nothing either.
+        let current = tx
+            .policy_entries()?
+            .into_iter()
+            .find(|(k, ..)| k.name == spec.name)
+            .map(|(_, v, _)| v);
+        if current.as_deref() == Some(value.as_str()) {
+            return Ok(None);
+        }
         let previous = tx.set_policy(spec, &value)?;
         let mut entry = ctx.entry(Action::PolicySet, None);
         entry.details =
             Some(serde_json::json!({ "key": key, "from": previous, "to": value }).to_string());
         tx.audit(now, &entry)?;
-        Ok(previous)
+        Ok(Some(previous))
     })?;
-    ctx.out
-        .object(&serde_json::json!({ "key": key, "value": value, "previous": previous }))?;
-    ctx.out.note(&format!("{key}: {previous} -> {value}"));
+    let previous = changed.clone().unwrap_or_else(|| value.clone());
+    ctx.out.object(&serde_json::json!({
+        "key": key,
+        "value": value,
+        "previous": previous,
+        "changed": changed.is_some(),
+    }))?;
+    match changed {
+        Some(previous) => ctx.out.note(&format!("{key}: {previous} -> {value}")),
+        None => ctx.out.note(&format!(
+            "{key} is already {value}; unchanged, nothing audited"
+        )),
+    }
     Ok(())
 }

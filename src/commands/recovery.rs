@@ -17,6 +17,7 @@ use crate::domain::notice::Notice;
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes;
+use crate::store::credentials::CredentialState;
 use crate::store::users::{MfaState, UserRef};
 
 pub(crate) fn run(ctx: &mut Context, cmd: RecoveryCommand) -> Result<()> {
@@ -67,6 +68,25 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
     let now = ctx.now;
     ensure_not_locked(&user, now)?;
     let input = prompt::read_secret(code, "recovery code")?;
+    // Nothing to check against (never enrolled, or every code used): no secret can be
+    // guessed, so, as for every factor, exit 4 without counting a failure.
+    let (unused, _) = store.recovery_counts(user.id)?;
+    if unused == 0 {
+        ctx.out.object(&Checked {
+            username: &user.username,
+            valid: false,
+            remaining: 0,
+        })?;
+        return Err(error::rejected(format!(
+            "{:?} has no unused recovery codes to check against ({}); not counted as a failed attempt",
+            user.username,
+            if user.mfa == MfaState::Enrolled {
+                "all used: `mfa-admin recovery regenerate` issues new ones"
+            } else {
+                "codes are issued when TOTP enrollment is confirmed"
+            }
+        )));
+    }
     let normalized = recovery_codes::normalize(&input);
     let set = store.recovery_set(user.id)?;
     // The KDF runs before the write lock is taken, so other writers are not held up by it.
@@ -135,8 +155,9 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
             })?;
             if remaining <= 2 {
                 ctx.out.note(&format!(
-                    "{:?} has {remaining} recovery codes left; consider `mfa-admin recovery regenerate`",
-                    user.username
+                    "{:?} has {} left; consider `mfa-admin recovery regenerate`",
+                    user.username,
+                    crate::output::count(remaining as u64, "recovery code", "recovery codes")
                 ));
             }
             Ok(())
@@ -176,6 +197,7 @@ fn regenerate(ctx: &mut Context, user: &str) -> Result<()> {
         )));
     }
     let (remaining, _) = store.recovery_counts(user.id)?;
+    let credential_created = store.credential(user.id)?.map(|c| c.created_at);
     let what = format!(
         "This replaces all recovery codes of {:?}; the {remaining} unused ones stop working.",
         user.username
@@ -192,6 +214,20 @@ fn regenerate(ctx: &mut Context, user: &str) -> Result<()> {
     let policy = store.policy()?;
     let issued = issue_recovery_codes(policy.recovery_codes)?;
     store.write(|tx| {
+        // What the confirmation described must still hold under the write lock: the same
+        // enrolled credential and the same unused codes (another process may have reset or
+        // re-enrolled the user while the prompt waited).
+        let credential = tx.credential(user.id)?;
+        let (unused_now, _) = tx.recovery_counts(user.id)?;
+        if credential.as_ref().map(|c| c.created_at) != credential_created
+            || credential.is_none_or(|c| c.state != CredentialState::Enrolled)
+            || unused_now != remaining
+        {
+            return Err(anyhow::anyhow!(
+                "{:?} changed while the confirmation waited (its MFA was changed by another process); nothing changed, run the command again to see the current state",
+                user.username
+            ));
+        }
         tx.replace_recovery_codes(
             user.id,
             &issued.salt,

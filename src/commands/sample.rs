@@ -98,6 +98,21 @@ impl Options {
     }
 }
 
+/// What [`populate`] adds for `count`, in words, for the confirmation and the report.
+pub(crate) fn describe(count: u32) -> String {
+    let mut text = format!(
+        "{} demo {} (name.surname@example.com; about 40% enrolled with recovery codes, 20% pending, the rest asked to enroll)",
+        count,
+        if count == 1 { "user" } else { "users" }
+    );
+    if count >= 3 {
+        text.push_str(
+            ", among them the service account svc-backup, EXEMPT from MFA, and one locked user",
+        );
+    }
+    text
+}
+
 /// The actor of generated audit history.
 const HISTORY_ACTOR: &str = "sample";
 

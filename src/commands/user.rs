@@ -11,6 +11,7 @@ use crate::domain::audit::Action;
 use crate::domain::import::{self, check_field};
 use crate::domain::notice::Notice;
 use crate::error;
+use crate::output;
 use crate::store::Store;
 use crate::store::users::{self, ListFilter, MfaState, NewUser, User, UserRef, UserStatus};
 
@@ -42,6 +43,16 @@ impl<'a> UserRow<'a> {
     }
 }
 
+/// The user columns that give way first on a narrow terminal (the user name never does).
+const DROP_FIRST: &[&str] = &[
+    "email",
+    "name",
+    "enrollment_required",
+    "exempt",
+    "id",
+    "status",
+];
+
 /// `user show`: everything but secrets.
 #[derive(Serialize)]
 struct UserDetail<'a> {
@@ -66,7 +77,10 @@ pub(crate) fn run(ctx: &mut Context, cmd: UserCommand) -> Result<()> {
             name,
             email,
         } => add(ctx, &username, name.as_deref(), email.as_deref()),
-        UserCommand::Import { file } => import(ctx, &file),
+        UserCommand::Import {
+            file,
+            skip_existing,
+        } => import(ctx, &file, skip_existing),
         UserCommand::Find { query, limit } => find(ctx, &query, limit),
         UserCommand::List(args) => list(ctx, &args),
         UserCommand::Show { user } => show(ctx, &user),
@@ -107,7 +121,7 @@ fn add(ctx: &mut Context, username: &str, name: Option<&str>, email: Option<&str
     Ok(())
 }
 
-fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
+fn import(ctx: &mut Context, file: &std::path::Path, skip_existing: bool) -> Result<()> {
     let reader: Box<dyn Read> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -120,6 +134,7 @@ fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
     let source = file.display().to_string();
     store.set_cache_mib(64)?;
     let mut problems = Vec::new();
+    let mut skipped = 0u64;
     let imported = store.write(|tx| {
         let enrollment_required = tx.policy()?.require_mfa;
         let mut count = 0u64;
@@ -131,9 +146,13 @@ fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
                 enrollment_required,
             };
             if tx.insert_user(&new, now)?.is_none() {
+                if skip_existing {
+                    skipped += 1;
+                    return Ok(None);
+                }
                 return Ok::<_, anyhow::Error>(Some(format!(
-                    "user name {:?} already exists (in the store or earlier in this file)",
-                    row.username
+                    "user name {} already exists (in the store or earlier in this file; --skip-existing skips such users)",
+                    crate::output::shown(row.username)
                 )));
             }
             count += 1;
@@ -150,7 +169,9 @@ fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
             )));
         }
         let mut entry = ctx.entry(Action::UserImport, None);
-        entry.details = Some(serde_json::json!({ "count": count, "source": source }).to_string());
+        entry.details = Some(
+            serde_json::json!({ "count": count, "skipped": skipped, "source": source }).to_string(),
+        );
         tx.audit(now, &entry)?;
         Ok(count)
     });
@@ -159,8 +180,15 @@ fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
     }
     let imported = imported?;
     ctx.out
-        .object(&serde_json::json!({ "imported": imported }))?;
-    ctx.out.note(&format!("imported {imported} users"));
+        .object(&serde_json::json!({ "imported": imported, "skipped": skipped }))?;
+    let mut message = format!("imported {}", output::count(imported, "user", "users"));
+    if skip_existing {
+        message.push_str(&format!(
+            ", skipped {} already in the store",
+            output::count(skipped, "user", "users")
+        ));
+    }
+    ctx.out.note(&message);
     Ok(())
 }
 
@@ -176,10 +204,24 @@ fn find(ctx: &mut Context, query: &str, limit: u64) -> Result<()> {
                 "empty query; give part of a user name, name or email, or #ID",
             ));
         }
-        store.search_users(query, limit)?
+        // One more than asked tells whether the limit cut the list short.
+        store.search_users(query, limit.saturating_add(1))?
     };
-    for user in &found {
+    let more = found.len() as u64 > limit;
+    ctx.out.drop_first(DROP_FIRST);
+    for user in found
+        .iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
         ctx.out.row(&UserRow::new(user, now))?;
+    }
+    if more {
+        // On stderr even with --quiet: a script must not take the first page for the lot.
+        ctx.out.warn(&format!(
+            "more than {} match {}; showing the first {limit} (raise --limit or refine the query)",
+            output::count(limit, "user", "users"),
+            output::shown(query)
+        ));
     }
     if found.is_empty() {
         ctx.out.note(&format!("no users match {query:?}"));
@@ -202,8 +244,10 @@ fn list(ctx: &mut Context, args: &UserListArgs) -> Result<()> {
             StatusFilter::Locked => UserStatus::Locked,
             StatusFilter::Disabled => UserStatus::Disabled,
         }),
+        enrollment_required_only: args.enrollment_required,
         limit: args.limit,
     };
+    ctx.out.drop_first(DROP_FIRST);
     let out = &mut ctx.out;
     let mut count = 0u64;
     store.list_users(&filter, now, |user| {

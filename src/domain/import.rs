@@ -68,17 +68,18 @@ pub fn read_users<E>(
     let column = |name: &str| headers.iter().position(|h| h == name);
     let Some(username_at) = column("username") else {
         return Ok(Err(BadHeader(format!(
-            "the header must be username,name,email (found {:?})",
-            headers.join(",")
+            "the header must name a username column, as in username,name,email (found {})",
+            crate::output::shown(&headers.join(","))
         ))));
     };
-    if let Some(extra) = headers
-        .iter()
-        .find(|h| !["username", "name", "email"].contains(&h.as_str()))
-    {
-        return Ok(Err(BadHeader(format!(
-            "unknown column {extra:?}; the header must be username,name,email"
-        ))));
+    // Other columns (those of `user list --output csv`: id, status, mfa, ...) are ignored,
+    // so an export imports as is; a column named twice is ambiguous.
+    for name in ["username", "name", "email"] {
+        if headers.iter().filter(|h| *h == name).count() > 1 {
+            return Ok(Err(BadHeader(format!(
+                "the column {name:?} appears twice in the header"
+            ))));
+        }
     }
     let (name_at, email_at) = (column("name"), column("email"));
     let mut problems: Vec<String> = Vec::new();
@@ -259,9 +260,19 @@ mod tests {
     }
 
     #[test]
-    fn a_header_without_username_or_with_unknown_columns_is_refused() {
+    fn a_header_without_username_or_naming_a_column_twice_is_refused() {
         assert!(read("name,email\nx,y\n").1.is_err());
-        assert!(read("username,phone\nx,y\n").1.is_err());
+        assert!(read("username,name,username\nx,y,z\n").1.is_err());
         assert_eq!(read("\u{feff}USERNAME\nx\n").0, vec![(2, "x".into())]);
+    }
+
+    #[test]
+    fn other_columns_such_as_those_of_user_list_are_ignored() {
+        let (rows, problems) = read(
+            "id,username,name,email,status,mfa,exempt,enrollment_required\n\
+             7,olivia,Olivia Smith,o@example.com,active,enrolled,false,false\n",
+        );
+        assert_eq!(problems, Ok(vec![]));
+        assert_eq!(rows, vec![(2, "olivia".into())]);
     }
 }

@@ -81,7 +81,28 @@ fn run_check(
     Ok(())
 }
 
+/// How many credentials last accepted a code for a time step later than now allows (more
+/// than `skew` steps ahead), and the latest such time: only a clock set back since does that.
+fn ahead_of_clock(conn: &Connection, now: Now, skew: u32) -> rusqlite::Result<(i64, Option<Now>)> {
+    conn.query_row(
+        "SELECT count(*), max(last_step * period) FROM totp_credentials
+         WHERE last_step IS NOT NULL AND last_step > ?1 / period + ?2",
+        rusqlite::params![now, skew],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
 impl Store {
+    /// Credentials whose replay guard is ahead of the clock (count, latest step time); see
+    /// `mfa verify`: every correct code of such a user reads as already used.
+    pub(crate) fn credentials_ahead_of_clock(
+        &self,
+        now: Now,
+        skew: u32,
+    ) -> Result<(i64, Option<Now>)> {
+        self.run(|c| ahead_of_clock(c, now, skew))
+    }
+
     /// The query checks of `doctor`, in a fixed order; `require_mfa` adds the check for
     /// users nothing would ask for a second factor.
     pub(crate) fn doctor_findings(&self, now: Now, require_mfa: bool) -> Result<Vec<Finding>> {

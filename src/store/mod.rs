@@ -78,9 +78,22 @@ pub(crate) enum StoreError {
     ReadOnly(String),
     #[error("the disk is full; nothing changed")]
     Full,
+    #[error(
+        "{0} is not an mfa-admin store ({1}); refusing to touch it: point --db at the mfa-admin store, or at a new path for `mfa-admin init`"
+    )]
+    Foreign(PathBuf, String),
+    #[error(
+        "{path} has no mfa-admin tables yet (schema version 0; it holds {tables}); `mfa-admin init` adds them beside the others"
+    )]
+    Unadopted { path: PathBuf, tables: String },
+    #[error(
+        "cannot read {0} as this user: its write-ahead log ({0}-wal) holds recent changes and needs {0}-shm, which this user cannot open or create; give this user read access to both files (or write access to the folder), or run as the store's owner"
+    )]
+    WalUnreadable(PathBuf),
     #[error("store error: {0}")]
     Sqlite(String),
-    #[error("cannot create {path}: {source}")]
+    // The io error is the source: the one-line error prints it once, after this.
+    #[error("cannot create {path}")]
     Create {
         path: PathBuf,
         source: std::io::Error,
@@ -94,16 +107,62 @@ pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
     busy_timeout_ms: u64,
+    /// The `-wal`/`-shm` this open created, removed again if the file proves corrupt.
+    side_files: SideFiles,
+    corrupt: std::cell::Cell<bool>,
+}
+
+impl Drop for Store {
+    /// A corrupt store is left as it was found: the empty `-wal`/`-shm` SQLite created
+    /// beside it while finding out are removed once the connection is closed.
+    fn drop(&mut self) {
+        if self.corrupt.get()
+            && let Ok(memory) = Connection::open_in_memory()
+        {
+            drop(std::mem::replace(&mut self.conn, memory));
+            self.side_files.remove_new_empty();
+        }
+    }
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 impl Store {
     /// Opens an existing store at the current schema version. Reads only.
+    ///
+    /// A store this user may read but not write (another OS user's 0644 file in a folder
+    /// it cannot write) is opened read-only: reads work, [`Store::write`] refuses. When
+    /// SQLite cannot set up WAL reading for this user (no `-shm` it may open or create)
+    /// and the WAL holds nothing, the file alone is the whole store and is read as
+    /// immutable. A failed open leaves no `-wal`/`-shm` of its own behind.
     pub(crate) fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
         check_file(path)?;
-        let store = Store::connect(path, busy_timeout_ms)?;
+        let side_files = SideFiles::before(path);
+        let opened = Store::open_as(path, busy_timeout_ms, Access::ReadWrite).or_else(|e| {
+            match e {
+                StoreError::ReadOnly(_) => {}
+                other => return Err(other),
+            }
+            Store::open_as(path, busy_timeout_ms, Access::ReadOnly).or_else(|e| {
+                if wal_is_empty(path) {
+                    Store::open_as(path, busy_timeout_ms, Access::Immutable)
+                } else if matches!(e, StoreError::ReadOnly(_)) {
+                    Err(StoreError::WalUnreadable(path.to_owned()))
+                } else {
+                    Err(e)
+                }
+            })
+        });
+        if opened.is_err() {
+            side_files.remove_new_empty();
+        }
+        opened
+    }
+
+    fn open_as(path: &Path, busy_timeout_ms: u64, access: Access) -> Result<Store> {
+        let store = Store::connect(path, busy_timeout_ms, access)?;
         let version = store.user_version()?;
+        store.check_is_ours(version)?;
         match version.cmp(&LATEST_VERSION) {
             std::cmp::Ordering::Equal => Ok(store),
             std::cmp::Ordering::Greater => Err(StoreError::TooNew {
@@ -117,6 +176,46 @@ impl Store {
                 known: LATEST_VERSION,
             }),
         }
+    }
+
+    /// Refuses a SQLite file that is some other program's database: at schema version 0,
+    /// one with a table of the name mfa-admin would create (`init` would fail on it, and
+    /// it is not ours to change); at a later version, one without mfa-admin's tables. A
+    /// version-0 file with only other tables is a database the store may be added to
+    /// (`init` adopts it); until then it is not a store.
+    fn check_is_ours(&self, version: i64) -> Result<()> {
+        let tables: Vec<String> = self.run(|c| {
+            let mut stmt = c.prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'
+                 ORDER BY name LIMIT 1000",
+            )?;
+            stmt.query_map([], |r| r.get(0))?.collect()
+        })?;
+        let has = |name: &str| tables.iter().any(|t| t.eq_ignore_ascii_case(name));
+        if version == 0 {
+            if let Some(clash) = OWN_TABLES.iter().find(|t| has(t)) {
+                return Err(StoreError::Foreign(
+                    self.path.clone(),
+                    format!("it has a {clash} table of its own and no mfa-admin schema"),
+                ));
+            }
+            if !tables.is_empty() {
+                let mut listed: Vec<&str> = tables.iter().take(3).map(String::as_str).collect();
+                if tables.len() > 3 {
+                    listed.push("...");
+                }
+                return Err(StoreError::Unadopted {
+                    path: self.path.clone(),
+                    tables: listed.join(", "),
+                });
+            }
+        } else if !has("users") || !has("meta") {
+            return Err(StoreError::Foreign(
+                self.path.clone(),
+                format!("schema version {version}, but no mfa-admin tables"),
+            ));
+        }
+        Ok(())
     }
 
     /// Creates a new store (and its folder), or migrates an existing one forward.
@@ -143,8 +242,23 @@ impl Store {
         } else {
             check_file(path)?;
         }
-        let mut store = Store::connect(path, busy_timeout_ms)?;
-        let version = store.user_version()?;
+        let side_files = SideFiles::before(path);
+        let connected =
+            Store::connect(path, busy_timeout_ms, Access::ReadWrite).and_then(|store| {
+                let version = store.user_version()?;
+                match store.check_is_ours(version) {
+                    // A version-0 database with other tables only: init adds the store to it.
+                    Ok(()) | Err(StoreError::Unadopted { .. }) => Ok((store, version)),
+                    Err(e) => Err(e),
+                }
+            });
+        let (mut store, version) = match connected {
+            Ok(connected) => connected,
+            Err(e) => {
+                side_files.remove_new_empty();
+                return Err(e);
+            }
+        };
         if version > LATEST_VERSION {
             return Err(StoreError::TooNew {
                 path: path.to_owned(),
@@ -163,16 +277,36 @@ impl Store {
         Ok((store, created))
     }
 
-    fn connect(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
+    fn connect(path: &Path, busy_timeout_ms: u64, access: Access) -> Result<Store> {
+        let side_files = SideFiles::before(path);
+        let conn = match access {
+            Access::ReadWrite => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            ),
+            Access::ReadOnly | Access::Immutable => Connection::open_with_flags(
+                file_uri(
+                    path,
+                    if access == Access::Immutable {
+                        "immutable=1"
+                    } else {
+                        "mode=ro"
+                    },
+                ),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            ),
+        }
+        .map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
         let store = Store {
             conn,
             path: path.to_owned(),
             busy_timeout_ms,
+            side_files,
+            corrupt: std::cell::Cell::new(false),
         };
         store
             .conn
@@ -212,7 +346,7 @@ impl Store {
     /// Like [`Store::run`] for listings that stream rows into a caller's callback: a
     /// SQLite error is mapped, the callback's own errors pass through.
     fn stream(&self, f: impl FnOnce(&Connection) -> anyhow::Result<()>) -> anyhow::Result<()> {
-        f(&self.conn).map_err(|e| map_any(&self.path, self.busy_timeout_ms, e))
+        f(&self.conn).map_err(|e| self.map_any(e))
     }
 
     /// Runs `f` in one write transaction that takes the lock up front (`BEGIN IMMEDIATE`),
@@ -238,7 +372,7 @@ impl Store {
             store: self,
             chain: RefCell::new(None),
         };
-        let value = f(&tx).map_err(|e| map_any(&self.path, self.busy_timeout_ms, e))?;
+        let value = f(&tx).map_err(|e| self.map_any(e))?;
         if let Some(chain) = tx.chain.take() {
             self.run(|c| chain.finish(c))?;
         }
@@ -257,7 +391,22 @@ impl Store {
     }
 
     fn map_err(&self, e: rusqlite::Error) -> StoreError {
-        map_sqlite(&self.path, self.busy_timeout_ms, e)
+        let e = map_sqlite(&self.path, self.busy_timeout_ms, e);
+        if matches!(e, StoreError::Corrupt(..) | StoreError::NotSqlite(_)) {
+            self.corrupt.set(true);
+        }
+        e
+    }
+
+    fn map_any(&self, e: anyhow::Error) -> anyhow::Error {
+        let e = map_any(&self.path, self.busy_timeout_ms, e);
+        if matches!(
+            e.downcast_ref::<StoreError>(),
+            Some(StoreError::Corrupt(..) | StoreError::NotSqlite(_))
+        ) {
+            self.corrupt.set(true);
+        }
+        e
     }
 
     /// Writes a consistent copy of the store to `dest` with SQLite's online backup API
@@ -329,6 +478,89 @@ impl Store {
     /// SQLite's `quick_check`: "ok", or what is wrong with the file.
     pub(crate) fn quick_check(&self) -> Result<String> {
         self.run(|c| c.query_row("PRAGMA quick_check", [], |r| r.get(0)))
+    }
+}
+
+/// How a connection opens the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    /// `mode=ro`: reads, including the WAL through a `-shm` it may open.
+    ReadOnly,
+    /// `immutable=1`: the file alone, no locking, no `-shm`; only when the WAL is empty.
+    Immutable,
+}
+
+/// Tables the schema creates; one of these in a version-0 file means another program's
+/// database, not ours to migrate.
+const OWN_TABLES: &[&str] = &[
+    "users",
+    "meta",
+    "policy",
+    "audit_log",
+    "notifications",
+    "totp_credentials",
+    "recovery_sets",
+    "recovery_codes",
+    "trusted_devices",
+    "users_search",
+];
+
+/// A `file:` URI for `path` with `query` (percent-encoding what a URI must).
+fn file_uri(path: &Path, query: &str) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push('?');
+    uri.push_str(query);
+    uri
+}
+
+/// Whether the store's WAL is missing or empty (the main file holds everything).
+fn wal_is_empty(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    fs::metadata(PathBuf::from(wal)).map_or(true, |m| m.len() == 0)
+}
+
+/// Which of the store's `-wal` and `-shm` existed before an open, so a failed open can
+/// remove the empty ones SQLite created for it (a refused file is left as it was found).
+struct SideFiles {
+    created: Vec<PathBuf>,
+}
+
+impl SideFiles {
+    fn before(path: &Path) -> SideFiles {
+        let created = ["-wal", "-shm"]
+            .iter()
+            .map(|suffix| {
+                let mut side = path.as_os_str().to_owned();
+                side.push(suffix);
+                PathBuf::from(side)
+            })
+            .filter(|side| fs::symlink_metadata(side).is_err())
+            .collect();
+        SideFiles { created }
+    }
+
+    /// Removes the side files that did not exist before, if the WAL among them is empty.
+    fn remove_new_empty(&self) {
+        let wal_empty = self
+            .created
+            .iter()
+            .filter(|p| p.to_string_lossy().ends_with("-wal"))
+            .all(|p| fs::metadata(p).map_or(true, |m| m.len() == 0));
+        if wal_empty {
+            for side in &self.created {
+                let _ = fs::remove_file(side);
+            }
+        }
     }
 }
 

@@ -74,6 +74,12 @@ fn ack(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
     Ok(changed == 1)
 }
 
+/// Marks every pending notification delivered; how many there were.
+fn ack_all(conn: &Connection, now: Now) -> rusqlite::Result<usize> {
+    conn.prepare_cached("UPDATE notifications SET acked_at = ?1 WHERE acked_at IS NULL")?
+        .execute(params![now])
+}
+
 impl Store {
     /// Streams notifications, newest first.
     pub(crate) fn notifications(
@@ -95,5 +101,10 @@ impl Tx<'_> {
     /// Marks a notification delivered; false when there is no pending one with that id.
     pub(crate) fn ack_notification(&self, id: i64, now: Now) -> Result<bool> {
         self.run(|c| ack(c, id, now))
+    }
+
+    /// Marks every pending notification delivered; returns how many.
+    pub(crate) fn ack_all_notifications(&self, now: Now) -> Result<usize> {
+        self.run(|c| ack_all(c, now))
     }
 }

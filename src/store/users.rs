@@ -29,8 +29,8 @@ impl UserRef {
                 .map(UserRef::Id)
                 .ok_or_else(|| {
                     format!(
-                        "invalid user id {:?}: use #ID with a positive number, e.g. #42",
-                        text
+                        "invalid user id {}: use #ID with a positive number, e.g. #42",
+                        crate::output::shown(text)
                     )
                 });
         }
@@ -44,7 +44,7 @@ impl UserRef {
     pub fn describe(&self) -> String {
         match self {
             UserRef::Id(id) => format!("user id #{id}"),
-            UserRef::Name(name) => format!("user {name:?}"),
+            UserRef::Name(name) => format!("user {}", crate::output::shown(name)),
         }
     }
 }
@@ -391,6 +391,8 @@ pub(crate) struct ListFilter {
     pub(crate) mfa: Option<MfaState>,
     pub(crate) exempt_only: bool,
     pub(crate) status: Option<UserStatus>,
+    /// Only users who must set MFA up (again) at next sign-in.
+    pub(crate) enrollment_required_only: bool,
     pub(crate) limit: Option<u64>,
 }
 
@@ -413,6 +415,9 @@ fn list(
         sql.push_str(
             " AND u.exempt_reason IS NOT NULL AND (u.exempt_until IS NULL OR u.exempt_until > ?1)",
         );
+    }
+    if filter.enrollment_required_only {
+        sql.push_str(" AND u.enrollment_required");
     }
     match filter.status {
         // An expired automatic lockout is no longer locked.

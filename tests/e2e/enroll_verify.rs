@@ -723,3 +723,84 @@ fn on_a_terminal_the_code_is_prompted_for_and_not_echoed() {
     assert_eq!(pty_exit_code(&mut session), 4);
     assert_eq!(failed_attempts(&env, "alice"), 1);
 }
+
+/// A clock stepped back behind the replay guard made every correct code "already used
+/// (replay)", each counted as a failure until the account locked. It is now reported as a
+/// wrong clock, counted as nothing, and `doctor` finds it.
+#[test]
+fn a_clock_set_back_is_reported_not_counted_as_replays() {
+    let mut env = quick_env(&["alice"]);
+    set_policy(&env, "lockout_threshold", "2");
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0 + 3600);
+    // The clock is stepped back an hour.
+    env.now = Some(T0);
+    for _ in 0..3 {
+        env.run(&["mfa", "verify", "alice", &code_at(&secret, T0)])
+            .code_is(4)
+            .error_mentions("clock looks wrong");
+    }
+    assert_eq!(failed_attempts(&env, "alice"), 0);
+    assert!(!mfa_status(&env, "alice").locked);
+    let done = env.run(&["--json", "doctor"]).code_is(1);
+    let findings = done.json_lines::<Finding>();
+    assert!(
+        findings.iter().any(|f| f.check == "clock"),
+        "{}",
+        done.stdout()
+    );
+    // Once the clock is right again, codes work and doctor is content.
+    env.now = Some(T0 + 3630);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, T0 + 3630)])
+        .ok();
+    env.run(&["doctor"]).ok();
+}
+
+/// One rule for "nothing to check against" (never enrolled, no codes left, no devices):
+/// exit 4 saying so, and no failure counted, for every factor; `recovery check` used to
+/// count failures where `mfa verify` did not.
+#[test]
+fn nothing_to_check_against_exits_4_and_counts_nothing_for_every_factor() {
+    let env = quick_env(&["neo"]);
+    for (args, says) in [
+        (["mfa", "verify", "neo", "123456"], "no TOTP credential"),
+        (
+            ["recovery", "check", "neo", "aaaa-bbbb-cccc-dddd"],
+            "no unused recovery codes",
+        ),
+        (
+            ["device", "check", "neo", "mfad_xyz"],
+            "no remembered devices",
+        ),
+    ] {
+        env.run(&args).code_is(4).error_mentions(says);
+    }
+    assert_eq!(failed_attempts(&env, "neo"), 0);
+    assert_eq!(audit_count(&env, "recovery.check.failed"), 0);
+}
+
+/// "scan the QR code" was said when no QR code was shown (not a terminal, no PNG).
+#[test]
+fn enroll_mentions_a_qr_code_only_when_there_is_one() {
+    let env = quick_env(&["ann", "bo"]);
+    let done = env.run(&["mfa", "enroll", "ann"]).ok();
+    assert!(!done.stderr().contains("QR"), "{}", done.stderr());
+    assert!(
+        done.stderr().contains("enter the secret"),
+        "{}",
+        done.stderr()
+    );
+    let png = env.path("bo.png");
+    let done = env
+        .run(&["mfa", "enroll", "bo", "--qr-png", png.to_str().unwrap()])
+        .ok();
+    assert!(
+        done.stderr().contains("scan the QR code in"),
+        "{}",
+        done.stderr()
+    );
+    // On a light-background terminal the QR code draws the dark modules.
+    let mut session = spawn_pty(&env, &["mfa", "enroll", "bo", "--force", "--qr", "light"]);
+    let out = pty_text(&session.exp_eof().unwrap());
+    assert_eq!(pty_exit_code(&mut session), 0, "{out}");
+    assert!(out.contains("scan the QR code or enter"), "{out}");
+}

@@ -160,3 +160,45 @@ fn notify_ack_marks_delivered_and_refuses_unknown_ids() {
     assert!(notifications(&env, true).is_empty());
     audit_ok(&env);
 }
+
+#[test]
+fn ack_all_acknowledges_every_pending_notification() {
+    let mut env = quick_env(&["ann", "bo"]);
+    enroll_confirmed(&mut env, "ann", NOW);
+    enroll_confirmed(&mut env, "bo", NOW);
+    assert_eq!(notifications(&env, true).len(), 2);
+    let acked: Acked = env.run(&["--json", "notify", "ack", "--all"]).ok().json();
+    assert_eq!(acked.acked, 2);
+    assert!(notifications(&env, true).is_empty());
+    // Nothing pending: nothing to do, not an error.
+    let done = env.run(&["notify", "ack", "--all"]).ok();
+    assert!(
+        done.stderr()
+            .contains("acknowledged 0 pending notifications"),
+        "{}",
+        done.stderr()
+    );
+    // ids and --all do not mix; one of them is needed.
+    env.run(&["notify", "ack", "--all", "1"]).code_is(2);
+    env.run(&["notify", "ack"]).code_is(2);
+}
+
+/// "Your factor was replaced" is for a user who had one in use: replacing a pending
+/// credential nobody confirmed used to notify the user too.
+#[test]
+fn replaced_is_notified_only_for_a_confirmed_credential() {
+    let mut env = quick_env(&["ann", "bo"]);
+    env.now = Some(NOW);
+    env.run(&["mfa", "enroll", "bo"]).ok();
+    env.run(&["mfa", "enroll", "bo", "--force"]).ok();
+    assert!(notifications(&env, true).is_empty());
+    enroll_confirmed(&mut env, "ann", NOW);
+    env.run(&["mfa", "enroll", "ann", "--force"]).ok();
+    assert_eq!(
+        kinds(&notifications(&env, true)),
+        [
+            ("ann".into(), "mfa.enrolled".into()),
+            ("ann".into(), "mfa.replaced".into())
+        ]
+    );
+}

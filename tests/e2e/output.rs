@@ -284,3 +284,57 @@ fn bidi_controls_are_escaped_in_human_output() {
     assert!(out.contains("admin\\u{202e}nimda"), "{out}");
     assert_eq!(users(&env, &["list"])[0].username, spoof);
 }
+
+/// On narrow terminals tables used to wrap inside user names (copying one gave the wrong
+/// string), took many lines a row at 40 columns, and a 0×0 terminal made every column one
+/// character wide. Columns now give way (dropped, then shortened) and a name stays whole.
+#[test]
+fn narrow_terminals_drop_columns_and_never_break_a_user_name() {
+    let env = sample_env();
+    let long = "olivia.vanderberg-hoffmann";
+    env.run(&[
+        "user",
+        "add",
+        long,
+        "--name",
+        "Olivia Vanderberg-Hoffmann of Example Corporation",
+        "--email",
+        "olivia.vanderberg-hoffmann@subsidiary.example.com",
+    ])
+    .ok();
+    for (cols, rows) in [(80u16, 24u16), (40, 20), (0, 0)] {
+        for args in [
+            &["user", "find", "olivia"][..],
+            &["user", "list", "--limit", "30"],
+            &["audit", "--limit", "5"],
+        ] {
+            let mut session = spawn_pty_sized(&env, cols, rows, args);
+            let out = pty_text(&session.exp_eof().unwrap());
+            assert_eq!(pty_exit_code(&mut session), 0, "{args:?}: {out}");
+            let lines: Vec<&str> = out
+                .split("\r\n")
+                .filter(|l| !l.is_empty() && !l.starts_with("hidden"))
+                .collect();
+            let header = lines.first().copied().unwrap_or_default();
+            assert!(
+                header.contains("username"),
+                "{cols}x{rows} {args:?}:\n{out}"
+            );
+            if args[0] == "user" {
+                assert!(
+                    lines.iter().any(|l| l.contains(long)),
+                    "{cols}x{rows} {args:?}: {long} broken:\n{out}"
+                );
+                assert!(out.contains("olivia.smith"), "{cols}x{rows}:\n{out}");
+            }
+            if cols > 0 {
+                for line in &lines {
+                    assert!(
+                        line.chars().count() <= usize::from(cols),
+                        "{cols}x{rows} {args:?}: line wider than the terminal: {line:?}"
+                    );
+                }
+            }
+        }
+    }
+}

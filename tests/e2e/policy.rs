@@ -138,3 +138,29 @@ fn policy_set_is_audited_with_old_and_new_values() {
         .unwrap();
     assert_eq!(require.value, "false");
 }
+
+/// Setting a policy to the value it has used to audit a change.
+#[test]
+fn setting_a_policy_to_its_current_value_changes_and_audits_nothing() {
+    let env = Env::init();
+    set_policy(&env, "lockout_threshold", "7");
+    let audited = audit_count(&env, "policy.set");
+    let before = dump(&env);
+    let done = env
+        .run(&["--json", "policy", "set", "lockout_threshold", "7"])
+        .ok();
+    let row: PolicySet = done.json();
+    assert!(!row.changed);
+    assert_eq!(row.previous, "7");
+    assert!(done.stderr().contains("unchanged"), "{}", done.stderr());
+    assert_eq!(audit_count(&env, "policy.set"), audited);
+    unchanged(&env, &before);
+    // The default value, never set, is its current value too.
+    env.run(&["policy", "set", "require_mfa", "true"]).ok();
+    assert_eq!(audit_count(&env, "policy.set"), audited);
+    let done = env
+        .run(&["--json", "policy", "set", "lockout_threshold", "8"])
+        .ok();
+    assert!(done.json::<PolicySet>().changed);
+    assert_eq!(audit_count(&env, "policy.set"), audited + 1);
+}

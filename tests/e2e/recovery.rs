@@ -193,3 +193,25 @@ fn on_a_terminal_regenerate_asks_first() {
     check(&env, "alice", new[1]).ok();
     assert_eq!(recovery_status(&env, "alice"), (1, 2));
 }
+
+/// What the regenerate prompt described ("the N unused ones stop working") is checked again
+/// under the write lock: a user reset and re-enrolled by another process while it waited
+/// does not get codes for a credential nobody looked at.
+#[test]
+fn regenerate_refuses_when_the_user_changed_while_it_asked() {
+    let mut env = quick_env(&["alice"]);
+    enroll_confirmed(&mut env, "alice", T0);
+    let mut session = spawn_pty(&env, &["recovery", "regenerate", "alice"]);
+    session.exp_string("[y/N]").expect("a [y/N] question");
+    env.run(&["mfa", "reset", "--yes", "alice"]).ok();
+    enroll_confirmed(&mut env, "alice", T0 + 600);
+    let before = dump(&env);
+    session.send_line("y").unwrap();
+    let rest = pty_text(&session.exp_eof().unwrap());
+    assert_eq!(pty_exit_code(&mut session), 1, "{rest}");
+    assert!(
+        rest.contains("changed while the confirmation waited"),
+        "{rest}"
+    );
+    unchanged(&env, &before);
+}

@@ -314,7 +314,7 @@ fn on_a_terminal_a_declined_prompt_exits_5_and_changes_nothing() {
     let mut session = spawn_pty(&env, &["mfa", "reset", "alice"]);
     // What will go: credential state and age, codes left, devices.
     session
-        .exp_string("alice (#1): enrolled TOTP credential (created 2024-03-01T12:00:00Z), 2 recovery codes left, 1 remembered devices")
+        .exp_string("alice (#1): enrolled TOTP credential (created 2024-03-01T12:00:00Z), 2 recovery codes left, 1 remembered device")
         .expect("the prompt shows what will be removed");
     session.exp_string("[y/N]").expect("a [y/N] question");
     session.send_line("n").unwrap();
@@ -695,4 +695,166 @@ fn dev_zero_as_a_user_list_is_refused_quickly() {
     };
     done.code_is(2).error_mentions("/dev/zero");
     assert_same(&before, &dump(&env), "/dev/zero");
+}
+
+/// Every row of a reset has the same columns in every format: `nothing_to_reset` rows used
+/// to lack `credential`, `not_found` rows `id`, and the CSV header came from the first row,
+/// so CSV readers saw `not_found` under `id`.
+#[test]
+fn every_reset_row_has_every_column_in_every_format() {
+    let env = bulk_env();
+    env.run(&["user", "add", "erin"]).ok();
+    let args = [
+        "mfa",
+        "reset",
+        "--dry-run",
+        "--skip-missing",
+        "erin",
+        "ghost",
+        "alice",
+    ];
+    let columns = [
+        "username",
+        "id",
+        "result",
+        "credential",
+        "recovery_codes",
+        "devices",
+    ];
+    let mut with_json = vec!["--json"];
+    with_json.extend(args);
+    for row in env.run(&with_json).ok().json_lines::<serde_json::Value>() {
+        let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+        assert_eq!(keys, columns, "{row}");
+    }
+    let mut with_csv = vec!["--output", "csv"];
+    with_csv.extend(args);
+    let csv_out = env.run(&with_csv).ok().stdout();
+    let mut reader = csv::Reader::from_reader(csv_out.as_bytes());
+    assert_eq!(reader.headers().unwrap(), columns.as_slice());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(&records[0][2], "nothing_to_reset");
+    assert_eq!(&records[1][3], "pending");
+    // The missing come last.
+    assert_eq!(&records[2][0], "ghost");
+    assert_eq!(&records[2][1], "", "no id for a user not found");
+    assert_eq!(&records[2][2], "not_found");
+    let human = env.run(&args).ok().stdout();
+    let header = human.lines().next().unwrap();
+    for column in columns {
+        assert!(header.contains(&column.replace('_', " ")), "{header}");
+    }
+    let ghost = human.lines().find(|l| l.starts_with("ghost")).unwrap();
+    assert!(ghost.contains("not_found"), "{human}");
+}
+
+/// 150 users named user000 .. user149, none enrolled.
+fn many_users_env(count: usize) -> Env {
+    let env = Env::init();
+    let mut csv_text = String::from("username,name,email\n");
+    for n in 0..count {
+        csv_text.push_str(&format!("user{n:03},User {n},u{n}@example.com\n"));
+    }
+    env.cmd(&["user", "import", "-"]).stdin(csv_text).run().ok();
+    env
+}
+
+/// A batch over 100 users used to print only counts in human mode, even as a dry run, and
+/// never named the missing users: the dry run is the "check first" step.
+#[test]
+fn a_large_dry_run_lists_every_user_and_names_every_missing_one() {
+    let env = many_users_env(150);
+    let mut list: String = (0..150).map(|n| format!("user{n:03}\n")).collect();
+    list.push_str("ghost-one\nghost-two\n");
+    let done = env
+        .cmd(&[
+            "mfa",
+            "reset",
+            "--dry-run",
+            "--skip-missing",
+            "--from-file",
+            "-",
+        ])
+        .stdin(&list)
+        .run()
+        .ok();
+    let out = done.stdout();
+    for n in 0..150 {
+        assert!(
+            out.contains(&format!("user{n:03} ")),
+            "user{n:03} missing:\n{out}"
+        );
+    }
+    assert!(
+        out.contains("ghost-one") && out.contains("ghost-two"),
+        "{out}"
+    );
+    // A real run with --yes lists them too.
+    let done = env
+        .cmd(&[
+            "mfa",
+            "reset",
+            "--yes",
+            "--skip-missing",
+            "--from-file",
+            "-",
+        ])
+        .stdin(&list)
+        .run()
+        .ok();
+    assert_eq!(done.stdout().lines().count(), 1 + 152, "{}", done.stdout());
+    // Without --skip-missing every missing user is named, even beyond the error line's 20.
+    let ghosts: String = (0..30).map(|n| format!("ghost{n}\n")).collect();
+    let done = env
+        .cmd(&["mfa", "reset", "--yes", "--from-file", "-"])
+        .stdin(format!("user001\n{ghosts}"))
+        .run()
+        .code_is(3)
+        .error_mentions("30 not found");
+    for n in 0..30 {
+        assert!(
+            done.stderr().contains(&format!("\"ghost{n}\"")),
+            "{}",
+            done.stderr()
+        );
+    }
+}
+
+/// With nothing to remove for anyone, a reset changes nothing, so it asks nothing (it used
+/// to demand --yes or a terminal).
+#[test]
+fn nothing_to_reset_asks_nothing() {
+    let env = env_with(&["carol"]);
+    let before = dump(&env);
+    let done = env.run(&["--json", "mfa", "reset", "carol"]).ok();
+    assert_eq!(results(&done), pairs(&[("carol", "nothing_to_reset")]));
+    assert_same(&before, &dump(&env), "nothing to reset");
+}
+
+/// What the prompt showed is checked again under the write lock: a user re-enrolled by
+/// another process while the prompt waited is not reset (a credential nobody was shown
+/// would go), and nothing in the batch changes.
+#[test]
+fn a_change_made_while_the_prompt_waits_is_refused() {
+    let mut env = env_with(&["alice", "bob"]);
+    enroll_confirmed(&mut env, "alice", RESET_T0);
+    env.now = Some(RESET_T0);
+    env.run(&["mfa", "enroll", "bob"]).ok();
+    let mut session = spawn_pty(&env, &["mfa", "reset", "alice", "bob"]);
+    session.exp_string("[y/N]").expect("a [y/N] question");
+    // Meanwhile, another administrator re-enrolls alice.
+    env.now = Some(RESET_T0 + 600);
+    env.run(&["mfa", "enroll", "alice", "--force"]).ok();
+    let before = dump(&env);
+    session.send_line("y").unwrap();
+    let rest = session.exp_eof().unwrap();
+    assert_eq!(pty_exit_code(&mut session), 1, "after: {rest}");
+    assert!(
+        rest.contains("changed while the confirmation waited"),
+        "{rest}"
+    );
+    assert!(rest.contains("run the command again"), "{rest}");
+    assert_same(&before, &dump(&env), "changed under the prompt");
+    assert!(reset_audit(&env).is_empty());
 }

@@ -480,3 +480,192 @@ fn a_full_disk_fails_cleanly_and_loses_nothing() {
     integrity_ok(&env);
     audit_ok(&env);
 }
+
+/// A SQLite file of another program was told to "run mfa-admin init to migrate it", and
+/// `init` then failed with the whole 4 KB schema in its error. It is named for what it is,
+/// in one short line, by every command, and left as it was.
+#[test]
+fn another_programs_sqlite_database_is_not_an_mfa_admin_store() {
+    let env = Env::new();
+    env.sql()
+        .execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, password_hash TEXT);
+             CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER);",
+        )
+        .unwrap();
+    assert_refused_untouched(&env, "not an mfa-admin store", false);
+    for args in [&["user", "list"][..], &["init"]] {
+        let done = env.run(args).code_is(1);
+        let err = done.stderr();
+        assert!(!err.contains("migrate"), "{err}");
+        assert!(!err.contains("CREATE TABLE"), "{err}");
+        assert!(err.len() < 400, "{} bytes: {err}", err.len());
+    }
+    // A later schema version without mfa-admin's tables is not a store either.
+    let other = Env::new();
+    other
+        .sql()
+        .execute_batch("CREATE TABLE things (id INTEGER); PRAGMA user_version = 7;")
+        .unwrap();
+    assert_refused_untouched(&other, "not an mfa-admin store", false);
+}
+
+/// A store corrupt inside its tables (the header and schema read fine) used to leave the
+/// `-wal` and `-shm` SQLite created while finding out.
+#[test]
+fn a_corrupt_store_leaves_no_wal_or_shm_behind() {
+    let env = Env::with_users(&["ann", "bo"]);
+    // Fold the WAL into the file, then remove the side files and damage table pages.
+    env.run(&["init"]).ok();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(with_suffix(&env.db, suffix));
+    }
+    let mut bytes = std::fs::read(&env.db).unwrap();
+    assert!(bytes.len() > 4096 * 6, "{} bytes", bytes.len());
+    for (i, byte) in bytes.iter_mut().enumerate().take(4096 * 6).skip(4096 * 2) {
+        *byte = (i * 13 % 251) as u8;
+    }
+    std::fs::write(&env.db, &bytes).unwrap();
+    for args in [
+        &["user", "list"][..],
+        &["mfa", "status", "ann"],
+        &["doctor"],
+    ] {
+        env.run(args).code_is(1);
+        for suffix in ["-wal", "-shm"] {
+            assert!(
+                !with_suffix(&env.db, suffix).exists(),
+                "{args:?} left {suffix} behind"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&env.db).unwrap(), bytes);
+}
+
+/// Another OS user with read access to a store (0644 file, 0755 folder, neither writable
+/// by them) could not even `user list`. Read commands now work read-only; writes are
+/// refused saying so, and nothing appears in the folder.
+#[test]
+#[allow(clippy::print_stderr)]
+fn another_os_user_can_read_a_store_it_cannot_write() {
+    let env = Env::with_users(&["ann", "bo"]);
+    env.run(&["mfa", "enroll", "ann"]).ok();
+    // `init` folds the WAL into the file; the WAL and its index stay, 0600 and empty.
+    env.run(&["init"]).ok();
+    let before = dump(&env);
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let listing = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let files = listing(env.dir.path());
+    let Some(done) = run_as_nobody(&env, &["--json", "user", "list"]) else {
+        eprintln!("skipped: needs root and runuser to run as another OS user");
+        return;
+    };
+    let done = done.ok();
+    assert_eq!(usernames(&done.json_lines::<User>()), ["ann", "bo"]);
+    let status: MfaStatus = run_as_nobody(&env, &["--json", "mfa", "status", "ann"])
+        .unwrap()
+        .ok()
+        .json();
+    assert_eq!(status.mfa, "pending");
+    run_as_nobody(&env, &["user", "find", "bo"]).unwrap().ok();
+    run_as_nobody(&env, &["user", "add", "cy"])
+        .unwrap()
+        .code_is(1)
+        .error_mentions("read-only");
+    assert_eq!(
+        listing(env.dir.path()),
+        files,
+        "nothing created in the folder"
+    );
+    unchanged(&env, &before);
+    // Changes the owner makes later are seen (not a stale copy of the file).
+    env.run(&["user", "add", "cy"]).ok();
+    let done = run_as_nobody(&env, &["--json", "user", "list"])
+        .unwrap()
+        .ok();
+    assert_eq!(usernames(&done.json_lines::<User>()), ["ann", "bo", "cy"]);
+}
+
+/// Messages about the store: an empty MFA_ADMIN_DB is named (not an empty --db the user
+/// never typed), an OS error is printed once, and the next command suggested after
+/// `--db X` keeps `--db X`.
+#[test]
+fn store_messages_name_the_real_cause_and_keep_db() {
+    let env = Env::new();
+    env.cmd(&["user", "list"])
+        .env("MFA_ADMIN_DB", "")
+        .run()
+        .code_is(2)
+        .error_mentions("MFA_ADMIN_DB is set but empty");
+    env.cmd(&["--db", s(&env.path("other.db")), "init"])
+        .env("MFA_ADMIN_DB", "")
+        .run()
+        .code_is(2)
+        .error_mentions("MFA_ADMIN_DB is set but empty");
+
+    let file = write_file(&env, "a-file", "x");
+    let done = env
+        .run(&["--db", &format!("{}/sub/store.db", s(&file)), "init"])
+        .code_is(1);
+    let err = done.stderr();
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+
+    let elsewhere = env.path("elsewhere.db");
+    let done = env
+        .cmd(&["--db", s(&elsewhere), "user", "list"])
+        .env_remove("MFA_ADMIN_DB")
+        .run()
+        .code_is(1);
+    assert!(
+        done.stderr()
+            .contains(&format!("mfa-admin --db {} init", s(&elsewhere))),
+        "{}",
+        done.stderr()
+    );
+    let done = env
+        .cmd(&["--db", s(&elsewhere), "init", "--sample", "3"])
+        .env_remove("MFA_ADMIN_DB")
+        .run()
+        .ok();
+    assert!(
+        done.stderr()
+            .contains(&format!("mfa-admin --db {} user list", s(&elsewhere))),
+        "{}",
+        done.stderr()
+    );
+}
+
+/// `init --sample N` on a store with users added demo accounts, one exempt from MFA,
+/// without asking. It now says what it adds and needs a yes.
+#[test]
+fn init_sample_on_a_store_with_users_asks_and_says_what_it_adds() {
+    let env = Env::with_users(&["ann"]);
+    let before = dump(&env);
+    let done = env.run(&["init", "--sample", "5"]).code_is(5);
+    assert!(done.stderr().contains("svc-backup"), "{}", done.stderr());
+    assert!(done.stderr().contains("EXEMPT"), "{}", done.stderr());
+    assert!(
+        done.stderr().contains("already has 1 user;"),
+        "{}",
+        done.stderr()
+    );
+    unchanged(&env, &before);
+    // Declined on a terminal: nothing added.
+    let mut session = spawn_pty(&env, &["init", "--sample", "5"]);
+    session.exp_string("[y/N]").expect("a question");
+    session.send_line("no").unwrap();
+    session.exp_eof().unwrap();
+    assert_eq!(pty_exit_code(&mut session), 5);
+    unchanged(&env, &before);
+    let done = env.run(&["init", "--sample", "5", "--yes"]).ok();
+    assert!(done.stderr().contains("svc-backup"), "{}", done.stderr());
+    assert_eq!(all_users(&env).len(), 6);
+}

@@ -193,7 +193,7 @@ fn user_import_refuses_a_bad_header() {
     for csv in [
         "user,name,email\nalice,A,a@x\n",
         "name,email\nAlice,a@x\n",
-        "username,name,email,phone\nalice,A,a@x,123\n",
+        "username,name,email,username\nalice,A,a@x,bob\n",
         "",
     ] {
         assert_import_fails_untouched(&env, csv, &["header"]);
@@ -625,4 +625,185 @@ fn unicode_normalization_forms_name_one_user() {
         .code_is(2)
         .error_mentions("already taken");
     assert_eq!(show(&env, composed).user.username, decomposed);
+}
+
+/// `user list --output csv` imports as is (its other columns are ignored), and
+/// `--skip-existing` makes the import repeatable, so export and import round-trip.
+#[test]
+fn user_list_csv_round_trips_through_import() {
+    let source = sample_env();
+    source
+        .run(&[
+            "user",
+            "add",
+            "o'brien, \"the\" admin",
+            "--name",
+            "Comma, Quote \"Q\"",
+        ])
+        .ok();
+    let exported = source
+        .run(&["--output", "csv", "user", "list"])
+        .ok()
+        .stdout();
+    let target = Env::init();
+    target.run(&["user", "add", "olivia.smith"]).ok();
+    // Without --skip-existing the user already there is a bad row: nothing imported.
+    target
+        .cmd(&["user", "import", "-"])
+        .stdin(&exported)
+        .run()
+        .code_is(2)
+        .error_mentions("--skip-existing");
+    let imported: Imported = target
+        .cmd(&["--json", "user", "import", "--skip-existing", "-"])
+        .stdin(&exported)
+        .run()
+        .ok()
+        .json();
+    let all = all_users(&source);
+    assert_eq!(imported.imported as usize, all.len() - 1);
+    assert_eq!(imported.skipped, 1);
+    let key = |u: &User| (u.username.clone(), u.name.clone(), u.email.clone());
+    let mut want: Vec<_> = all.iter().map(key).collect();
+    let mut got: Vec<_> = all_users(&target).iter().map(key).collect();
+    want.retain(|(name, ..)| name != "olivia.smith");
+    got.retain(|(name, ..)| name != "olivia.smith");
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    // Again: everything is there already.
+    let done = target
+        .cmd(&["user", "import", "--skip-existing", "-"])
+        .stdin(&exported)
+        .run()
+        .ok();
+    assert!(
+        done.stderr().contains("imported 0 users, skipped"),
+        "{}",
+        done.stderr()
+    );
+}
+
+#[test]
+fn counts_in_messages_are_singular_for_one() {
+    let env = Env::init();
+    let done = env
+        .cmd(&["user", "import", "-"])
+        .stdin("username\nalice\n")
+        .run()
+        .ok();
+    assert!(
+        done.stderr().contains("imported 1 user\n"),
+        "{}",
+        done.stderr()
+    );
+}
+
+#[test]
+fn user_list_enrollment_required_lists_who_must_set_up_mfa() {
+    let mut env = quick_env(&["ann", "bo", "cy"]);
+    enroll_confirmed(&mut env, "ann", NOW);
+    env.run(&["mfa", "exempt", "cy", "--reason", "kiosk"]).ok();
+    env.run(&["policy", "set", "require_mfa", "false"]).ok();
+    env.run(&["user", "add", "dee"]).ok();
+    let listed = users(&env, &["list", "--enrollment-required"]);
+    assert_eq!(usernames(&listed), ["bo", "cy"]);
+    assert!(listed.iter().all(|u| u.enrollment_required));
+    env.run(&["mfa", "reset", "--yes", "ann"]).ok();
+    let listed = users(&env, &["list", "--enrollment-required", "--mfa", "none"]);
+    assert_eq!(usernames(&listed), ["ann", "bo", "cy"]);
+}
+
+/// `user find` stopped at its limit without saying more users matched.
+#[test]
+fn user_find_says_when_more_than_the_limit_matched() {
+    let env = sample_env();
+    let done = env
+        .run(&["--json", "user", "find", "example", "--limit", "3"])
+        .ok();
+    assert_eq!(done.json_lines::<User>().len(), 3);
+    assert!(
+        done.stderr().contains("more than 3 users match"),
+        "{}",
+        done.stderr()
+    );
+    let done = env
+        .run(&["--json", "user", "find", "example", "--limit", "20"])
+        .ok();
+    assert_eq!(done.json_lines::<User>().len(), 20);
+    assert!(!done.stderr().contains("more than"), "{}", done.stderr());
+}
+
+/// A 100,000-character user name was echoed whole in the "one-line" error.
+#[test]
+fn a_huge_user_name_is_capped_where_it_is_echoed() {
+    let env = Env::init();
+    let huge = "x".repeat(100_000);
+    for args in [
+        vec!["user", "show", huge.as_str()],
+        vec!["mfa", "status", huge.as_str()],
+        vec!["mfa", "reset", "--yes", huge.as_str()],
+        vec!["user", "add", huge.as_str()],
+    ] {
+        let done = env.run(&args);
+        assert_ne!(done.code(), 0);
+        let err = done.stderr();
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line");
+        assert!(err.len() < 400, "{args:?}: {} bytes echoed", err.len());
+    }
+    let long_id = format!("#{}", "9".repeat(100_000));
+    let done = env.run(&["user", "show", &long_id]).code_is(2);
+    assert!(
+        done.stderr().contains("(100001 chars)"),
+        "{}",
+        done.stderr()
+    );
+}
+
+/// Human `user list` held every row in memory to size its table (423 MB at 100,000
+/// users). It now sizes the columns on its first rows and streams the rest: its peak
+/// memory does not grow with the store. Measured with GNU time where it is installed.
+#[test]
+#[allow(clippy::print_stderr)]
+fn human_user_list_streams_in_constant_memory() {
+    let time = std::path::Path::new("/usr/bin/time");
+    if !time.exists() {
+        eprintln!("skipped: /usr/bin/time (GNU time) is not installed");
+        return;
+    }
+    let env = Env::init();
+    let mut csv_text = String::from("username,name,email\n");
+    for n in 0..40_000 {
+        csv_text.push_str(&format!(
+            "user{n:05},User Number {n},user{n:05}@example.com\n"
+        ));
+    }
+    env.cmd(&["user", "import", "-"]).stdin(csv_text).run().ok();
+    let peak_kib = |limit: &str| -> u64 {
+        let mut run = env.cmd(&["user", "list", "--limit", limit]);
+        let program = run.cmd.get_program().to_owned();
+        let args: Vec<_> = run.cmd.get_args().map(|a| a.to_owned()).collect();
+        let mut timed = std::process::Command::new(time);
+        timed.env_clear();
+        for (k, v) in run.cmd.get_envs() {
+            if let Some(v) = v {
+                timed.env(k, v);
+            }
+        }
+        timed.arg("-f").arg("PEAK %M").arg(program).args(args);
+        run.cmd = timed;
+        let done = run.run().ok();
+        let line = done.stderr();
+        let line = line
+            .lines()
+            .find(|l| l.starts_with("PEAK "))
+            .expect("GNU time output");
+        line[5..].trim().parse().unwrap()
+    };
+    let small = peak_kib("100");
+    let large = peak_kib("40000");
+    assert!(
+        large < small + 8 * 1024,
+        "peak {large} KiB for 40,000 rows vs {small} KiB for 100"
+    );
 }

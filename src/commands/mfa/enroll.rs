@@ -7,6 +7,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use crate::cli::QrBackground;
 use crate::cli::{AlgorithmArg, EnrollArgs};
 use crate::commands::Context;
 use crate::crypto;
@@ -74,7 +75,11 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
             None
         } else {
             let removed = tx.reset_mfa(&[user.id])?.pop().unwrap_or_default();
-            tx.notify(user.id, Notice::Replaced, now)?;
+            // The user is told a factor was replaced only if they had one in use: a
+            // pending credential was never confirmed, so nothing of theirs changed.
+            if removed.credential == Some(CredentialState::Enrolled) {
+                tx.notify(user.id, Notice::Replaced, now)?;
+            }
             Some(removed)
         };
         tx.insert_pending_credential(user.id, &ciphertext, params, now)?;
@@ -115,15 +120,31 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
         period: params.period,
         state: "pending",
     })?;
+    let mut qr_shown = false;
     if ctx.out.is_human() && std::io::stdout().is_terminal() {
-        match totp::qr_terminal(&uri) {
-            Ok(qr) => ctx.out.human(&qr)?,
+        match totp::qr_terminal(&uri, args.qr == QrBackground::Light) {
+            Ok(qr) => {
+                ctx.out.human(&qr)?;
+                qr_shown = true;
+            }
             Err(e) => ctx.out.warn(&format!("no QR code: {e}")),
         }
     }
+    // Only point at a QR code that exists.
+    let how = match (&args.qr_png, qr_shown) {
+        (_, true) => "scan the QR code or enter the secret in the authenticator app".to_owned(),
+        (Some(path), false) => format!(
+            "scan the QR code in {} or enter the secret in the authenticator app",
+            path.display()
+        ),
+        (None, false) => {
+            "enter the secret (or open the otpauth URI) in the authenticator app".to_owned()
+        }
+    };
     ctx.out.note(&format!(
-        "scan the QR code or enter the secret in the authenticator app, then run: mfa-admin mfa confirm {}",
-        shell_word(&user.username)
+        "{how}, then run: mfa-admin{} mfa confirm {}",
+        crate::commands::db_hint(ctx),
+        crate::commands::shell_word(&user.username)
     ));
     Ok(())
 }
@@ -139,19 +160,6 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-/// Quotes a user name for a command line shown to the administrator.
-fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 #[derive(Serialize)]

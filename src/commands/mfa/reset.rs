@@ -15,7 +15,7 @@ use crate::domain::audit::Action;
 use crate::domain::list_file::{self, ListError};
 use crate::domain::notice::Notice;
 use crate::error;
-use crate::output::escape_control;
+use crate::output::{count, escape_control};
 use crate::prompt;
 use crate::store::reset::Removed;
 use crate::store::users::{self, UserRef};
@@ -46,19 +46,20 @@ fn read_list(path: &Path, each: impl FnMut(UserRef)) -> Result<()> {
     })
 }
 
+/// One row per user. Every row has every column, in every format (`null` / empty where it
+/// does not apply: a `not_found` user has no id), so CSV readers never see columns shift.
 #[derive(Serialize)]
 struct ResetRow<'a> {
     username: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<i64>,
     result: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     credential: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     recovery_codes: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     devices: Option<i64>,
 }
+
+/// The columns that give way first on a narrow terminal; the user name and result stay.
+const DROP_FIRST: &[&str] = &["devices", "recovery_codes", "id", "credential"];
 
 struct Target {
     id: i64,
@@ -78,8 +79,8 @@ impl Plan {
     }
 }
 
-/// Rows printed per user in human mode; larger batches get the summary only.
-const HUMAN_ROWS: usize = 100;
+/// Missing users named in the one error line; all of them are named on stderr before it.
+const MISSING_IN_ERROR: usize = 20;
 
 pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
     let reason = parse_reason(args.reason.as_deref())?;
@@ -87,28 +88,39 @@ pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
     let store = ctx.open()?;
     let plan = resolve(&store, requested)?;
     if !plan.missing.is_empty() && !args.skip_missing {
+        if plan.missing.len() > MISSING_IN_ERROR {
+            for user_ref in &plan.missing {
+                ctx.out.note(&format!("not found: {}", user_ref.describe()));
+            }
+        }
         return Err(missing_error(&plan.missing));
     }
-    let row_per_user = !ctx.out.is_human() || plan.targets.len() + plan.missing.len() <= HUMAN_ROWS;
+    ctx.out.drop_first(DROP_FIRST);
     let ids = plan.ids();
     if args.dry_run {
         let inspected = store.inspect_resets(&ids)?;
-        let (would, nothing) = render(ctx, &plan, &inspected, "would_reset", row_per_user)?;
+        let (would, nothing) = render(ctx, &plan, &inspected, "would_reset")?;
         ctx.out.note(&format!(
             "dry run: would reset {would}, nothing to reset {nothing}, not found {}; nothing changed",
             plan.missing.len()
         ));
         return Ok(());
     }
-    // Every user missing (with --skip-missing): nothing would change, so nothing to confirm.
+    // What the administrator was shown and agreed to; re-checked under the write lock.
+    let mut shown = None;
     if !ctx.global.yes && !plan.targets.is_empty() {
-        prompt::require_terminal("mfa reset")?;
-        describe(ctx, &plan, &store.inspect_resets(&ids)?);
-        let question = match plan.targets.as_slice() {
-            [one] => format!("Reset MFA of {:?}?", one.username),
-            many => format!("Reset MFA of {} users?", many.len()),
-        };
-        prompt::confirm(&question, false)?;
+        let inspected = store.inspect_resets(&ids)?;
+        // Nothing to remove for anyone: nothing would change, so there is nothing to ask.
+        if !inspected.iter().all(Removed::is_empty) {
+            prompt::require_terminal("mfa reset")?;
+            describe(ctx, &plan, &inspected);
+            let question = match plan.targets.as_slice() {
+                [one] => format!("Reset MFA of {}?", shown_name(&one.username)),
+                many => format!("Reset MFA of {} users?", many.len()),
+            };
+            prompt::confirm(&question, false)?;
+            shown = Some(inspected);
+        }
     }
     if let Some(path) = &args.backup {
         store.backup_to(path)?;
@@ -116,16 +128,22 @@ pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
             .note(&format!("backup written to {}", path.display()));
     }
     let progress = progress_bar(ctx, plan.targets.len());
-    let results = store.write(|tx| apply(tx, ctx, &plan, reason, progress.as_ref()))?;
+    let results =
+        store.write(|tx| apply(tx, ctx, &plan, shown.as_deref(), reason, progress.as_ref()))?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let (done, nothing) = render(ctx, &plan, &results, "reset", row_per_user)?;
+    let (done, nothing) = render(ctx, &plan, &results, "reset")?;
     ctx.out.note(&format!(
         "reset {done}, nothing to reset {nothing}, not found {}; reset users must set up MFA again at next sign-in",
         plan.missing.len()
     ));
     Ok(())
+}
+
+/// A user name for a message: quoted, escaped, and capped (see [`crate::output::shown`]).
+fn shown_name(name: &str) -> String {
+    crate::output::shown(name)
 }
 
 fn parse_reason(reason: Option<&str>) -> Result<Option<&str>> {
@@ -189,8 +207,12 @@ fn resolve(store: &Store, requested: Vec<UserRef>) -> Result<Plan> {
 }
 
 fn missing_error(missing: &[UserRef]) -> anyhow::Error {
-    let names: Vec<String> = missing.iter().take(20).map(UserRef::describe).collect();
-    let more = missing.len().saturating_sub(20);
+    let names: Vec<String> = missing
+        .iter()
+        .take(MISSING_IN_ERROR)
+        .map(UserRef::describe)
+        .collect();
+    let more = missing.len().saturating_sub(MISSING_IN_ERROR);
     error::not_found(format!(
         "{} not found: {}{}; nothing changed (pass --skip-missing to reset the rest)",
         missing.len(),
@@ -204,16 +226,32 @@ fn missing_error(missing: &[UserRef]) -> anyhow::Error {
 }
 
 /// The whole batch set-based (see `store::reset`), then one audit row and one notice per
-/// reset user, in the order the users were given.
+/// reset user, in the order the users were given. When the administrator was shown what
+/// would go (`shown`), what the reset found under the write lock must be the same: another
+/// process may have re-enrolled a user while the prompt waited, and a credential nobody was
+/// shown must not be removed. A difference rolls the whole batch back.
 fn apply(
     tx: &Tx<'_>,
     ctx: &Context,
     plan: &Plan,
+    shown: Option<&[Removed]>,
     reason: Option<&str>,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<Removed>> {
     let now = ctx.now;
     let results = tx.reset_mfa(&plan.ids())?;
+    if let Some(shown) = shown
+        && let Some((target, _)) = plan
+            .targets
+            .iter()
+            .zip(shown.iter().zip(&results))
+            .find(|(_, (before, now))| !same_as_shown(before, now))
+    {
+        return Err(anyhow::anyhow!(
+            "{} changed while the confirmation waited (another process changed its MFA); nothing changed, run the command again to see the current state",
+            shown_name(&target.username)
+        ));
+    }
     for (target, removed) in plan.targets.iter().zip(&results) {
         if !removed.is_empty() {
             let mut entry = ctx.entry(Action::MfaReset, None);
@@ -238,14 +276,14 @@ fn apply(
     Ok(results)
 }
 
-/// One row per user (when `row_per_user`), then the missing; returns how many had
+/// One row per user, then one per missing user (every user is named, in every output
+/// mode and at any batch size; rows stream); returns how many had
 /// something to reset and how many had nothing.
 fn render(
     ctx: &mut Context,
     plan: &Plan,
     removed: &[Removed],
     changed: &str,
-    row_per_user: bool,
 ) -> Result<(usize, usize)> {
     let (mut done, mut nothing) = (0usize, 0usize);
     for (target, removed) in plan.targets.iter().zip(removed) {
@@ -256,12 +294,19 @@ fn render(
             done += 1;
             changed
         };
-        if row_per_user {
-            ctx.out.row(&row(target, result, removed))?;
-        }
+        ctx.out.row(&row(target, result, removed))?;
     }
-    report_missing(ctx, &plan.missing, row_per_user)?;
+    report_missing(ctx, &plan.missing)?;
     Ok((done, nothing))
+}
+
+/// Whether what a reset removed is what the confirmation showed: the credential (its
+/// state and creation time), the recovery codes left and the devices.
+fn same_as_shown(shown: &Removed, found: &Removed) -> bool {
+    shown.credential == found.credential
+        && shown.credential_created_at == found.credential_created_at
+        && shown.recovery_codes == found.recovery_codes
+        && shown.devices == found.devices
 }
 
 fn row<'a>(target: &'a Target, result: &'a str, removed: &'a Removed) -> ResetRow<'a> {
@@ -275,10 +320,7 @@ fn row<'a>(target: &'a Target, result: &'a str, removed: &'a Removed) -> ResetRo
     }
 }
 
-fn report_missing(ctx: &mut Context, missing: &[UserRef], row_per_user: bool) -> Result<()> {
-    if !row_per_user {
-        return Ok(());
-    }
+fn report_missing(ctx: &mut Context, missing: &[UserRef]) -> Result<()> {
     for user_ref in missing {
         let name = match user_ref {
             UserRef::Id(id) => format!("#{id}"),
@@ -320,11 +362,19 @@ fn describe(ctx: &mut Context, plan: &Plan, inspected: &[Removed]) {
                 _ => "no TOTP credential".to_owned(),
             };
             lines.push(format!(
-                "  {} (#{}): {credential}, {} recovery codes left, {} remembered devices",
+                "  {} (#{}): {credential}, {} left, {}",
                 escape_control(&target.username),
                 target.id,
-                removed.recovery_codes,
-                removed.devices
+                count(
+                    removed.recovery_codes as u64,
+                    "recovery code",
+                    "recovery codes"
+                ),
+                count(
+                    removed.devices as u64,
+                    "remembered device",
+                    "remembered devices"
+                )
             ));
         }
     }
@@ -335,8 +385,8 @@ fn describe(ctx: &mut Context, plan: &Plan, inspected: &[Removed]) {
     }
     if targets.len() > lines.len() {
         ctx.out.before_prompt(&format!(
-            "  ... and {} more users",
-            targets.len() - lines.len()
+            "  ... and {} more",
+            count((targets.len() - lines.len()) as u64, "user", "users")
         ));
     }
     if targets.len() > 1 {
@@ -346,8 +396,18 @@ fn describe(ctx: &mut Context, plan: &Plan, inspected: &[Removed]) {
         ));
     }
     if !missing.is_empty() {
-        ctx.out
-            .before_prompt(&format!("{} not found (skipped)", missing.len()));
+        let names: Vec<String> = missing.iter().take(10).map(UserRef::describe).collect();
+        let more = missing.len().saturating_sub(names.len());
+        ctx.out.before_prompt(&format!(
+            "{} not found (skipped): {}{}",
+            missing.len(),
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
     }
 }
 

@@ -33,8 +33,18 @@ struct Verified<'a> {
 }
 
 enum Outcome {
-    Valid { device_token: Option<String> },
-    Rejected { why: Rejection, locked_now: bool },
+    Valid {
+        device_token: Option<String>,
+    },
+    Rejected {
+        why: Rejection,
+        locked_now: bool,
+    },
+    /// The replay guard's last accepted step is later than the clock allows: the clock was
+    /// set back. Not the user's fault and no guess: nothing is counted or changed.
+    ClockBehind {
+        last_accepted: Now,
+    },
 }
 
 pub(crate) fn verify(
@@ -90,6 +100,14 @@ pub(crate) fn verify(
                 locked_now: false,
             });
         };
+        let current_step = now.div_euclid(credential.period as i64);
+        if let Some(last) = credential.last_step
+            && last > current_step + i64::from(policy.totp_skew)
+        {
+            return Ok(Outcome::ClockBehind {
+                last_accepted: last * credential.period as i64,
+            });
+        }
         let rejection = match check_totp(&key, &credential, &user, code, now, policy.totp_skew)? {
             Verification::Accepted { step } if tx.advance_step(user.id, step)? => None,
             Verification::Accepted { .. } | Verification::Replayed => Some(Rejection::Replayed),
@@ -121,7 +139,7 @@ pub(crate) fn verify(
     let valid = matches!(outcome, Outcome::Valid { .. });
     let device_token = match &outcome {
         Outcome::Valid { device_token } => device_token.as_deref(),
-        Outcome::Rejected { .. } => None,
+        _ => None,
     };
     if valid && remember.is_some() && device_token.is_none() {
         ctx.out.warn(
@@ -140,6 +158,12 @@ pub(crate) fn verify(
             }
             Ok(())
         }
+        Outcome::ClockBehind { last_accepted } => Err(error::rejected(format!(
+            "the system clock looks wrong: {:?} last signed in with the code for {}, later than now ({}); fix the clock (NTP) and try again; not counted as a failed attempt",
+            user.username,
+            timefmt::rfc3339(last_accepted),
+            timefmt::rfc3339(now)
+        ))),
         Outcome::Rejected { why, locked_now } => {
             let mut message = match why {
                 Rejection::Malformed => {

@@ -205,3 +205,71 @@ pub fn write_file(env: &Env, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
 pub fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
+
+/// The binary on a pseudo-terminal of `cols` × `rows` (set with `stty` before it starts;
+/// `0 0` is the size-less terminal some tools create).
+pub fn spawn_pty_sized(
+    env: &Env,
+    cols: u16,
+    rows: u16,
+    args: &[&str],
+) -> rexpect::session::PtySession {
+    let inner = env.command(args);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.env_clear();
+    for (key, value) in inner.get_envs() {
+        if let Some(value) = value {
+            cmd.env(key, value);
+        }
+    }
+    cmd.env("TERM", "xterm")
+        .arg("-c")
+        .arg(format!(
+            "stty cols {cols} rows {rows} && exec \"$0\" \"$@\""
+        ))
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    rexpect::session::spawn_command(cmd, Some(15_000)).expect("spawn on a sized pty")
+}
+
+/// What rexpect read from a pseudo-terminal (one `char` per byte) as the UTF-8 text it is.
+pub fn pty_text(read: &str) -> String {
+    let bytes: Vec<u8> = read.chars().map(|c| c as u32 as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Whether the tests run as root (who may switch to `nobody` with `runuser`).
+pub fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Runs the binary as the OS user `nobody` (through `runuser`), with the environment's
+/// clean variables; `None` when that is not possible here (not root, no runuser).
+pub fn run_as_nobody(env: &Env, args: &[&str]) -> Option<super::Done> {
+    if !running_as_root()
+        || !Path::new("/usr/sbin/runuser").exists() && !Path::new("/sbin/runuser").exists()
+    {
+        return None;
+    }
+    let inner = env.command(args);
+    let mut cmd = std::process::Command::new("runuser");
+    cmd.env_clear();
+    for (key, value) in inner.get_envs() {
+        if let Some(value) = value {
+            cmd.env(key, value);
+        }
+    }
+    cmd.arg("-u")
+        .arg("nobody")
+        .arg("--")
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .current_dir("/")
+        .stdin(Stdio::null());
+    Some(super::Done {
+        output: cmd.output().expect("run as nobody"),
+    })
+}

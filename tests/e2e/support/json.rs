@@ -79,6 +79,8 @@ pub struct PolicySet {
     pub key: String,
     pub value: String,
     pub previous: String,
+    /// False when the value was already the current one (nothing changed or audited).
+    pub changed: bool,
 }
 
 /// `init --json`.
@@ -94,6 +96,7 @@ pub struct Initialised {
 #[derive(Debug, Deserialize)]
 pub struct Imported {
     pub imported: i64,
+    pub skipped: i64,
 }
 
 /// `mfa enroll --json`.
