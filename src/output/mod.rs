@@ -183,9 +183,29 @@ fn human_value(value: &Value) -> String {
 fn csv_value(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(csv_value).collect::<Vec<_>>().join(";"),
+        Value::String(s) => csv_text(s),
+        Value::Array(items) => csv_text(&items.iter().map(csv_plain).collect::<Vec<_>>().join(";")),
         other => other.to_string(),
+    }
+}
+
+fn csv_plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => csv_value(other),
+    }
+}
+
+/// A text cell as a spreadsheet may safely open it (OWASP, CSV injection): a cell starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return would run as a formula, so it gets a
+/// leading `'`; control and bidirectional characters (from names the application wrote)
+/// are escaped like in human output, so a cell cannot forge rows or hide text.
+fn csv_text(text: &str) -> String {
+    let escaped = escape_control(text);
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{escaped}")
+    } else {
+        escaped.into_owned()
     }
 }
 
@@ -231,6 +251,23 @@ mod tests {
         assert_eq!(escape_control("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
         assert!(matches!(escape_control("plain ünïcode"), Cow::Borrowed(_)));
         assert_eq!(escape_control("a\u{202e}b\u{2066}"), "a\\u{202e}b\\u{2066}");
+    }
+
+    #[test]
+    fn csv_cells_cannot_run_as_formulas() {
+        for (cell, shown) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\\t=1"),
+            ("\r=1", "'\\r=1"),
+            ("a\nb", "a\\nb"),
+            ("olivia", "olivia"),
+        ] {
+            assert_eq!(csv_value(&Value::String(cell.into())), shown, "{cell:?}");
+        }
+        assert_eq!(csv_value(&serde_json::json!(-5)), "-5");
     }
 
     #[test]

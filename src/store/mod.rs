@@ -29,9 +29,8 @@ pub(crate) mod recovery;
 pub(crate) mod reset;
 pub(crate) mod users;
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Read;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -80,6 +79,8 @@ pub(crate) enum StoreError {
     Full,
     #[error("store error: {0}")]
     Sqlite(String),
+    #[error("{0}")]
+    AuditKey(String),
     #[error("cannot create {path}: {source}")]
     Create {
         path: PathBuf,
@@ -94,6 +95,12 @@ pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
     busy_timeout_ms: u64,
+    /// The audit trail's MAC key, once the master key unlocked it (see `audit`).
+    audit_key: RefCell<Option<crate::crypto::AuditKey>>,
+    /// Why the audit key is not available, for the error of a command that needs it.
+    audit_key_problem: RefCell<Option<String>>,
+    /// A newly derived audit key, wrapped, to be stored with the first keyed row.
+    new_audit_key: RefCell<Option<Vec<u8>>>,
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -119,27 +126,29 @@ impl Store {
         }
     }
 
-    /// Creates a new store (and its folder), or migrates an existing one forward.
-    /// Returns the store and whether it was created.
-    pub(crate) fn create_or_migrate(path: &Path, busy_timeout_ms: u64) -> Result<(Store, bool)> {
-        let created = !path.exists();
+    /// Creates a new store (and its folder), or migrates an existing one forward, and puts
+    /// back any append-only trigger of the audit trail that was dropped.
+    /// Returns the store, whether it was created, and the version it had before.
+    pub(crate) fn create_or_migrate(
+        path: &Path,
+        busy_timeout_ms: u64,
+    ) -> Result<(Store, bool, i64)> {
+        // `symlink_metadata`: a symlink at the path is something, never "missing" (creating
+        // through it would write wherever it points).
+        let created = fs::symlink_metadata(path).is_err();
         if created {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                fs::create_dir_all(dir).map_err(|source| StoreError::Create {
+                crate::files::create_private_dir_all(dir).map_err(|source| StoreError::Create {
                     path: dir.to_owned(),
                     source,
                 })?;
             }
-            // Create the empty file ourselves so it is 0600 from its first byte.
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|source| StoreError::Create {
-                    path: path.to_owned(),
-                    source,
-                })?;
+            // Create the empty file ourselves: new (never through a symlink or over a file
+            // someone else made) and 0600 from its first byte.
+            crate::files::create_private(path).map_err(|source| StoreError::Create {
+                path: path.to_owned(),
+                source,
+            })?;
         } else {
             check_file(path)?;
         }
@@ -160,19 +169,19 @@ impl Store {
         }
         let busy = store.busy_timeout_ms;
         migrations::apply(&mut store.conn).map_err(|e| map_sqlite(path, busy, e))?;
-        Ok((store, created))
+        migrations::restore_triggers(&store.conn).map_err(|e| map_sqlite(path, busy, e))?;
+        Ok((store, created, version))
     }
 
     fn connect(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
+        let conn = open_connection(path).map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
         let store = Store {
             conn,
             path: path.to_owned(),
             busy_timeout_ms,
+            audit_key: RefCell::new(None),
+            audit_key_problem: RefCell::new(None),
+            new_audit_key: RefCell::new(None),
         };
         store
             .conn
@@ -184,6 +193,7 @@ impl Store {
             // loss too, or the code could be used again; in WAL mode that is one fsync per commit.
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
             .map_err(|e| store.map_err(e))?;
+        harden(&store.conn).map_err(|e| store.map_err(e))?;
         // A short-lived CLI process is usually the last connection: without this, closing
         // checkpoints and deletes the WAL every run (several fsyncs — most of a `mfa verify`).
         // SQLite's automatic checkpoints during writes still keep the WAL bounded.
@@ -260,45 +270,95 @@ impl Store {
         map_sqlite(&self.path, self.busy_timeout_ms, e)
     }
 
-    /// Writes a consistent copy of the store to `dest` with SQLite's online backup API
-    /// (safe while the application writes), created 0600, and checks that the copy opens
-    /// and passes `PRAGMA integrity_check`.
-    pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<()> {
+    /// Writes a consistent copy of the store to `dest`, created new and 0600, and checks
+    /// that the copy passes `PRAGMA integrity_check`.
+    ///
+    /// Race-free by construction: `dest` is created `O_EXCL|O_NOFOLLOW` (an existing file or
+    /// a symlink there is refused) and written only through that descriptor. SQLite itself
+    /// never opens `dest`: the copy is made with `VACUUM INTO` (a consistent snapshot,
+    /// safe while the application writes, and without free pages, so nothing deleted
+    /// travels with it) into a private temporary file in the store's own directory — a
+    /// directory whoever can write already owns the store — and streamed from there into
+    /// `dest`. Another user watching `dest`'s directory can neither redirect the copy nor
+    /// read it.
+    pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<u64> {
         use anyhow::Context;
-        if dest.exists() {
-            anyhow::bail!(
-                "{} already exists; choose a new backup path (a backup never overwrites)",
-                dest.display()
-            );
-        }
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dest)
-            .with_context(|| format!("cannot create backup {}", dest.display()))?;
-        let result = (|| -> anyhow::Result<()> {
-            let mut target = Connection::open(dest)?;
-            let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
-            backup.run_to_completion(1024, Duration::from_millis(10), None)?;
-            drop(backup);
-            let check: String = target.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            if check != "ok" {
-                anyhow::bail!("integrity check of the copy failed: {check}");
+        let mut out = crate::files::create_private(dest).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow::anyhow!(
+                    "{} already exists; choose a new backup path (a backup never overwrites or follows a symlink)",
+                    dest.display()
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("cannot create backup {}", dest.display()))
             }
-            // The copy inherits WAL mode; fold it into one self-contained file.
-            target.pragma_update(None, "journal_mode", "DELETE")?;
-            Ok(())
-        })();
+        })?;
+        let result = self.copy_into(&mut out);
         if let Err(e) = result {
+            drop(out);
             let _ = fs::remove_file(dest);
             return Err(e.context(format!(
                 "backup to {} failed; nothing changed",
                 dest.display()
             )));
         }
-        fs::set_permissions(dest, fs::Permissions::from_mode(0o600))?;
-        Ok(())
+        let bytes = out.metadata()?.len();
+        out.sync_all()
+            .with_context(|| format!("cannot write backup {}", dest.display()))?;
+        let _ = crate::files::sync_parent(dest);
+        Ok(bytes)
+    }
+
+    /// `VACUUM INTO` a private temporary file beside the store, checked, then copied into
+    /// `out`; the temporary file is removed whatever happens.
+    fn copy_into(&self, out: &mut fs::File) -> anyhow::Result<()> {
+        let real = fs::canonicalize(&self.path)?;
+        let temp = crate::files::temp_sibling(&real, "backup");
+        // Created by us, empty and 0600, so VACUUM INTO (which accepts an empty file) writes
+        // into a file that was never anyone else's.
+        drop(crate::files::create_private(&temp)?);
+        let result = (|| -> anyhow::Result<()> {
+            let temp_name = crate::files::sqlite_path(&temp);
+            let temp_name = temp_name
+                .to_str()
+                .ok_or_else(|| anyhow::anyhow!("the store's path is not UTF-8"))?;
+            self.conn.execute("VACUUM INTO ?1", [temp_name])?;
+            {
+                let copy = open_connection(&temp)?;
+                harden(&copy)?;
+                let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+                if check != "ok" {
+                    anyhow::bail!("integrity check of the copy failed: {check}");
+                }
+                // One self-contained file, whatever journal mode the store uses.
+                copy.pragma_update(None, "journal_mode", "DELETE")?;
+            }
+            let mut from = fs::File::open(&temp)?;
+            std::io::copy(&mut from, out)?;
+            Ok(())
+        })();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = temp.clone().into_os_string();
+            name.push(suffix);
+            let _ = fs::remove_file(PathBuf::from(name));
+        }
+        result
+    }
+
+    /// Folds the WAL into the main file and truncates it to zero bytes, so what the last
+    /// transactions deleted or overwrote (a reset credential, old-key ciphertexts) is not
+    /// left in the WAL's old frames. With `secure_delete` on (see [`harden`]) the freed
+    /// cells in the main file are zeroed too. False when a reader (the application)
+    /// kept SQLite from finishing within the busy timeout: the old frames are then
+    /// overwritten or truncated by a later checkpoint.
+    pub(crate) fn purge_wal(&self) -> Result<bool> {
+        self.run(|c| {
+            let (busy, log, done): (i64, i64, i64) =
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            Ok(busy == 0 && (log <= 0 || log == done))
+        })
     }
 
     /// The key check value recorded by `init` (a wrong key is detected before any write).
@@ -373,6 +433,27 @@ fn meta_set(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> 
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         rusqlite::params![key, value],
     )?;
+    Ok(())
+}
+
+/// Opens a connection to the store file at `path` (never read as a URI).
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(crate::files::sqlite_path(path), flags)
+}
+
+/// Settings every connection gets, because the application writes the same file and a
+/// copy of it may end up anywhere:
+/// - `secure_delete`: deleted cells and freed pages are zeroed, so a reset credential or an
+///   old ciphertext cannot be recovered from the file's free space;
+/// - `trusted_schema = OFF` and `SQLITE_DBCONFIG_DEFENSIVE`: a schema planted by whoever
+///   else writes the file (a trigger or view calling functions with side effects,
+///   `writable_schema`, shadow-table edits) cannot run with this tool's privileges.
+fn harden(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    conn.execute_batch("PRAGMA secure_delete = ON; PRAGMA trusted_schema = OFF;")?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
     Ok(())
 }
 

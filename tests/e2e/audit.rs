@@ -123,7 +123,11 @@ fn audit_verify_accepts_an_intact_trail() {
         .json::<AuditVerdict>();
     assert!(verdict.ok);
     assert_eq!(verdict.rows, Some(7));
-    assert_eq!(verdict.head.as_deref().unwrap().len(), 64);
+    // The head names each chain's last row and its MAC: `CHAIN:SEQ:MAC` (issue 12 keyed
+    // the chain; it was a bare 64-hex hash before).
+    let head = verdict.head.as_deref().unwrap();
+    let mac = head.strip_prefix("1:7:").expect(head);
+    assert_eq!(mac.len(), 64, "{head}");
 }
 
 #[test]

@@ -120,8 +120,10 @@ fn csv_output_for_user_find_and_list_round_trips() {
         "jr@example.com",
     ])
     .ok();
-    env.run(&["user", "add", "plain,name", "--name", "Line\u{2028}Sep"])
-        .ok();
+    // Planted as the application could store it: `user add` refuses a line separator
+    // in a name since issue 12.
+    let planted = plant_user(&env, "plain,name", "Line\u{2028}Sep", "");
+    assert_eq!(planted, 2);
     env.run(&["user", "add", "bob"]).ok();
 
     let (header, records) = csv_of(&env, &["user", "list"]);
@@ -261,8 +263,13 @@ fn hostile_text_is_escaped_in_human_output() {
     // Machine output keeps the exact bytes.
     let json = users(&env, &["list"]);
     assert_eq!(json[0].username, evil);
+    // CSV escapes the control characters (issue 12: a cell must not carry raw control
+    // characters into a spreadsheet or a terminal), visibly, like human output.
     let (_, records) = csv_of(&env, &["user", "list"]);
-    assert_eq!(&records[0][1], evil);
+    assert_eq!(
+        &records[0][1],
+        "evil\\u{1b}[2J\\u{1b}[31mred\\nforged line\\r\\u{7}"
+    );
     // An error naming a hostile user is one escaped line.
     let done = env
         .run(&["user", "show", "ghost\u{1b}[2J\nmfa-admin: error: forged"])
@@ -275,7 +282,8 @@ fn hostile_text_is_escaped_in_human_output() {
 fn bidi_controls_are_escaped_in_human_output() {
     let env = Env::init();
     let spoof = "admin\u{202e}nimda\u{2066}";
-    env.run(&["user", "add", spoof]).ok();
+    // Planted as the application could store it (`user add` refuses it since issue 12).
+    plant_user(&env, spoof, "", "");
     let out = env.run(&["user", "list"]).ok().stdout();
     assert!(
         !out.contains('\u{202e}') && !out.contains('\u{2066}'),

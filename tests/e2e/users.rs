@@ -272,7 +272,8 @@ fn hostile_names() -> Vec<String> {
         "\" OR 1=1 --".into(),
         "Zoë Ångström 用户 🚀".into(),
         "e\u{301}toile".into(),
-        "\u{202e}evil\u{202c}".into(),
+        // "\u{202e}evil\u{202c}" was here: bidirectional controls are refused since
+        // issue 12 (see `invisible_characters_are_refused_in_every_stored_field`).
         "back\\slash".into(),
         "-dash".into(),
         "é".repeat(256),
@@ -335,6 +336,41 @@ fn too_long_and_multi_line_user_names_are_refused() {
         .code_is(2)
         .error_mentions("control character");
     assert!(all_users(&env).is_empty());
+}
+
+/// Issue 12: a stored name that looks like another (`admin\u{200b}`) or reads backwards in
+/// a terminal (`\u{202e}`) could make an audit row or a list lie to its reader.
+#[test]
+fn invisible_characters_are_refused_in_every_stored_field() {
+    let env = Env::with_users(&["alice"]);
+    let before = dump(&env);
+    for bad in [
+        "admin\u{200b}",
+        "\u{202e}evil\u{202c}",
+        "a\u{2066}b",
+        "\u{feff}bob",
+    ] {
+        env.run(&["user", "add", "--", bad])
+            .code_is(2)
+            .error_mentions("invisible");
+        env.run(&["user", "add", "ok", "--name", bad]).code_is(2);
+        env.run(&["user", "add", "ok", "--email", bad]).code_is(2);
+        env.run(&["user", "lock", "alice", "--reason", bad])
+            .code_is(2);
+        env.run(&["user", "disable", "alice", "--reason", bad])
+            .code_is(2);
+        env.run(&["mfa", "exempt", "alice", "--reason", bad])
+            .code_is(2);
+        env.run(&["--yes", "mfa", "reset", "alice", "--reason", bad])
+            .code_is(2);
+        env.run(&["policy", "set", "issuer", bad]).code_is(2);
+        let csv = format!("username,name,email\nnew,{bad},\n");
+        env.cmd(&["user", "import", "-"])
+            .stdin(csv)
+            .run()
+            .code_is(2);
+    }
+    unchanged(&env, &before);
 }
 
 #[test]
