@@ -478,6 +478,14 @@ fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite:
         rows_total += seq;
         head.0.push((chain, seq, prev));
     }
+    // `init` writes the first row in the transaction that records the key: an initialised
+    // store with no row at all had its whole trail (and its heads) wiped.
+    if rows_total == 0 && super::meta_get(conn, super::KEY_CHECK)?.is_some() {
+        return Ok(Verdict::Broken {
+            row: None,
+            why: "the trail is empty although the store was initialised (every row and head was deleted)".into(),
+        });
+    }
     if let Some(expect) = expect {
         for (chain, seq, _) in &expect.0 {
             if !found.iter().any(|(c, s, _)| c == chain && s == seq) {
