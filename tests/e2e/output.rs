@@ -292,3 +292,42 @@ fn bidi_controls_are_escaped_in_human_output() {
     assert!(out.contains("admin\\u{202e}nimda"), "{out}");
     assert_eq!(users(&env, &["list"])[0].username, spoof);
 }
+
+/// Issue 12, finding 9: CSV cells the application stored (or an actor chose) that a
+/// spreadsheet would run as formulas are neutralised with a leading `'` (OWASP).
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+    let env = Env::init();
+    plant_user(
+        &env,
+        "=HYPERLINK(\"http://evil\",\"x\")",
+        "+cmd|' /C calc'!A0",
+        "@SUM(1)",
+    );
+    plant_user(&env, "-2+3", "\tlead", "\r=1");
+    env.run(&["--actor", "@attacker", "user", "lock", "#1"])
+        .ok();
+    let (_, records) = csv_of(&env, &["user", "list"]);
+    assert_eq!(&records[0][1], "'=HYPERLINK(\"http://evil\",\"x\")");
+    assert_eq!(&records[0][2], "'+cmd|' /C calc'!A0");
+    assert_eq!(&records[0][3], "'@SUM(1)");
+    assert_eq!(&records[1][1], "'-2+3");
+    assert_eq!(&records[1][2], "'\\tlead");
+    assert_eq!(&records[1][3], "'\\r=1");
+    assert_eq!(&records[0][0], "1", "numbers are not text");
+    let (_, rows) = csv_of(&env, &["audit", "--action", "user.lock"]);
+    assert_eq!(&rows[0][2], "'@attacker");
+    // JSON keeps the exact bytes.
+    assert_eq!(all_users(&env)[1].username, "-2+3");
+}
+
+/// Issue 12, finding 9: an out-of-range busy timeout panicked (exit 101).
+#[test]
+fn an_out_of_range_busy_timeout_is_a_usage_error() {
+    let env = Env::init();
+    for bad in ["2147483648", "18446744073709551615", "-1"] {
+        env.run(&["--busy-timeout", bad, "user", "list"]).code_is(2);
+    }
+    env.run(&["--busy-timeout", "2147483647", "user", "list"])
+        .ok();
+}
