@@ -135,6 +135,8 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             anyhow::bail!("cannot add sample users without the key file");
         };
         sampled = store.write(|tx| {
+            // Sample users get real encrypted secrets: the key is checked under the lock.
+            crate::domain::key::ensure_current(tx, &key)?;
             let added = sample::populate(tx, &key, count, now, sample::Options::demo())?;
             let mut entry = ctx.entry(Action::StoreSample, None);
             entry.details = Some(serde_json::json!({ "users": added }).to_string());

@@ -515,3 +515,49 @@ fn map_sqlite(path: &Path, busy_timeout_ms: u64, e: rusqlite::Error) -> StoreErr
 
 /// Now, for functions that stamp rows; a thin alias so store signatures read clearly.
 pub(crate) type Now = UnixTime;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Every connection zeroes what it deletes and does not trust the schema whoever else
+    /// writes the file may have planted (issue 12).
+    #[test]
+    fn connections_are_hardened() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, created, _) = Store::create_or_migrate(&dir.path().join("s.db"), 1000).unwrap();
+        assert!(created);
+        let (secure, trusted): (i64, i64) = store
+            .run(|c| {
+                Ok((
+                    c.query_row("PRAGMA secure_delete", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA trusted_schema", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((secure, trusted), (1, 0));
+        let defensive = store
+            .conn
+            .db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE)
+            .unwrap();
+        assert!(defensive);
+        // Defensive mode: the schema cannot be edited behind SQLite's back.
+        assert!(
+            store
+                .conn
+                .execute_batch(
+                    "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '' WHERE 0;"
+                )
+                .is_err()
+        );
+        assert_eq!(
+            std::fs::metadata(dir.path().join("s.db"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+}
