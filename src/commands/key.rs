@@ -143,4 +143,4 @@ fn rotate(ctx: &mut Context) -> Result<()> {
 }
 
 /// The warning when the WAL could not be folded and truncated right away.
-pub(crate) const WAL_BUSY: &str = "another program is reading the store, so its write-ahead log could not be truncated yet; what this command removed stays in the -wal file until the next checkpoint (run `mfa-admin doctor` later)";
+pub(crate) const WAL_BUSY: &str = "another program is reading the store, so its write-ahead log could not be truncated yet; what this command removed stays in the -wal file until the next checkpoint";
