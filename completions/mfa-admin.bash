@@ -55,11 +55,17 @@ _mfa_admin() {
             mfa_admin,user)
                 cmd="mfa_admin__subcmd__user"
                 ;;
+            mfa_admin__subcmd__audit,head)
+                cmd="mfa_admin__subcmd__audit__subcmd__head"
+                ;;
             mfa_admin__subcmd__audit,help)
                 cmd="mfa_admin__subcmd__audit__subcmd__help"
                 ;;
             mfa_admin__subcmd__audit,verify)
                 cmd="mfa_admin__subcmd__audit__subcmd__verify"
+                ;;
+            mfa_admin__subcmd__audit__subcmd__help,head)
+                cmd="mfa_admin__subcmd__audit__subcmd__help__subcmd__head"
                 ;;
             mfa_admin__subcmd__audit__subcmd__help,help)
                 cmd="mfa_admin__subcmd__audit__subcmd__help__subcmd__help"
@@ -136,6 +142,9 @@ _mfa_admin() {
             mfa_admin__subcmd__help,user)
                 cmd="mfa_admin__subcmd__help__subcmd__user"
                 ;;
+            mfa_admin__subcmd__help__subcmd__audit,head)
+                cmd="mfa_admin__subcmd__help__subcmd__audit__subcmd__head"
+                ;;
             mfa_admin__subcmd__help__subcmd__audit,verify)
                 cmd="mfa_admin__subcmd__help__subcmd__audit__subcmd__verify"
                 ;;
@@ -201,6 +210,12 @@ _mfa_admin() {
                 ;;
             mfa_admin__subcmd__help__subcmd__user,add)
                 cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__add"
+                ;;
+            mfa_admin__subcmd__help__subcmd__user,disable)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__disable"
+                ;;
+            mfa_admin__subcmd__help__subcmd__user,enable)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__enable"
                 ;;
             mfa_admin__subcmd__help__subcmd__user,find)
                 cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__find"
@@ -349,6 +364,12 @@ _mfa_admin() {
             mfa_admin__subcmd__user,add)
                 cmd="mfa_admin__subcmd__user__subcmd__add"
                 ;;
+            mfa_admin__subcmd__user,disable)
+                cmd="mfa_admin__subcmd__user__subcmd__disable"
+                ;;
+            mfa_admin__subcmd__user,enable)
+                cmd="mfa_admin__subcmd__user__subcmd__enable"
+                ;;
             mfa_admin__subcmd__user,find)
                 cmd="mfa_admin__subcmd__user__subcmd__find"
                 ;;
@@ -372,6 +393,12 @@ _mfa_admin() {
                 ;;
             mfa_admin__subcmd__user__subcmd__help,add)
                 cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__add"
+                ;;
+            mfa_admin__subcmd__user__subcmd__help,disable)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__disable"
+                ;;
+            mfa_admin__subcmd__user__subcmd__help,enable)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__enable"
                 ;;
             mfa_admin__subcmd__user__subcmd__help,find)
                 cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__find"
@@ -435,7 +462,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__audit)
-            opts="-y -q -h --user --action --since --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help verify help"
+            opts="-y -q -h --user --action --since --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help verify head help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,9 +511,57 @@ _mfa_admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mfa_admin__subcmd__audit__subcmd__help)
-            opts="verify help"
+        mfa_admin__subcmd__audit__subcmd__head)
+            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__audit__subcmd__help)
+            opts="verify head help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__audit__subcmd__help__subcmd__head)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -527,12 +602,16 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__audit__subcmd__verify)
-            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --expect --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -931,8 +1010,22 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__help__subcmd__audit)
-            opts="verify"
+            opts="verify head"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__help__subcmd__audit__subcmd__head)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1393,7 +1486,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__help__subcmd__user)
-            opts="add import find list show lock unlock"
+            opts="add import find list show lock unlock disable enable"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1407,6 +1500,34 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__help__subcmd__user__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__help__subcmd__user__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__help__subcmd__user__subcmd__enable)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1769,12 +1890,16 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__mfa__subcmd__enroll)
-            opts="-y -q -h --secret --algorithm --digits --period --qr-png --qr --force --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --secret-file --secret --algorithm --digits --period --qr-png --qr --force --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2673,7 +2798,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user)
-            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help add import find list show lock unlock help"
+            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help add import find list show lock unlock disable enable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2748,6 +2873,78 @@ _mfa_admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfa_admin__subcmd__user__subcmd__disable)
+            opts="-y -q -h --reason --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__user__subcmd__enable)
+            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfa_admin__subcmd__user__subcmd__find)
             opts="-y -q -h --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2787,7 +2984,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user__subcmd__help)
-            opts="add import find list show lock unlock help"
+            opts="add import find list show lock unlock disable enable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2801,6 +2998,34 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__user__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__user__subcmd__help__subcmd__enable)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -37,12 +37,12 @@ complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -s q -l quiet -d 'Prin
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -s V -l version -d 'Print version'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "init" -d 'Create the store and its key file, or migrate an existing store forward'
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "user" -d 'Add, import, find, list, show, lock and unlock users'
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "user" -d 'Add, import, find, list, show, lock, unlock, disable and enable users'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "mfa" -d 'Enroll, confirm, verify, reset and exempt users\' TOTP'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "recovery" -d 'Recovery codes: status, check (consumes), regenerate'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "device" -d 'Remembered devices: list, check, revoke'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "policy" -d 'Organisation-wide MFA policy'
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "audit" -d 'Read the audit trail (newest first), or verify its hash chain'
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "audit" -d 'Read the audit trail (newest first), verify its keyed chain, or print its head'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "key" -d 'Check or rotate the key file that encrypts TOTP secrets'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
@@ -61,25 +61,27 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l json -d 'Sa
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l json -d 'Same as --output json: JSON Lines, one object per line'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "add" -d 'Add a user'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "import" -d 'Add users from CSV with header username,name,email (one transaction; - = stdin)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "list" -d 'List users, filtered'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "show" -d 'Everything about one user except secrets'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "lock" -d 'Lock an account'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "add" -d 'Add a user'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "import" -d 'Add users from CSV with header username,name,email (one transaction; - = stdin)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "list" -d 'List users, filtered'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "show" -d 'Everything about one user except secrets'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "lock" -d 'Lock an account'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "disable" -d 'Disable an account: it passes no factor check (exit 6) until enabled'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "enable" -d 'Enable a disabled account again'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l name -d 'Display name' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l email -d 'Email address' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
@@ -171,6 +173,29 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l reason -d 'Why, for the audit log' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+json\t''
+csv\t''"
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+json\t''
+csv\t''"
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a user'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "import" -d 'Add users from CSV with header username,name,email (one transaction; - = stdin)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'
@@ -178,6 +203,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "show" -d 'Everything about one user except secrets'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "lock" -d 'Lock an account'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an account: it passes no factor check (exit 6) until enabled'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Enable a disabled account again'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
@@ -209,13 +236,14 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l secret -d 'Import an existing seed (base32), e.g. from a hardware token' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l secret-file -d 'Import an existing seed (base32), e.g. from a hardware token, from a file or `-` for stdin (preferred: a seed on the command line is visible to other local users in `ps` and /proc/PID/cmdline, and stays in shell history)' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l secret -d 'Import a seed given on the command line (last resort; see --secret-file)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l algorithm -d 'HMAC algorithm (authenticator apps honour only SHA1)' -r -f -a "SHA1\t''
 SHA256\t''
 SHA512\t''"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l digits -d 'Digits per code' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l period -d 'Seconds per code' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr-png -d 'Also write the QR code as a PNG (mode 0600)' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr-png -d 'Also write the QR code as a PNG (a new file, mode 0600; an existing path is refused)' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr -d 'The terminal\'s background, so the QR code shows dark modules on light (scanners need that): dark (default) or light' -r -f -a "dark\t'Light text on a dark background (most terminals)'
 light\t'Dark text on a light background'"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
@@ -458,23 +486,25 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show every policy setting'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change one setting (validated)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l user -d 'Only rows about this user (user name or #ID)' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l action -d 'Only this action (e.g. mfa.reset), or a family (mfa)' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l since -d 'Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l limit -d 'At most N rows' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l user -d 'Only rows about this user (user name or #ID)' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l action -d 'Only this action (e.g. mfa.reset), or a family (mfa)' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l since -d 'Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l limit -d 'At most N rows' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l json -d 'Same as --output json: JSON Lines, one object per line'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first bad row'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -f -a "verify" -d 'Check the keyed chain; exit 1 naming the first bad row'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -f -a "head" -d 'Print the current head (rows, head) to record outside the store'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l expect -d 'A head printed earlier by `audit head`: the trail must still contain it, which detects a truncated or rolled-back trail' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
@@ -486,7 +516,19 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_se
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first bad row'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+json\t''
+csv\t''"
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the keyed chain; exit 1 naming the first bad row'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "head" -d 'Print the current head (rows, head) to record outside the store'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
@@ -603,12 +645,12 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s y -l
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "init" -d 'Create the store and its key file, or migrate an existing store forward'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "user" -d 'Add, import, find, list, show, lock and unlock users'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "user" -d 'Add, import, find, list, show, lock, unlock, disable and enable users'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "mfa" -d 'Enroll, confirm, verify, reset and exempt users\' TOTP'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "recovery" -d 'Recovery codes: status, check (consumes), regenerate'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "device" -d 'Remembered devices: list, check, revoke'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "policy" -d 'Organisation-wide MFA policy'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "audit" -d 'Read the audit trail (newest first), or verify its hash chain'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "audit" -d 'Read the audit trail (newest first), verify its keyed chain, or print its head'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "key" -d 'Check or rotate the key file that encrypts TOTP secrets'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
@@ -622,6 +664,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "show" -d 'Everything about one user except secrets'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "lock" -d 'Lock an account'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "disable" -d 'Disable an account: it passes no factor check (exit 6) until enabled'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "enable" -d 'Enable a disabled account again'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from mfa" -f -a "status" -d 'The user\'s MFA state, exemption, recovery codes left, devices and lock'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from mfa" -f -a "enroll" -d 'Create a pending TOTP credential and print its otpauth URI (and a QR code on a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from mfa" -f -a "confirm" -d 'Activate a pending credential with a valid code; shows the recovery codes once'
@@ -638,7 +682,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "prune" -d 'Delete expired remembered devices of every user (they no longer work anyway)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "show" -d 'Show every policy setting'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "set" -d 'Change one setting (validated)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first bad row'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the keyed chain; exit 1 naming the first bad row'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "head" -d 'Print the current head (rows, head) to record outside the store'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "check" -d 'Check that every stored secret decrypts with the key file'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Re-encrypt every secret with a new key (old key kept as a 0600 backup)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "list" -d 'Notifications, newest first'

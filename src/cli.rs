@@ -61,7 +61,8 @@ pub struct GlobalArgs {
         global = true,
         env = "MFA_ADMIN_BUSY_TIMEOUT",
         default_value_t = 5000,
-        value_name = "MS"
+        value_name = "MS",
+        value_parser = clap::value_parser!(u64).range(0..=i64::from(i32::MAX) as u64)
     )]
     pub busy_timeout: u64,
 }
@@ -98,7 +99,7 @@ pub enum Command {
         "  mfa-admin --db demo.db init --sample 50   # a demo store to try the commands on",
     ))]
     Init(InitArgs),
-    /// Add, import, find, list, show, lock and unlock users
+    /// Add, import, find, list, show, lock, unlock, disable and enable users
     #[command(subcommand)]
     User(UserCommand),
     /// Enroll, confirm, verify, reset and exempt users' TOTP
@@ -113,13 +114,14 @@ pub enum Command {
     /// Organisation-wide MFA policy
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Read the audit trail (newest first), or verify its hash chain
+    /// Read the audit trail (newest first), verify its keyed chain, or print its head
     #[command(after_help = concat!(
         "Examples:\n",
         "  mfa-admin audit --user olivia.smith --since 7d\n",
         "  mfa-admin audit --action mfa.reset --since 2024-03-01\n",
         "  mfa-admin --output csv audit --since 30d > audit.csv\n",
-        "  mfa-admin audit verify               # exit 1 names the first edited or forged row",
+        "  mfa-admin audit verify               # exit 1 names the first edited or forged row\n",
+        "  mfa-admin audit head                 # record the head elsewhere; verify --expect it later",
     ))]
     Audit(AuditArgs),
     /// Check or rotate the key file that encrypts TOTP secrets
@@ -221,6 +223,19 @@ pub enum UserCommand {
         /// User name or #ID
         user: String,
     },
+    /// Disable an account: it passes no factor check (exit 6) until enabled
+    Disable {
+        /// User name or #ID
+        user: String,
+        /// Why, for the audit log
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Enable a disabled account again
+    Enable {
+        /// User name or #ID
+        user: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -278,7 +293,8 @@ pub enum MfaCommand {
         "Examples:\n",
         "  mfa-admin mfa enroll olivia.smith     # prints the otpauth URI (a QR code on a terminal)\n",
         "  mfa-admin mfa confirm olivia.smith    # then type the first code from the app\n",
-        "  mfa-admin mfa enroll olivia.smith --qr-png olivia-qr.png",
+        "  mfa-admin mfa enroll olivia.smith --qr-png olivia-qr.png\n",
+        "  mfa-admin mfa enroll token.user --secret-file seed.txt   # import a hardware token",
     ))]
     Enroll(EnrollArgs),
     /// Activate a pending credential with a valid code; shows the recovery codes once
@@ -337,7 +353,12 @@ pub enum MfaCommand {
 pub struct EnrollArgs {
     /// User name or #ID
     pub user: String,
-    /// Import an existing seed (base32), e.g. from a hardware token
+    /// Import an existing seed (base32), e.g. from a hardware token, from a file or `-`
+    /// for stdin (preferred: a seed on the command line is visible to other local users
+    /// in `ps` and /proc/PID/cmdline, and stays in shell history)
+    #[arg(long, value_name = "PATH|-", conflicts_with = "secret")]
+    pub secret_file: Option<PathBuf>,
+    /// Import a seed given on the command line (last resort; see --secret-file)
     #[arg(long, value_name = "BASE32")]
     pub secret: Option<String>,
     /// HMAC algorithm (authenticator apps honour only SHA1)
@@ -349,7 +370,7 @@ pub struct EnrollArgs {
     /// Seconds per code
     #[arg(long, default_value_t = 30, value_parser = parse_period)]
     pub period: u64,
-    /// Also write the QR code as a PNG (mode 0600)
+    /// Also write the QR code as a PNG (a new file, mode 0600; an existing path is refused)
     #[arg(long, value_name = "PATH")]
     pub qr_png: Option<PathBuf>,
     /// The terminal's background, so the QR code shows dark modules on light (scanners
@@ -490,8 +511,24 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; exit 1 naming the first bad row
-    Verify,
+    /// Check the keyed chain; exit 1 naming the first bad row
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin audit verify                         # every row's MAC and link\n",
+        "  mfa-admin audit verify --expect \"$(cat /secure/audit-head)\"   # also: not truncated",
+    ))]
+    Verify {
+        /// A head printed earlier by `audit head`: the trail must still contain it, which
+        /// detects a truncated or rolled-back trail
+        #[arg(long, value_name = "HEAD")]
+        expect: Option<String>,
+    },
+    /// Print the current head (rows, head) to record outside the store
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin --json audit head > audit-head.json   # then keep it off this host",
+    ))]
+    Head,
 }
 
 #[derive(Debug, Subcommand)]

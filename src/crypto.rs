@@ -19,9 +19,9 @@
 //!   digits + `\n`.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::AeadInOut;
@@ -88,6 +88,20 @@ pub(crate) enum KeyError {
     )]
     Malformed { path: PathBuf },
 
+    /// The key path is not a regular file (a FIFO, a device, a directory).
+    #[error(
+        "key file {} is not a regular file; refusing to read it (pass the right --key-file)",
+        path.display()
+    )]
+    NotRegular { path: PathBuf },
+
+    /// The key file belongs to another user, who could replace it at will.
+    #[error(
+        "key file {} is owned by uid {owner}, not by you (uid {me}); refusing a key another user controls",
+        path.display()
+    )]
+    Owner { path: PathBuf, owner: u32, me: u32 },
+
     /// Refused to write over an existing file.
     #[error(
         "key file {} already exists; refusing to overwrite it (move it away first if it really is to be replaced)",
@@ -143,21 +157,16 @@ impl MasterKey {
     /// renames into place. On failure a partially written file is removed so a
     /// truncated key is never left behind.
     pub(crate) fn write_to(&self, path: &Path) -> Result<(), KeyError> {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|error| match error.kind() {
-                io::ErrorKind::AlreadyExists => KeyError::Exists {
-                    path: path.to_path_buf(),
-                },
-                _ => KeyError::Io {
-                    action: "create",
-                    path: path.to_path_buf(),
-                    error,
-                },
-            })?;
+        let mut file = crate::files::create_private(path).map_err(|error| match error.kind() {
+            io::ErrorKind::AlreadyExists => KeyError::Exists {
+                path: path.to_path_buf(),
+            },
+            _ => KeyError::Io {
+                action: "create",
+                path: path.to_path_buf(),
+                error,
+            },
+        })?;
 
         let line = self.to_file_line();
         let written = file
@@ -185,21 +194,27 @@ impl MasterKey {
             error,
         };
 
-        let file = File::open(path).map_err(|error| match error.kind() {
+        // A symlinked key is followed to its target on purpose (`key rotate` replaces the
+        // target, not the link); the target itself is opened without following a link at
+        // its last component, without blocking on a FIFO, and checked on the descriptor
+        // (fstat), so a swap between the check and the read cannot slip through.
+        let target = fs::canonicalize(path).map_err(|error| match error.kind() {
             io::ErrorKind::NotFound => KeyError::Missing {
                 path: path.to_path_buf(),
             },
             _ => io_err("open", error),
         })?;
-
-        // Check the mode of the file we actually opened (fstat), not of the
-        // path, so a swap between the check and the read cannot slip through.
-        let metadata = file.metadata().map_err(|error| io_err("inspect", error))?;
-        if !metadata.is_file() {
-            return Err(KeyError::Malformed {
+        let (file, metadata) = crate::files::open_trusted(&target).map_err(|e| match e {
+            crate::files::Untrusted::NotRegular => KeyError::NotRegular {
                 path: path.to_path_buf(),
-            });
-        }
+            },
+            crate::files::Untrusted::Owner { owner, me } => KeyError::Owner {
+                path: path.to_path_buf(),
+                owner,
+                me,
+            },
+            crate::files::Untrusted::Io(error) => io_err("open", error),
+        })?;
         let mode = metadata.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
             return Err(KeyError::Permissions {
@@ -332,6 +347,65 @@ pub(crate) fn hash_token(salt: &[u8], token: &[u8]) -> [u8; 32] {
     hasher.update(salt);
     hasher.update(token);
     hasher.finalize().into()
+}
+
+/// Associated data of the wrapped audit-trail MAC key (see [`AuditKey`]).
+const AUDIT_KEY_AAD: &[u8] = b"mfa-admin/audit-mac-key/v1";
+
+/// The label from which the audit MAC key is derived from the master key (HMAC-SHA256 of
+/// the label under the master key: a PRF used as a one-block KDF, domain-separated from
+/// every other use of the key).
+const AUDIT_KEY_LABEL: &[u8] = b"mfa-admin/kdf/audit-mac/v2";
+
+/// The key that MACs the audit trail's rows (HMAC-SHA256). Derived from the master key when
+/// a store first gets a keyed trail, then kept in the store wrapped (AEAD) under the master
+/// key, so a key rotation re-wraps it instead of invalidating every MAC already written.
+pub(crate) struct AuditKey(Zeroizing<[u8; 32]>);
+
+impl fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuditKey(<redacted>)")
+    }
+}
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+impl AuditKey {
+    /// Derives the audit key from `master`.
+    pub(crate) fn derive(master: &MasterKey) -> AuditKey {
+        use hmac::{KeyInit, Mac};
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&master.0[..])
+            .expect("HMAC takes any key length");
+        mac.update(AUDIT_KEY_LABEL);
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(&mac.finalize().into_bytes());
+        AuditKey(key)
+    }
+
+    /// The audit key encrypted under `master`, as the store keeps it.
+    pub(crate) fn wrap(&self, master: &MasterKey) -> Vec<u8> {
+        master.encrypt(&self.0[..], AUDIT_KEY_AAD)
+    }
+
+    /// The audit key from its wrapped form; fails under any other master key.
+    pub(crate) fn unwrap(master: &MasterKey, blob: &[u8]) -> Result<AuditKey, DecryptError> {
+        let plain = master.decrypt(blob, AUDIT_KEY_AAD)?;
+        if plain.len() != 32 {
+            return Err(DecryptError);
+        }
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(&plain);
+        Ok(AuditKey(key))
+    }
+
+    /// HMAC-SHA256 of `message` under this key.
+    pub(crate) fn mac(&self, message: &[u8]) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0[..])
+            .expect("HMAC takes any key length");
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// Constant-time equality of two byte strings (the length is not secret).
@@ -558,13 +632,13 @@ mod tests {
             assert!(MasterKey::load(&path).is_ok(), "{contents:?}");
         }
 
-        // A directory is not a key file.
+        // A directory is not a key file (refused as not a regular file, before any read).
         let sub = dir.path().join("dir");
         fs::create_dir(&sub).unwrap();
         fs::set_permissions(&sub, fs::Permissions::from_mode(0o700)).unwrap();
         assert!(matches!(
             MasterKey::load(&sub).unwrap_err(),
-            KeyError::Malformed { .. }
+            KeyError::NotRegular { .. }
         ));
     }
 

@@ -19,6 +19,7 @@ mod crypto;
 pub mod docs;
 mod domain;
 pub mod error;
+mod files;
 mod output;
 mod prompt;
 pub mod recovery_codes;

@@ -175,6 +175,18 @@ fn kdf() -> Result<Argon2<'static>, HashError> {
     ))
 }
 
+thread_local! {
+    /// KDF evaluations on this thread: lets a test show that a check does the same work
+    /// whatever the store holds (no timing oracle), without measuring time.
+    static KDF_RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread ran the KDF (see `KDF_RUNS`).
+#[doc(hidden)]
+pub fn kdf_runs_on_this_thread() -> u64 {
+    KDF_RUNS.with(std::cell::Cell::get)
+}
+
 /// argon2id (v1.3, [`HASH_SCHEME`] parameters) of a normalized code under the
 /// user's salt, as raw 32 bytes. One call per check: compare the result with
 /// every stored hash using [`find_match`].
@@ -183,6 +195,7 @@ pub fn hash_code(normalized: &str, salt: &[u8]) -> Result<[u8; HASH_LEN], HashEr
         return Err(HashError::BadSalt { len: salt.len() });
     }
     let mut out = [0u8; HASH_LEN];
+    KDF_RUNS.with(|runs| runs.set(runs.get() + 1));
     kdf()?
         .hash_password_into(normalized.as_bytes(), salt, &mut out)
         .map_err(|e| HashError::Kdf(e.to_string()))?;

@@ -1,4 +1,5 @@
-//! `audit` (the trail, newest first) and `audit verify` (the hash chain).
+//! `audit` (the trail, newest first), `audit verify [--expect HEAD]` (the keyed chain) and
+//! `audit head` (the value to keep outside the store).
 
 use anyhow::Result;
 use serde::Serialize;
@@ -6,7 +7,7 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::error;
-use crate::store::audit::{Filter, Verdict};
+use crate::store::audit::{Filter, Head, Verdict};
 use crate::store::users::UserRef;
 use crate::timefmt::{self, Direction};
 
@@ -23,8 +24,10 @@ struct AuditRow {
 }
 
 pub(crate) fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
-    if let Some(AuditCommand::Verify) = args.command {
-        return verify(ctx);
+    match args.command {
+        Some(AuditCommand::Verify { expect }) => return verify(ctx, expect.as_deref()),
+        Some(AuditCommand::Head) => return head(ctx),
+        None => {}
     }
     let since = args
         .since
@@ -79,9 +82,31 @@ pub(crate) fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
     })
 }
 
-fn verify(ctx: &mut Context) -> Result<()> {
+/// `audit head`: the trail is verified first, so the head recorded is of an intact trail.
+fn head(ctx: &mut Context) -> Result<()> {
     let store = ctx.open()?;
-    match store.verify_audit()? {
+    match store.verify_audit(None)? {
+        Verdict::Intact { rows, head } => {
+            ctx.out
+                .object(&serde_json::json!({ "rows": rows, "head": head }))?;
+            ctx.out.note(
+                "record this head outside the store; `mfa-admin audit verify --expect HEAD` later detects a truncated or rolled-back trail",
+            );
+            Ok(())
+        }
+        Verdict::Broken { row, why } => Err(match row {
+            Some(id) => anyhow::anyhow!("audit trail broken at row {id}: {why}; no head printed"),
+            None => anyhow::anyhow!("audit trail broken: {why}; no head printed"),
+        }),
+    }
+}
+
+fn verify(ctx: &mut Context, expect: Option<&str>) -> Result<()> {
+    let expect = expect
+        .map(|text| Head::parse(text).map_err(error::usage))
+        .transpose()?;
+    let store = ctx.open()?;
+    match store.verify_audit(expect.as_ref())? {
         Verdict::Intact { rows, head } => {
             ctx.out
                 .object(&serde_json::json!({ "ok": true, "rows": rows, "head": head }))?;

@@ -10,6 +10,8 @@ use crate::domain::codes::match_device_token;
 use crate::domain::lockout::ensure_not_locked;
 use crate::error;
 use crate::prompt;
+use crate::store::devices::Window;
+use crate::store::users::UserRef;
 use crate::timefmt;
 
 pub(crate) fn run(ctx: &mut Context, cmd: DeviceCommand) -> Result<()> {
@@ -24,8 +26,9 @@ pub(crate) fn run(ctx: &mut Context, cmd: DeviceCommand) -> Result<()> {
 fn prune(ctx: &mut Context) -> Result<()> {
     let store = ctx.open()?;
     let now = ctx.now;
+    let window = Window::new(now, store.policy()?.remember_device_days);
     let pruned = store.write(|tx| {
-        let pruned = tx.prune_devices(now)?;
+        let pruned = tx.prune_devices(window)?;
         if pruned > 0 {
             let mut entry = ctx.entry(Action::DevicePrune, None);
             entry.details = Some(serde_json::json!({ "count": pruned }).to_string());
@@ -59,6 +62,7 @@ struct DeviceRow<'a> {
 fn list(ctx: &mut Context, user: &str) -> Result<()> {
     let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
+    let window = Window::new(ctx.now, store.policy()?.remember_device_days);
     let all = store.devices(user.id)?;
     for device in &all {
         ctx.out.row(&DeviceRow {
@@ -68,7 +72,7 @@ fn list(ctx: &mut Context, user: &str) -> Result<()> {
             created: timefmt::rfc3339(device.created_at),
             last_used: time_opt(device.last_used_at),
             expires: timefmt::rfc3339(device.expires_at),
-            expired: device.expires_at <= ctx.now,
+            expired: !window.admits(device.created_at, device.expires_at),
         })?;
     }
     if all.is_empty() {
@@ -91,29 +95,45 @@ fn check(ctx: &mut Context, user: &str, token: Option<&str>) -> Result<()> {
     // A locked account passes no factor, a remembered device included (exit 6).
     ensure_not_locked(&user, now)?;
     let input = prompt::read_secret(token, "device token")?;
-    let verifiers = store.active_device_verifiers(user.id, now)?;
-    if verifiers.is_empty() {
-        // Nothing to check against; like every factor, never counted as a failed attempt.
-        ctx.out.object(&Checked {
-            username: &user.username,
-            valid: false,
-        })?;
-        return Err(error::rejected(format!(
-            "{:?} has no remembered devices to check against (none, or all expired or revoked)",
-            user.username
-        )));
-    }
-    // Record the use first: a device revoked meanwhile by another process is not valid.
-    let valid = match match_device_token(&input, &verifiers) {
-        Some(id) => store.write(|tx| Ok(tx.touch_device(id, now)?))?,
-        None => false,
-    };
+    let window = Window::new(now, store.policy()?.remember_device_days);
+    let verifiers = store.active_device_verifiers(user.id, window)?;
+    // With no device to check against the check still fails and is audited, like any
+    // other; device checks never count toward the lockout (tokens carry 256 bits).
+    let matched = match_device_token(&input, &verifiers);
+    // Record the use (or the failure) in the trail; a device revoked meanwhile by another
+    // process, or an account locked or disabled meanwhile, is not valid.
+    let valid = store.write(|tx| {
+        let Some(current) = tx.user(&UserRef::Id(user.id))? else {
+            return Ok(false);
+        };
+        ensure_not_locked(&current, now)?;
+        let valid = match matched {
+            Some(id) => tx.touch_device(id, window)?,
+            None => false,
+        };
+        let mut entry = ctx.entry(
+            if valid {
+                Action::DeviceCheck
+            } else {
+                Action::DeviceCheckFailed
+            },
+            Some(&user),
+        );
+        entry.details = matched.map(|id| serde_json::json!({ "device_id": id }).to_string());
+        tx.audit(now, &entry)?;
+        Ok(valid)
+    })?;
     ctx.out.object(&Checked {
         username: &user.username,
         valid,
     })?;
     if valid {
         Ok(())
+    } else if verifiers.is_empty() {
+        Err(error::rejected(format!(
+            "{:?} has no remembered devices to check against (none, or all expired or revoked)",
+            user.username
+        )))
     } else {
         Err(error::rejected(format!(
             "device token rejected for {:?}: unknown, expired, revoked or another user's",
@@ -149,6 +169,10 @@ fn revoke(ctx: &mut Context, user: &str, id: Option<i64>, all: bool) -> Result<(
         }
         Ok(count)
     })?;
+    // A revoked device's hash must not stay in the WAL, where a copy could bring it back.
+    if revoked > 0 && !store.purge_wal()? {
+        ctx.out.warn(crate::commands::key::WAL_BUSY);
+    }
     ctx.out
         .object(&serde_json::json!({ "username": user.username, "revoked": revoked }))?;
     Ok(())

@@ -54,9 +54,23 @@ pub(crate) fn run(ctx: &mut Context) -> Result<()> {
             ),
         ));
     }
-    match store.verify_audit()? {
-        Verdict::Intact { .. } => {}
-        Verdict::Broken { row, why } => findings.push(finding(
+    for trigger in store.missing_audit_triggers()? {
+        findings.push(finding(
+            "audit_trigger",
+            format!(
+                "the append-only trigger {trigger} was dropped: the audit trail can be edited without an error; run `mfa-admin init` to restore it and `mfa-admin audit verify`"
+            ),
+        ));
+    }
+    match store.verify_audit(None) {
+        // Without the key file the chain cannot be checked; `key_file` already says why.
+        Err(e) => {
+            if !findings.iter().any(|f| f.check == "key_file") {
+                findings.push(finding("audit_chain", e.to_string()));
+            }
+        }
+        Ok(Verdict::Intact { .. }) => {}
+        Ok(Verdict::Broken { row, why }) => findings.push(finding(
             "audit_chain",
             match row {
                 Some(id) => format!("row {id}: {why}"),

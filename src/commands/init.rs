@@ -9,6 +9,19 @@ use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
 use crate::store::{self, Store};
 
+/// The audit row of a migration (from schema version `from`).
+fn record_migration(tx: &store::Tx<'_>, ctx: &Context, from: Option<i64>) -> Result<()> {
+    if let Some(from) = from {
+        let mut entry = ctx.entry(Action::StoreMigrate, None);
+        entry.details = Some(
+            serde_json::json!({ "from_version": from, "to_version": store::LATEST_VERSION })
+                .to_string(),
+        );
+        tx.audit(ctx.now, &entry)?;
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct Initialised {
     db: String,
@@ -21,9 +34,25 @@ struct Initialised {
 pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     let db = ctx.db_path()?;
     let key_path = ctx.key_path()?;
-    // An empty file (`touch store.db`) becomes a new store like a missing one.
-    let was_empty = std::fs::metadata(&db).is_ok_and(|m| m.is_file() && m.len() == 0);
-    let (store, created) = Store::create_or_migrate(&db, ctx.global.busy_timeout)?;
+    // An empty file (`touch store.db`) becomes a new store like a missing one — but only
+    // one of ours: another user's empty file would stay theirs (they could read the store
+    // or swap it), so it is refused rather than adopted.
+    let empty = std::fs::metadata(&db)
+        .ok()
+        .filter(|m| m.is_file() && m.len() == 0);
+    if let Some(meta) = &empty {
+        use std::os::unix::fs::MetadataExt;
+        let me = crate::files::euid();
+        if meta.uid() != me {
+            anyhow::bail!(
+                "{} is an empty file owned by uid {}, not by you (uid {me}); refusing to make a store of another user's file — remove it, or choose another --db",
+                db.display(),
+                meta.uid()
+            );
+        }
+    }
+    let was_empty = empty.is_some();
+    let (store, created, version_before) = Store::create_or_migrate(&db, ctx.global.busy_timeout)?;
     let created = created || was_empty;
     if was_empty {
         use std::os::unix::fs::PermissionsExt;
@@ -39,19 +68,35 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         ));
     }
     let now = ctx.now;
+    let migrated =
+        (version_before > 0 && version_before < store::LATEST_VERSION).then_some(version_before);
     let first_init = store.key_check()?.is_none();
     let key = if first_init {
         // First init of this store: create the key (or adopt one the administrator placed
         // there) and record it, with the audit trail's first row, in one transaction.
-        let key = if key_path.exists() {
-            MasterKey::load(&key_path)?
+        let key = if std::fs::symlink_metadata(&key_path).is_ok() {
+            let key = MasterKey::load(&key_path)?;
+            // A store that already holds secrets (its key check record lost) is only
+            // re-recorded under a key that decrypts every one of them.
+            let bad = crate::domain::key::undecryptable(&store, &key)?;
+            if !bad.is_empty() {
+                anyhow::bail!(
+                    "{} has no key check record and {} stored secrets do not decrypt with {}; refusing to record it as the store's key — restore the right key file",
+                    db.display(),
+                    bad.len(),
+                    key_path.display()
+                );
+            }
+            key
         } else {
             MasterKey::create(&key_path)?
         };
+        store.attach_audit_key(&key)?;
         let check = key.check_value();
         store.write(|tx| {
             tx.set_key_check(&check)?;
             tx.audit(now, &ctx.entry(Action::StoreInit, None))?;
+            record_migration(tx, ctx, migrated)?;
             Ok(())
         })?;
         Some(key)
@@ -62,7 +107,13 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         ));
         None
     } else {
-        Some(ctx.load_key(&store)?)
+        let key = ctx.load_key(&store)?;
+        store.attach_audit_key(&key)?;
+        if migrated.is_some() {
+            // The first keyed row: from here on the trail (old rows included) is under MAC.
+            store.write(|tx| record_migration(tx, ctx, migrated))?;
+        }
+        Some(key)
     };
     if first_init {
         ctx.out.note(&format!(
@@ -101,6 +152,8 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
             crate::prompt::confirm("Add the demo users to this store?", ctx.global.yes)?;
         }
         sampled = store.write(|tx| {
+            // Sample users get real encrypted secrets: the key is checked under the lock.
+            crate::domain::key::ensure_current(tx, &key)?;
             let added = sample::populate(tx, &key, count, now, sample::Options::demo())?;
             let mut entry = ctx.entry(Action::StoreSample, None);
             entry.details = Some(serde_json::json!({ "users": added }).to_string());

@@ -15,7 +15,7 @@ use super::Context;
 use crate::cli::KeyCommand;
 use crate::crypto::{self, MasterKey};
 use crate::domain::audit::Action;
-use crate::domain::key::{pending_path, undecryptable};
+use crate::domain::key::{self, pending_path, undecryptable};
 use crate::timefmt;
 
 pub(crate) fn run(ctx: &mut Context, cmd: KeyCommand) -> Result<()> {
@@ -65,19 +65,10 @@ fn rotate(ctx: &mut Context) -> Result<()> {
     let store = ctx.open()?;
     let key_path = ctx.key_path()?;
     let old = ctx.load_key(&store)?;
-    let secrets = store.secrets()?;
-    let mut plain = Vec::with_capacity(secrets.len());
-    for (user_id, _, ciphertext) in &secrets {
-        let secret = old.decrypt(ciphertext, &crypto::secret_aad(*user_id)).map_err(|_| {
-            anyhow::anyhow!(
-                "the secret of user #{user_id} does not decrypt with the current key; run `mfa-admin key check`; nothing changed"
-            )
-        })?;
-        plain.push((*user_id, secret));
-    }
+    let target = key::resolve(&key_path);
     let new = MasterKey::generate();
-    let pending = pending_path(&key_path);
-    if pending.exists() {
+    let pending = pending_path(&target);
+    if std::fs::symlink_metadata(&pending).is_ok() {
         anyhow::bail!(
             "{} exists (an earlier rotation did not finish); remove it if the store works with the current key; nothing changed",
             pending.display()
@@ -85,7 +76,7 @@ fn rotate(ctx: &mut Context) -> Result<()> {
     }
     new.write_to(&pending)?;
     let stamp = timefmt::rfc3339(ctx.now).replace(':', "");
-    let mut backup = key_path.as_os_str().to_owned();
+    let mut backup = target.as_os_str().to_owned();
     backup.push(format!(".old-{stamp}"));
     let backup = PathBuf::from(backup);
     if let Err(e) = old.write_to(&backup) {
@@ -93,39 +84,63 @@ fn rotate(ctx: &mut Context) -> Result<()> {
         return Err(anyhow::Error::new(e).context("cannot back up the old key; nothing changed"));
     }
     let now = ctx.now;
+    // Read, decrypt and re-encrypt inside the write lock: a secret another process enrolls
+    // meanwhile is either committed before (and re-encrypted here) or waits for this
+    // transaction and then finds the new key check (and refuses, see `ensure_current`).
     let result = store.write(|tx| {
-        for (user_id, secret) in &plain {
-            tx.set_secret(
-                *user_id,
-                &new.encrypt(secret, &crypto::secret_aad(*user_id)),
-            )?;
+        key::ensure_current(tx, &old)?;
+        let secrets = tx.secrets()?;
+        for (user_id, _, ciphertext) in &secrets {
+            let aad = crypto::secret_aad(*user_id);
+            let secret = old.decrypt(ciphertext, &aad).map_err(|_| {
+                anyhow::anyhow!(
+                    "the secret of user #{user_id} does not decrypt with the current key; run `mfa-admin key check`; nothing changed"
+                )
+            })?;
+            tx.set_secret(*user_id, &new.encrypt(&secret, &aad))?;
         }
         tx.set_key_check(&new.check_value())?;
+        tx.rewrap_audit_key(&new)?;
         let mut entry = ctx.entry(Action::KeyRotate, None);
-        entry.details = Some(serde_json::json!({ "secrets": plain.len() }).to_string());
+        entry.details = Some(serde_json::json!({ "secrets": secrets.len() }).to_string());
         tx.audit(now, &entry)?;
-        Ok(())
+        Ok(secrets.len())
     });
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&pending);
-        return Err(e.context("key rotation failed; nothing changed, the old key is still in use"));
-    }
-    std::fs::rename(&pending, &key_path).with_context(|| {
+    let count = match result {
+        Ok(count) => count,
+        Err(e) => {
+            let _ = std::fs::remove_file(&pending);
+            let _ = std::fs::remove_file(&backup);
+            return Err(
+                e.context("key rotation failed; nothing changed, the old key is still in use")
+            );
+        }
+    };
+    std::fs::rename(&pending, &target).with_context(|| {
         format!(
             "the store now uses the key in {}, but it could not be moved to {}; move it by hand",
             pending.display(),
-            key_path.display()
+            target.display()
         )
     })?;
+    crate::files::sync_parent(&target)
+        .with_context(|| format!("cannot sync the directory of {}", target.display()))?;
+    // The old ciphertexts must not outlive the rotation in the WAL: with them, the old key
+    // (kept below) would still open the current seeds.
+    if !store.purge_wal()? {
+        ctx.out.warn(WAL_BUSY);
+    }
     ctx.out.object(&serde_json::json!({
-        "secrets": plain.len(),
+        "secrets": count,
         "key_file": key_path.display().to_string(),
         "old_key_backup": backup.display().to_string(),
     }))?;
     ctx.out.note(&format!(
-        "re-encrypted {} secrets; old key kept in {} (0600) — delete it once backups made with it have expired",
-        plain.len(),
+        "re-encrypted {count} secrets; old key kept in {} (0600) for backups made before now — delete it once they have expired",
         backup.display()
     ));
     Ok(())
 }
+
+/// The warning when the WAL could not be folded and truncated right away.
+pub(crate) const WAL_BUSY: &str = "another program is reading the store, so its write-ahead log could not be truncated yet; what this command removed stays in the -wal file until the next checkpoint";

@@ -2,11 +2,11 @@
 //! one transaction and hands its results to the [`Printer`]; none prints directly.
 
 mod audit;
-mod backup;
+pub(crate) mod backup;
 mod device;
 mod doctor;
 mod init;
-mod key;
+pub(crate) mod key;
 mod mfa;
 mod notify;
 mod policy;
@@ -43,13 +43,29 @@ impl Context {
             .actor
             .clone()
             .filter(|a| !a.trim().is_empty())
-            .unwrap_or_else(|| whoami::username().unwrap_or_else(|_| "unknown".into()));
+            .unwrap_or_else(|| {
+                // The OS user name is not ours to refuse, but it goes into the trail too.
+                let name = whoami::username().unwrap_or_else(|_| "unknown".into());
+                match crate::domain::text::check_actor(&name) {
+                    Ok(()) => name,
+                    Err(_) => "unknown".into(),
+                }
+            });
         Context {
             global,
             out,
             now: clock::now(),
             actor,
         }
+    }
+
+    /// Refuses an `--actor` (or `MFA_ADMIN_ACTOR`) that would forge or hide text in the
+    /// audit trail: control or invisible characters, or more than 128 characters.
+    pub(crate) fn check_actor(&self) -> Result<()> {
+        if let Some(actor) = &self.global.actor {
+            crate::domain::text::check_actor(actor).map_err(error::usage)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn actor(&self) -> &str {
@@ -67,18 +83,28 @@ impl Context {
         Ok(data.join("mfa-admin").join("mfa-admin.db"))
     }
 
-    /// `--key-file`, `MFA_ADMIN_KEY_FILE`, else `<store>.key` beside the store.
+    /// `--key-file`, `MFA_ADMIN_KEY_FILE`, else `<store>.key` beside the store. A store
+    /// reached through a symlink has its key beside the link's target: the store, its WAL
+    /// (SQLite follows the link too) and its key stay together in the directory that holds
+    /// the real file, and a link planted elsewhere cannot bring a key of its own along.
     pub(crate) fn key_path(&self) -> Result<PathBuf> {
         if let Some(path) = &self.global.key_file {
             return Ok(path.clone());
         }
-        let mut path = self.db_path()?.into_os_string();
+        let mut db = self.db_path()?;
+        if std::fs::symlink_metadata(&db).is_ok_and(|m| m.file_type().is_symlink()) {
+            db = std::fs::canonicalize(&db)
+                .with_context(|| format!("cannot resolve the store link {}", db.display()))?;
+        }
+        let mut path = db.into_os_string();
         path.push(".key");
         Ok(PathBuf::from(path))
     }
 
     /// Opens the store; refuses missing, foreign, corrupt, too-new stores. A missing store
-    /// is told the `init` command for the same store (`--db` kept).
+    /// is told the `init` command for the same store (`--db` kept). The key file is
+    /// loaded too (without failing here): every audit row is MACed under a key it
+    /// unlocks, so a command that writes needs it, one that only reads does not.
     pub(crate) fn open(&self) -> Result<Store> {
         match Store::open(&self.db_path()?, self.global.busy_timeout) {
             Err(crate::store::StoreError::Missing(path)) => Err(anyhow::anyhow!(
@@ -91,7 +117,22 @@ impl Context {
                     " (or pass --db PATH)"
                 }
             )),
-            other => Ok(other?),
+            other => {
+                let store = other?;
+                self.unlock_audit(&store);
+                Ok(store)
+            }
+        }
+    }
+
+    /// Unlocks the store's audit key with the key file, or records why it could not.
+    pub(crate) fn unlock_audit(&self, store: &Store) {
+        let unlocked = self
+            .key_path()
+            .and_then(|path| crate::domain::key::load(store, &path))
+            .and_then(|key| Ok(store.attach_audit_key(&key)?));
+        if let Err(e) = unlocked {
+            store.audit_key_unavailable(error::one_line(&e));
         }
     }
 
@@ -124,7 +165,9 @@ impl Context {
 /// Runs one command line. Errors carry their exit code (see `error`).
 pub fn run(cli: Cli) -> Result<()> {
     let mut ctx = Context::new(cli.global);
-    let result = dispatch(&mut ctx, cli.command);
+    let result = ctx
+        .check_actor()
+        .and_then(|()| dispatch(&mut ctx, cli.command));
     let flushed = ctx.out.finish();
     result?;
     flushed?;

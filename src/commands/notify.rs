@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{Context, time_opt};
 use crate::cli::NotifyCommand;
+use crate::domain::audit::Action;
 use crate::error;
 use crate::timefmt;
 
@@ -66,6 +67,11 @@ pub(crate) fn run(ctx: &mut Context, cmd: NotifyCommand) -> Result<()> {
                     if !tx.ack_notification(*id, now)? {
                         missing.push(*id);
                     }
+                }
+                if missing.is_empty() {
+                    let mut entry = ctx.entry(Action::NotifyAck, None);
+                    entry.details = Some(serde_json::json!({ "ids": ids }).to_string());
+                    tx.audit(now, &entry)?;
                 }
                 if !missing.is_empty() {
                     return Err(error::usage(format!(

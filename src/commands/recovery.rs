@@ -90,12 +90,9 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
     let normalized = recovery_codes::normalize(&input);
     let set = store.recovery_set(user.id)?;
     // The KDF runs before the write lock is taken, so other writers are not held up by it.
-    let candidate = match (&normalized, &set) {
-        (Some(code), Some(set)) if set.scheme == recovery_codes::HASH_SCHEME => {
-            recovery_codes::hash_code(code, &set.salt).ok()
-        }
-        _ => None,
-    };
+    // It runs whether or not the user has codes (and for malformed input), so the time
+    // taken does not tell who is enrolled.
+    let candidate = hash_candidate(normalized.as_deref().map(|c| c.as_str()), set.as_ref());
     let policy = store.policy()?;
     let outcome = store.write(|tx| {
         let Some(user) = tx.user(&UserRef::Id(user.id))? else {
@@ -130,6 +127,7 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
             let mut entry = ctx.entry(Action::RecoveryUse, Some(&user));
             entry.details = Some(serde_json::json!({ "remaining": remaining }).to_string());
             tx.audit(now, &entry)?;
+            tx.notify(user.id, Notice::RecoveryCodeUsed, now)?;
             return Ok(Outcome::Valid { remaining });
         }
         let locked_now = record_failure(
@@ -182,6 +180,26 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
                 message.push_str(&format!("; account {:?} is now locked", user.username));
             }
             Err(error::rejected(message))
+        }
+    }
+}
+
+/// The hash of the presented code under the user's salt — or, when there is nothing to
+/// compare with (no codes, an unknown scheme, malformed input), the same KDF work on a
+/// fixed dummy, whose result is thrown away.
+fn hash_candidate(
+    code: Option<&str>,
+    set: Option<&crate::store::recovery::CodeSet>,
+) -> Option<[u8; 32]> {
+    const DUMMY_SALT: [u8; recovery_codes::SALT_LEN] = [0x5a; recovery_codes::SALT_LEN];
+    const DUMMY_CODE: &str = "aaaaaaaaaaaaaaaa";
+    match (code, set) {
+        (Some(code), Some(set)) if set.scheme == recovery_codes::HASH_SCHEME => {
+            recovery_codes::hash_code(code, &set.salt).ok()
+        }
+        (code, _) => {
+            let _ = recovery_codes::hash_code(code.unwrap_or(DUMMY_CODE), &DUMMY_SALT);
+            None
         }
     }
 }
@@ -244,5 +262,41 @@ fn regenerate(ctx: &mut Context, user: &str) -> Result<()> {
         tx.notify(user.id, Notice::RecoveryRegenerated, now)?;
         Ok(())
     })?;
+    // The replaced codes' hashes must not stay in the WAL (a copy could bring them back).
+    if !store.purge_wal()? {
+        ctx.out.warn(crate::commands::key::WAL_BUSY);
+    }
     super::mfa::show_codes(ctx, &user.username, "enrolled", &issued.codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::recovery::CodeSet;
+
+    /// No timing oracle on enrollment: a user with codes, one without, and malformed input
+    /// all cost exactly one KDF evaluation.
+    #[test]
+    fn the_kdf_runs_once_whether_or_not_the_user_has_codes() {
+        let set = CodeSet {
+            salt: recovery_codes::new_salt().to_vec(),
+            scheme: recovery_codes::HASH_SCHEME.to_owned(),
+            issued_at: 0,
+        };
+        for (code, set) in [
+            (Some("abcdefghjkmnpqrs"), Some(&set)),
+            (Some("abcdefghjkmnpqrs"), None),
+            (None, Some(&set)),
+            (None, None),
+        ] {
+            let before = recovery_codes::kdf_runs_on_this_thread();
+            let _ = hash_candidate(code, set);
+            assert_eq!(
+                recovery_codes::kdf_runs_on_this_thread(),
+                before + 1,
+                "{code:?} {}",
+                set.is_some()
+            );
+        }
+    }
 }

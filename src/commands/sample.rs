@@ -304,7 +304,7 @@ pub struct Fixture<'a> {
 /// with months of history (see [`Options::bench`]) and the fixture as the last user.
 pub fn generate_bench_store(path: &Path, count: u32, fixture: &Fixture<'_>) -> Result<()> {
     ensure!(count >= 10, "a benchmark store needs at least 10 users");
-    let (store, created) = Store::create_or_migrate(path, 5_000)?;
+    let (store, created, _) = Store::create_or_migrate(path, 5_000)?;
     ensure!(
         created,
         "{} already exists; remove it first",
@@ -313,6 +313,7 @@ pub fn generate_bench_store(path: &Path, count: u32, fixture: &Fixture<'_>) -> R
     let mut key_path = path.as_os_str().to_owned();
     key_path.push(".key");
     let key = MasterKey::create(Path::new(&key_path))?;
+    store.attach_audit_key(&key)?;
     let now = crate::clock::now();
     let entry = |action| Entry {
         actor: "bench",

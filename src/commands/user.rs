@@ -13,6 +13,7 @@ use crate::domain::notice::Notice;
 use crate::error;
 use crate::output;
 use crate::store::Store;
+use crate::store::devices::Window;
 use crate::store::users::{self, ListFilter, MfaState, NewUser, User, UserRef, UserStatus};
 
 /// The user object of docs/output.md (lists and find).
@@ -86,7 +87,59 @@ pub(crate) fn run(ctx: &mut Context, cmd: UserCommand) -> Result<()> {
         UserCommand::Show { user } => show(ctx, &user),
         UserCommand::Lock { user, reason } => lock(ctx, &user, reason.as_deref()),
         UserCommand::Unlock { user } => unlock(ctx, &user),
+        UserCommand::Disable { user, reason } => disable(ctx, &user, reason.as_deref()),
+        UserCommand::Enable { user } => enable(ctx, &user),
     }
+}
+
+/// `user disable`: the account passes no factor check (`mfa verify`, `recovery check`,
+/// `device check`, `mfa confirm` exit 6) until `user enable`.
+fn disable(ctx: &mut Context, user: &str, reason: Option<&str>) -> Result<()> {
+    if let Some(reason) = reason {
+        check_field("reason", reason).map_err(error::usage)?;
+    }
+    let store = ctx.open()?;
+    let user = ctx.resolve(&store, user)?;
+    let now = ctx.now;
+    if user.status == UserStatus::Disabled {
+        ctx.out.note(&format!(
+            "{:?} is already disabled; nothing changed",
+            user.username
+        ));
+    } else {
+        store.write(|tx| {
+            tx.set_disabled(user.id, true, reason, now)?;
+            let mut entry = ctx.entry(Action::UserDisable, Some(&user));
+            entry.reason = reason;
+            tx.audit(now, &entry)?;
+            tx.notify(user.id, Notice::Disabled, now)?;
+            Ok(())
+        })?;
+        ctx.out.note(&format!("disabled {:?}", user.username));
+    }
+    print_state(ctx, &store, &user)
+}
+
+/// `user enable`: lifts a disable (not a lock, and not the failure counter).
+fn enable(ctx: &mut Context, user: &str) -> Result<()> {
+    let store = ctx.open()?;
+    let user = ctx.resolve(&store, user)?;
+    let now = ctx.now;
+    if user.status != UserStatus::Disabled {
+        ctx.out.note(&format!(
+            "{:?} is not disabled; nothing changed",
+            user.username
+        ));
+    } else {
+        store.write(|tx| {
+            tx.set_disabled(user.id, false, None, now)?;
+            tx.audit(now, &ctx.entry(Action::UserEnable, Some(&user)))?;
+            tx.notify(user.id, Notice::Enabled, now)?;
+            Ok(())
+        })?;
+        ctx.out.note(&format!("enabled {:?}", user.username));
+    }
+    print_state(ctx, &store, &user)
 }
 
 fn add(ctx: &mut Context, username: &str, name: Option<&str>, email: Option<&str>) -> Result<()> {
@@ -265,7 +318,8 @@ fn show(ctx: &mut Context, user: &str) -> Result<()> {
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
     let (left, _) = store.recovery_counts(user.id)?;
-    let devices = store.active_device_count(user.id, now)?;
+    let window = Window::new(now, store.policy()?.remember_device_days);
+    let devices = store.active_device_count(user.id, window)?;
     let detail = UserDetail {
         user: UserRow::new(&user, now),
         locked: user.is_locked(now),
@@ -290,6 +344,12 @@ fn lock(ctx: &mut Context, user: &str, reason: Option<&str>) -> Result<()> {
     let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
+    if user.status == UserStatus::Disabled {
+        return Err(error::usage(format!(
+            "{:?} is disabled; a disabled account passes no factor check already (see `user enable`)",
+            user.username
+        )));
+    }
     if user.is_locked(now) && user.locked_until.is_none() {
         ctx.out.note(&format!(
             "{:?} is already locked; nothing changed",
@@ -322,6 +382,9 @@ fn unlock(ctx: &mut Context, user: &str) -> Result<()> {
         store.write(|tx| {
             tx.unlock_user(user.id)?;
             tx.audit(now, &ctx.entry(Action::UserUnlock, Some(&user)))?;
+            if user.status == UserStatus::Locked {
+                tx.notify(user.id, Notice::Unlocked, now)?;
+            }
             Ok(())
         })?;
         ctx.out.note(&format!("unlocked {:?}", user.username));

@@ -6,14 +6,20 @@
 pub(crate) enum Action {
     StoreInit,
     StoreSample,
+    /// The store's schema was migrated forward (`init` on an older store).
+    StoreMigrate,
+    StoreBackup,
     UserAdd,
     UserImport,
     UserLock,
     UserUnlock,
     /// Too many failed codes locked the account.
     UserLockout,
+    UserDisable,
+    UserEnable,
     MfaEnroll,
     MfaConfirm,
+    MfaConfirmFailed,
     MfaVerify,
     MfaVerifyFailed,
     MfaReset,
@@ -23,10 +29,13 @@ pub(crate) enum Action {
     RecoveryCheckFailed,
     RecoveryRegenerate,
     DeviceRemember,
+    DeviceCheck,
+    DeviceCheckFailed,
     DeviceRevoke,
     DevicePrune,
     PolicySet,
     KeyRotate,
+    NotifyAck,
 }
 
 impl Action {
@@ -34,13 +43,18 @@ impl Action {
         match self {
             Action::StoreInit => "store.init",
             Action::StoreSample => "store.sample",
+            Action::StoreMigrate => "store.migrate",
+            Action::StoreBackup => "store.backup",
             Action::UserAdd => "user.add",
             Action::UserImport => "user.import",
             Action::UserLock => "user.lock",
             Action::UserUnlock => "user.unlock",
             Action::UserLockout => "user.lockout",
+            Action::UserDisable => "user.disable",
+            Action::UserEnable => "user.enable",
             Action::MfaEnroll => "mfa.enroll",
             Action::MfaConfirm => "mfa.confirm",
+            Action::MfaConfirmFailed => "mfa.confirm.failed",
             Action::MfaVerify => "mfa.verify",
             Action::MfaVerifyFailed => "mfa.verify.failed",
             Action::MfaReset => "mfa.reset",
@@ -50,10 +64,13 @@ impl Action {
             Action::RecoveryCheckFailed => "recovery.check.failed",
             Action::RecoveryRegenerate => "recovery.regenerate",
             Action::DeviceRemember => "device.remember",
+            Action::DeviceCheck => "device.check",
+            Action::DeviceCheckFailed => "device.check.failed",
             Action::DeviceRevoke => "device.revoke",
             Action::DevicePrune => "device.prune",
             Action::PolicySet => "policy.set",
             Action::KeyRotate => "key.rotate",
+            Action::NotifyAck => "notify.ack",
         }
     }
 }

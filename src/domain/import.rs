@@ -25,15 +25,10 @@ pub const MAX_PROBLEMS: usize = 1000;
 #[derive(Debug, PartialEq, Eq)]
 pub struct BadHeader(pub String);
 
-/// Checks a display name, email or reason: at most 512 characters, no control characters.
+/// Checks a display name, email or reason: at most 512 characters, no control and no
+/// invisible characters (see `domain::text`).
 pub(crate) fn check_field(what: &str, value: &str) -> Result<(), String> {
-    if value.chars().count() > 512 {
-        return Err(format!("{what} is longer than 512 characters"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(format!("{what} contains a control character"));
-    }
-    Ok(())
+    crate::domain::text::check_text(what, value, 512)
 }
 
 /// Reads a users CSV from `input`, calling `each` with every valid row in order. `each`

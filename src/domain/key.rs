@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::crypto::{self, MasterKey};
-use crate::store::Store;
+use crate::store::{Store, Tx};
 
 /// `<key>.new`, the key of a rotation in progress.
 pub(crate) fn pending_path(key: &Path) -> PathBuf {
@@ -25,7 +25,8 @@ pub(crate) fn pending_path(key: &Path) -> PathBuf {
 pub(crate) fn load(store: &Store, path: &Path) -> Result<MasterKey> {
     let key = MasterKey::load(path);
     let Some(check) = store.key_check()? else {
-        return Ok(key?);
+        key?;
+        return Err(no_key_check());
     };
     match key {
         Ok(key) if key.matches_check_value(&check) => Ok(key),
@@ -43,9 +44,37 @@ pub(crate) fn load(store: &Store, path: &Path) -> Result<MasterKey> {
     }
 }
 
+/// A store without its key check record (deleted) cannot tell a right key from a wrong one:
+/// nothing is encrypted or MACed under an unverified key.
+fn no_key_check() -> anyhow::Error {
+    anyhow::anyhow!(
+        "the store has no key check record (was it deleted?), so the key file cannot be verified; refusing to use it — run `mfa-admin doctor`, and `mfa-admin init` to record the key again"
+    )
+}
+
+/// Re-checks `key` against the store inside a write transaction, right before something is
+/// encrypted under it: another process (a `key rotate`) may have changed the store's key
+/// since the key was loaded.
+pub(crate) fn ensure_current(tx: &Tx<'_>, key: &MasterKey) -> Result<()> {
+    match tx.key_check()? {
+        Some(check) if key.matches_check_value(&check) => Ok(()),
+        Some(_) => Err(anyhow::anyhow!(
+            "the store's key changed while this command ran (a concurrent `key rotate`?); nothing changed — run it again"
+        )),
+        None => Err(no_key_check()),
+    }
+}
+
+/// The file a key path names: a symlinked key is rotated in its target, so the link keeps
+/// pointing at the live key (and no old key is left behind under the link's name).
+pub(crate) fn resolve(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+}
+
 /// A rotation that died between its commit and the rename leaves `<key>.new` matching
 /// the store: finish the move and use it.
 fn finish_rotation(path: &Path, check: &[u8]) -> Result<Option<MasterKey>> {
+    let path = &resolve(path);
     let pending = pending_path(path);
     match MasterKey::load(&pending) {
         Ok(new) if new.matches_check_value(check) => {
@@ -56,6 +85,7 @@ fn finish_rotation(path: &Path, check: &[u8]) -> Result<Option<MasterKey>> {
                     path.display()
                 )
             })?;
+            let _ = crate::files::sync_parent(path);
             Ok(Some(new))
         }
         _ => Ok(None),

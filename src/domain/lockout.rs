@@ -3,6 +3,12 @@
 //! A failed code counts toward one per-user counter inside the check's write transaction;
 //! reaching the policy's threshold locks the account (for `lockout_minutes`, or until an
 //! administrator unlocks it), with an audit row and a notice to the user.
+//!
+//! The counter counts *consecutive* failures: only a success or an administrator's
+//! `user unlock` clears it. An automatic lockout running out does not, so after it every
+//! further failure locks again at once (one guess per lockout period), and at
+//! [`MAX_CONSECUTIVE_FAILURES`] (NIST SP 800-63B's cap) the account stays locked until an
+//! administrator unlocks it.
 
 use anyhow::Result;
 
@@ -42,8 +48,18 @@ impl Rejection {
     }
 }
 
-/// Exit 6 with a message that says until when, if the account is locked.
+/// Consecutive failures after which only an administrator can unlock (NIST SP 800-63B).
+pub(crate) const MAX_CONSECUTIVE_FAILURES: i64 = 100;
+
+/// Exit 6 with a message that says until when, if the account is locked or disabled: a
+/// disabled or locked account passes no factor check.
 pub(crate) fn ensure_not_locked(user: &User, now: Now) -> Result<()> {
+    if user.status == UserStatus::Disabled {
+        return Err(error::locked(format!(
+            "account {:?} is disabled; an administrator must run `mfa-admin user enable`",
+            user.username
+        )));
+    }
     if user.is_locked(now) {
         let until = match user.locked_until {
             Some(t) => format!("until {}", timefmt::rfc3339(t)),
@@ -68,11 +84,7 @@ pub(crate) fn record_failure(
     why: Rejection,
     now: Now,
 ) -> Result<bool> {
-    if user.status == UserStatus::Locked && !user.is_locked(now) {
-        // An automatic lockout that has run out: the account starts over with a fresh
-        // counter, so one typo after the lockout does not lock it again at once.
-        tx.clear_failures(user.id)?;
-    }
+    // An automatic lockout that has run out keeps its count (see the module comment).
     let failures = tx.record_failure(user.id)?;
     let entry = |action, reason, details: serde_json::Value| Entry {
         actor,
@@ -92,8 +104,8 @@ pub(crate) fn record_failure(
     )?;
     let locks = failures >= i64::from(policy.lockout_threshold);
     if locks {
-        let until =
-            (policy.lockout_minutes > 0).then(|| now + i64::from(policy.lockout_minutes) * 60);
+        let until = (policy.lockout_minutes > 0 && failures < MAX_CONSECUTIVE_FAILURES)
+            .then(|| now + i64::from(policy.lockout_minutes) * 60);
         let reason = "too many failed attempts";
         tx.lock_user(user.id, Some(reason), now, until)?;
         tx.audit(

@@ -11,3 +11,4 @@ pub mod list_file;
 pub(crate) mod lockout;
 pub(crate) mod notice;
 pub(crate) mod policy;
+pub(crate) mod text;

@@ -17,6 +17,18 @@ pub(crate) enum Notice {
     LockedByFailures,
     /// An administrator locked the account.
     LockedByAdmin,
+    /// An administrator (or the lockout running out after a success) unlocked the account.
+    Unlocked,
+    /// An administrator exempted the user from MFA.
+    Exempted,
+    /// A recovery code was used to sign in.
+    RecoveryCodeUsed,
+    /// A device was remembered (no code asked there until it expires).
+    DeviceRemembered,
+    /// An administrator disabled the account.
+    Disabled,
+    /// An administrator enabled the account again.
+    Enabled,
 }
 
 impl Notice {
@@ -27,6 +39,12 @@ impl Notice {
             Notice::Replaced => "mfa.replaced",
             Notice::RecoveryRegenerated => "recovery.regenerated",
             Notice::LockedByFailures | Notice::LockedByAdmin => "account.locked",
+            Notice::Unlocked => "account.unlocked",
+            Notice::Exempted => "mfa.exempted",
+            Notice::RecoveryCodeUsed => "recovery.used",
+            Notice::DeviceRemembered => "device.remembered",
+            Notice::Disabled => "account.disabled",
+            Notice::Enabled => "account.enabled",
         }
     }
 
@@ -48,6 +66,20 @@ impl Notice {
                 "Your account was locked after too many failed sign-in codes. If this was not you, contact your administrator."
             }
             Notice::LockedByAdmin => "Your account was locked by an administrator.",
+            Notice::Unlocked => {
+                "Your account was unlocked by an administrator. If you did not ask for this, contact your administrator."
+            }
+            Notice::Exempted => {
+                "Your account was exempted from two-factor authentication by an administrator. If you did not ask for this, contact your administrator."
+            }
+            Notice::RecoveryCodeUsed => {
+                "A recovery code was used to sign in to your account. If this was not you, contact your administrator."
+            }
+            Notice::DeviceRemembered => {
+                "A device was remembered for your account and will not be asked for a code until it expires. If this was not you, contact your administrator."
+            }
+            Notice::Disabled => "Your account was disabled by an administrator.",
+            Notice::Enabled => "Your account was enabled again by an administrator.",
         }
     }
 }

@@ -192,9 +192,9 @@ pub(crate) fn validate_value(spec: &KeySpec, value: &str) -> Result<String, Stri
         ValueType::Text { max, forbidden } => {
             let chars = value.chars().count();
             if (1..=max).contains(&chars)
-                && !value
-                    .chars()
-                    .any(|c| c.is_control() || forbidden.contains(c))
+                && !value.chars().any(|c| {
+                    c.is_control() || crate::domain::text::is_invisible(c) || forbidden.contains(c)
+                })
             {
                 Ok(value.to_owned())
             } else {

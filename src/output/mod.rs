@@ -433,9 +433,29 @@ fn human_value(value: &Value) -> String {
 fn csv_value(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(csv_value).collect::<Vec<_>>().join(";"),
+        Value::String(s) => csv_text(s),
+        Value::Array(items) => csv_text(&items.iter().map(csv_plain).collect::<Vec<_>>().join(";")),
         other => other.to_string(),
+    }
+}
+
+fn csv_plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => csv_value(other),
+    }
+}
+
+/// A text cell as a spreadsheet may safely open it (OWASP, CSV injection): a cell starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return would run as a formula, so it gets a
+/// leading `'`; control and bidirectional characters (from names the application wrote)
+/// are escaped like in human output, so a cell cannot forge rows or hide text.
+fn csv_text(text: &str) -> String {
+    let escaped = escape_control(text);
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{escaped}")
+    } else {
+        escaped.into_owned()
     }
 }
 
@@ -571,6 +591,23 @@ mod tests {
         assert_eq!(at_10[0].width, "olivia.smith.longname".len());
         assert!(!at_10[0].cut);
         assert_eq!(cut("enrolled", 6), "enrol…");
+    }
+
+    #[test]
+    fn csv_cells_cannot_run_as_formulas() {
+        for (cell, shown) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\\t=1"),
+            ("\r=1", "'\\r=1"),
+            ("a\nb", "a\\nb"),
+            ("olivia", "olivia"),
+        ] {
+            assert_eq!(csv_value(&Value::String(cell.into())), shown, "{cell:?}");
+        }
+        assert_eq!(csv_value(&serde_json::json!(-5)), "-5");
     }
 
     #[test]

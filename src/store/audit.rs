@@ -1,18 +1,52 @@
-//! The audit log: append-only and hash-chained.
+//! The audit log: append-only, and chained under a key only the key file unlocks.
 //!
-//! Each row stores `hash = SHA-256(prev_hash || canonical content)` and the previous row's
-//! hash, and `meta.audit_head` records the row count and the last hash, so an edited,
-//! inserted or deleted row — including a truncated tail — breaks the chain that
-//! [`verify`] walks. Rows are appended in the same transaction as the change they record.
-//! Triggers refuse UPDATE and DELETE so nothing rewrites history by accident.
+//! Design (SPEC §4 `audit verify`, `audit head`):
+//! - Rows belong to a *chain* and carry a gapless sequence number within it. Each row's
+//!   `hash` is `HMAC-SHA256(audit key, "mfa-admin/audit/v2" || chain || seq || prev ||
+//!   content)`, where `prev` is the previous row's MAC in the same chain, and `prev_hash`
+//!   stores that link. The audit key is derived from the master key (see
+//!   `crypto::AuditKey`) and kept in `meta` wrapped under it, so nobody without the key file
+//!   can compute a MAC: an edited, forged, inserted or deleted row is detected.
+//! - `audit_chains` holds each chain's head (its last `seq` and MAC), moved in the same
+//!   transaction as the rows, so a deleted tail is detected too — unless the head row is
+//!   rolled back with it (it only holds values the attacker can read). That is what
+//!   `audit head` / `audit verify --expect HEAD` are for: the head is recorded outside the
+//!   store and a later trail must still contain it.
+//! - Several chains, so that an engine with concurrent writers (PostgreSQL) need not
+//!   serialise every sign-in on one head row: a writer picks one chain and locks only its
+//!   head. SQLite has one writer at a time and uses chain 1. `verify` checks all chains,
+//!   and the printed head lists every chain's head.
+//! - Rows written before the trail was keyed (schema 3 and earlier: a plain SHA-256 chain,
+//!   `chain` NULL) are still verified as that chain, against `meta.audit_head`; every keyed
+//!   chain's first row links to that legacy head, and its MAC covers the link, so the old
+//!   rows cannot be rewritten afterwards without breaking the keyed chain (they were only
+//!   as trustworthy as an unkeyed hash before it started).
+//!
+//! Triggers refuse UPDATE and DELETE so nothing rewrites history by accident; `doctor`
+//! reports them if dropped.
 
-use rusqlite::{Connection, params};
+use std::fmt::Write as _;
+
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{Now, Result, Store, Tx};
+use super::{Now, Result, Store, StoreError, Tx};
+use crate::crypto::{AuditKey, MasterKey, ct_eq};
 use crate::domain::audit::Action;
 
-const HEAD_KEY: &str = "audit_head";
+/// `meta` key of the legacy (unkeyed) chain's head: row count and last hash.
+const LEGACY_HEAD_KEY: &str = "audit_head";
+/// `meta` key of the audit key, wrapped under the master key.
+const AUDIT_KEY: &str = "audit_key";
+/// The chain this engine appends to (one writer at a time: one chain is enough).
+const SQLITE_CHAIN: i64 = 1;
+/// The triggers that keep the trail append-only.
+pub(crate) const APPEND_ONLY_TRIGGERS: &[&str] = &[
+    "audit_log_no_update",
+    "audit_log_no_delete",
+    "audit_chains_no_delete",
+    "audit_chains_forward_only",
+];
 
 /// One audit row to append. Never put a secret, code or token in any field.
 #[derive(Clone, Debug)]
@@ -26,52 +60,58 @@ pub(crate) struct Entry<'a> {
     pub(crate) details: Option<String>,
 }
 
-/// The chain's head within one transaction; append many rows without re-reading it.
+/// One chain's head within one transaction; append many rows without re-reading it.
 pub(crate) struct Chain {
+    id: i64,
+    seq: i64,
     prev: [u8; 32],
-    count: i64,
 }
 
 impl Chain {
-    /// Reads the head. Call inside the write transaction that appends.
-    fn load(conn: &Connection) -> rusqlite::Result<Chain> {
-        let head = super::meta_get(conn, HEAD_KEY)?;
+    /// Reads the head of chain `id`. Call inside the write transaction that appends.
+    fn load(conn: &Connection, id: i64) -> rusqlite::Result<Chain> {
+        let head: Option<(i64, Vec<u8>)> = conn
+            .prepare_cached("SELECT seq, head FROM audit_chains WHERE chain = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
         Ok(match head {
-            Some(bytes) if bytes.len() == 40 => {
-                let mut count = [0u8; 8];
-                count.copy_from_slice(&bytes[..8]);
-                let mut prev = [0u8; 32];
-                prev.copy_from_slice(&bytes[8..]);
-                Chain {
-                    prev,
-                    count: i64::from_be_bytes(count),
-                }
-            }
-            _ => Chain {
-                prev: [0; 32],
-                count: 0,
+            Some((seq, head)) => Chain {
+                id,
+                seq,
+                prev: to_32(&head),
+            },
+            None => Chain {
+                id,
+                seq: 0,
+                prev: legacy_head(conn)?.1,
             },
         })
     }
 
     /// Appends one row and moves the head in memory; call [`Chain::finish`] before the
     /// transaction commits (a batch appends many rows and writes the head once).
-    fn append(&mut self, conn: &Connection, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
-        let hash = row_hash(
-            &self.prev,
-            &Content {
-                at,
-                actor: entry.actor,
-                action: entry.action.as_str(),
-                user_id: entry.user_id,
-                username: entry.username,
-                reason: entry.reason,
-                details: entry.details.as_deref(),
-            },
-        );
+    fn append(
+        &mut self,
+        conn: &Connection,
+        key: &AuditKey,
+        at: Now,
+        entry: &Entry<'_>,
+    ) -> rusqlite::Result<()> {
+        let seq = self.seq + 1;
+        let content = Content {
+            at,
+            actor: entry.actor,
+            action: entry.action.as_str(),
+            user_id: entry.user_id,
+            username: entry.username,
+            reason: entry.reason,
+            details: entry.details.as_deref(),
+        };
+        let mac = row_mac(key, self.id, seq, &self.prev, &content);
         conn.prepare_cached(
-            "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details,
+                                    prev_hash, hash, chain, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             at,
@@ -82,27 +122,51 @@ impl Chain {
             entry.reason,
             entry.details,
             &self.prev[..],
-            &hash[..]
+            &mac[..],
+            self.id,
+            seq
         ])?;
-        self.prev = hash;
-        self.count += 1;
+        self.prev = mac;
+        self.seq = seq;
         Ok(())
     }
 
-    /// Stores the head (row count and last hash) in `meta`.
+    /// Stores the chain's head.
     pub(super) fn finish(&self, conn: &Connection) -> rusqlite::Result<()> {
-        let mut head = Vec::with_capacity(40);
-        head.extend_from_slice(&self.count.to_be_bytes());
-        head.extend_from_slice(&self.prev);
-        super::meta_set(conn, HEAD_KEY, &head)
+        conn.prepare_cached(
+            "INSERT INTO audit_chains (chain, seq, head) VALUES (?1, ?2, ?3)
+             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, head = excluded.head",
+        )?
+        .execute(params![self.id, self.seq, &self.prev[..]])?;
+        Ok(())
     }
 }
 
-/// Appends one row (loads the head, appends, stores the head).
+fn to_32(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if bytes.len() == 32 {
+        out.copy_from_slice(bytes);
+    }
+    out
+}
+
+/// The legacy chain's recorded head (row count, last hash); zeros when there is none.
+fn legacy_head(conn: &Connection) -> rusqlite::Result<(i64, [u8; 32])> {
+    Ok(match super::meta_get(conn, LEGACY_HEAD_KEY)? {
+        Some(bytes) if bytes.len() == 40 => {
+            let mut count = [0u8; 8];
+            count.copy_from_slice(&bytes[..8]);
+            (i64::from_be_bytes(count), to_32(&bytes[8..]))
+        }
+        _ => (0, [0; 32]),
+    })
+}
+
+/// Appends one row to chain 1 (loads the head, appends, stores the head).
 #[cfg(test)]
-fn append(conn: &Connection, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
-    let mut chain = Chain::load(conn)?;
-    chain.append(conn, at, entry)?;
+fn append(conn: &Connection, key: &AuditKey, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
+    let mut chain = Chain::load(conn, SQLITE_CHAIN)?;
+    chain.append(conn, key, at, entry)?;
     chain.finish(conn)
 }
 
@@ -117,33 +181,47 @@ struct Content<'a> {
 }
 
 /// Length-prefixed fields, so no two different rows encode the same bytes.
-fn row_hash(prev: &[u8; 32], c: &Content<'_>) -> [u8; 32] {
-    fn field(h: &mut Sha256, value: Option<&[u8]>) {
+fn encode_content(out: &mut Vec<u8>, c: &Content<'_>) {
+    fn field(out: &mut Vec<u8>, value: Option<&[u8]>) {
         match value {
-            None => h.update([0u8]),
+            None => out.push(0),
             Some(bytes) => {
-                h.update([1u8]);
-                h.update((bytes.len() as u64).to_be_bytes());
-                h.update(bytes);
+                out.push(1);
+                out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+                out.extend_from_slice(bytes);
             }
         }
     }
-    let mut h = Sha256::new();
-    h.update(b"mfa-admin/audit/v1");
-    h.update(prev);
-    field(&mut h, Some(&c.at.to_be_bytes()));
-    field(&mut h, Some(c.actor.as_bytes()));
-    field(&mut h, Some(c.action.as_bytes()));
+    field(out, Some(&c.at.to_be_bytes()));
+    field(out, Some(c.actor.as_bytes()));
+    field(out, Some(c.action.as_bytes()));
     field(
-        &mut h,
+        out,
         c.user_id.map(i64::to_be_bytes).as_ref().map(|b| &b[..]),
     );
-    field(&mut h, c.username.map(str::as_bytes));
-    field(&mut h, c.reason.map(str::as_bytes));
-    field(&mut h, c.details.map(str::as_bytes));
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&h.finalize());
-    out
+    field(out, c.username.map(str::as_bytes));
+    field(out, c.reason.map(str::as_bytes));
+    field(out, c.details.map(str::as_bytes));
+}
+
+/// The legacy (schema ≤ 3) row hash: SHA-256, no key.
+fn legacy_hash(prev: &[u8; 32], c: &Content<'_>) -> [u8; 32] {
+    let mut message = Vec::with_capacity(256);
+    message.extend_from_slice(b"mfa-admin/audit/v1");
+    message.extend_from_slice(prev);
+    encode_content(&mut message, c);
+    Sha256::digest(&message).into()
+}
+
+/// A keyed row's MAC: its chain, position, link and content under the audit key.
+fn row_mac(key: &AuditKey, chain: i64, seq: i64, prev: &[u8; 32], c: &Content<'_>) -> [u8; 32] {
+    let mut message = Vec::with_capacity(256);
+    message.extend_from_slice(b"mfa-admin/audit/v2");
+    message.extend_from_slice(&chain.to_be_bytes());
+    message.extend_from_slice(&seq.to_be_bytes());
+    message.extend_from_slice(prev);
+    encode_content(&mut message, c);
+    key.mac(&message)
 }
 
 /// One audit row as read back.
@@ -204,76 +282,283 @@ fn query(
 /// What `audit verify` found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// Every row chains; `head` is the last hash (hex), worth recording elsewhere.
+    /// Every row chains; `head` is what [`Head::render`] prints, worth recording elsewhere.
     Intact { rows: i64, head: String },
     /// The first row that does not chain, and why.
     Broken { row: Option<i64>, why: String },
 }
 
-const BROKEN_LINK: &str = "its link to the previous row does not match \
-    (a row before it was deleted, inserted or edited)";
+/// The heads of every chain: `CHAIN:SEQ:MAC` per chain (MAC in hex), joined by `,`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Head(Vec<(i64, i64, [u8; 32])>);
 
-/// Walks the whole chain in id order.
-fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
-    let mut stmt = conn.prepare(
-        "SELECT id, at, actor, action, user_id, username, reason, details, prev_hash, hash
-         FROM audit_log ORDER BY id",
-    )?;
-    let mut rows = stmt.query([])?;
+impl Head {
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        for (i, (chain, seq, mac)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(
+                out,
+                "{chain}:{seq}:{}",
+                data_encoding::HEXLOWER.encode(&mac[..])
+            );
+        }
+        out
+    }
+
+    /// Parses a head printed earlier by `audit head`.
+    pub(crate) fn parse(text: &str) -> Result<Head, String> {
+        let bad = || {
+            format!(
+                "--expect {text:?} is not an audit head (CHAIN:SEQ:MAC[,...], as `mfa-admin audit head` prints it)"
+            )
+        };
+        let mut heads = Vec::new();
+        for part in text.trim().split(',') {
+            let mut fields = part.split(':');
+            let (Some(chain), Some(seq), Some(mac), None) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            else {
+                return Err(bad());
+            };
+            let chain: i64 = chain.parse().map_err(|_| bad())?;
+            let seq: i64 = seq.parse().map_err(|_| bad())?;
+            let mac = data_encoding::HEXLOWER_PERMISSIVE
+                .decode(mac.as_bytes())
+                .map_err(|_| bad())?;
+            if mac.len() != 32 || seq < 1 {
+                return Err(bad());
+            }
+            heads.push((chain, seq, to_32(&mac)));
+        }
+        Ok(Head(heads))
+    }
+}
+
+/// Walks the legacy chain, then every keyed chain, and checks each against its recorded
+/// head; with `expect`, also that every recorded head is still in its chain.
+fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite::Result<Verdict> {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, RowContent)> {
+        Ok((
+            r.get(0)?,
+            r.get(8)?,
+            r.get(9)?,
+            RowContent {
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                user_id: r.get(4)?,
+                username: r.get(5)?,
+                reason: r.get(6)?,
+                details: r.get(7)?,
+            },
+        ))
+    }
+    const COLUMNS: &str =
+        "id, at, actor, action, user_id, username, reason, details, prev_hash, hash, seq";
+    let broken = |row: i64, why: &str| Verdict::Broken {
+        row: Some(row),
+        why: why.to_owned(),
+    };
+
+    // The legacy (unkeyed) rows.
+    let mut rows_total = 0i64;
     let mut prev = [0u8; 32];
     let mut count = 0i64;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let stored_prev: Vec<u8> = r.get(8)?;
-        let stored_hash: Vec<u8> = r.get(9)?;
-        if stored_prev != prev {
-            return Ok(Verdict::Broken {
-                row: Some(id),
-                why: BROKEN_LINK.into(),
-            });
+    {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE chain IS NULL ORDER BY id"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, stored_prev, stored_hash, content) = read(r)?;
+            if stored_prev != prev {
+                return Ok(broken(
+                    id,
+                    "its link to the previous row does not match (a row before it was deleted, inserted or edited)",
+                ));
+            }
+            let hash = legacy_hash(&prev, &content.as_content());
+            if stored_hash != hash {
+                return Ok(broken(
+                    id,
+                    "its content does not match its hash (the row was edited or forged)",
+                ));
+            }
+            prev = hash;
+            count += 1;
         }
-        let at: Now = r.get(1)?;
-        let actor: String = r.get(2)?;
-        let action: String = r.get(3)?;
-        let user_id: Option<i64> = r.get(4)?;
-        let username: Option<String> = r.get(5)?;
-        let reason: Option<String> = r.get(6)?;
-        let details: Option<String> = r.get(7)?;
-        let hash = row_hash(
-            &prev,
-            &Content {
-                at,
-                actor: &actor,
-                action: &action,
-                user_id,
-                username: username.as_deref(),
-                reason: reason.as_deref(),
-                details: details.as_deref(),
-            },
-        );
-        if stored_hash != hash {
-            return Ok(Verdict::Broken {
-                row: Some(id),
-                why: "its content does not match its hash (the row was edited)".into(),
-            });
-        }
-        prev = hash;
-        count += 1;
     }
-    let head = Chain::load(conn)?;
-    if head.count != count || head.prev != prev {
+    let (legacy_count, legacy_prev) = legacy_head(conn)?;
+    if legacy_count != count || legacy_prev != prev {
         return Ok(Verdict::Broken {
             row: None,
             why: format!(
-                "the log has {count} chained rows but its head records {} (rows at the end were deleted or the head was edited)",
-                head.count
+                "the log has {count} rows from before the trail was keyed but its head records {legacy_count} (rows were deleted or the head was edited)"
             ),
         });
     }
+    rows_total += count;
+    let anchor = prev;
+
+    // Every keyed chain, from its rows and from the recorded heads.
+    let chains: Vec<i64> = conn
+        .prepare(
+            "SELECT chain FROM audit_log WHERE chain IS NOT NULL
+             UNION SELECT chain FROM audit_chains ORDER BY 1",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut head = Head::default();
+    let mut found: Vec<(i64, i64, [u8; 32])> = Vec::new();
+    for chain in chains {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq"
+        ))?;
+        let mut rows = stmt.query([chain])?;
+        let mut prev = anchor;
+        let mut seq = 0i64;
+        while let Some(r) = rows.next()? {
+            let (id, stored_prev, stored_mac, content) = read(r)?;
+            let row_seq: Option<i64> = r.get(10)?;
+            if row_seq != Some(seq + 1) {
+                return Ok(broken(
+                    id,
+                    "a row before it in its chain is missing (deleted) or it was inserted",
+                ));
+            }
+            if !ct_eq(&stored_prev, &prev) {
+                return Ok(broken(
+                    id,
+                    "its link to the previous row does not match (a row before it was deleted, inserted or edited)",
+                ));
+            }
+            seq += 1;
+            let mac = row_mac(key, chain, seq, &prev, &content.as_content());
+            if !ct_eq(&stored_mac, &mac) {
+                return Ok(broken(
+                    id,
+                    "its content does not match its MAC (the row was edited or forged)",
+                ));
+            }
+            if let Some(expect) = expect
+                && let Some((_, _, want)) =
+                    expect.0.iter().find(|(c, s, _)| *c == chain && *s == seq)
+                && !ct_eq(want, &mac)
+            {
+                return Ok(broken(
+                    id,
+                    "it is not the row the expected head recorded at this position (the trail was rolled back and rewritten)",
+                ));
+            }
+            if expect.is_some() {
+                found.push((chain, seq, mac));
+            }
+            prev = mac;
+        }
+        let recorded: Option<(i64, Vec<u8>)> = conn
+            .prepare_cached("SELECT seq, head FROM audit_chains WHERE chain = ?1")?
+            .query_row([chain], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match recorded {
+            Some((rseq, rhead)) if rseq == seq && ct_eq(&rhead, &prev) => {}
+            Some((rseq, _)) => {
+                return Ok(Verdict::Broken {
+                    row: None,
+                    why: format!(
+                        "chain {chain} has {seq} rows but its head records {rseq} (rows at the end were deleted or the head was edited)"
+                    ),
+                });
+            }
+            None => {
+                return Ok(Verdict::Broken {
+                    row: None,
+                    why: format!(
+                        "chain {chain} has {seq} rows but no recorded head (the head was deleted)"
+                    ),
+                });
+            }
+        }
+        rows_total += seq;
+        head.0.push((chain, seq, prev));
+    }
+    // `init` writes the first row in the transaction that records the key: an initialised
+    // store with no row at all had its whole trail (and its heads) wiped.
+    if rows_total == 0 && super::meta_get(conn, super::KEY_CHECK)?.is_some() {
+        return Ok(Verdict::Broken {
+            row: None,
+            why: "the trail is empty although the store was initialised (every row and head was deleted)".into(),
+        });
+    }
+    if let Some(expect) = expect {
+        for (chain, seq, _) in &expect.0 {
+            if !found.iter().any(|(c, s, _)| c == chain && s == seq) {
+                let now = head.0.iter().find(|(c, ..)| c == chain).map_or(0, |h| h.1);
+                return Ok(Verdict::Broken {
+                    row: None,
+                    why: format!(
+                        "the expected head has {seq} rows in chain {chain} but the trail has {now} (rows were deleted: the trail was truncated or rolled back)"
+                    ),
+                });
+            }
+        }
+    }
     Ok(Verdict::Intact {
-        rows: count,
-        head: data_encoding::HEXLOWER.encode(&prev),
+        rows: rows_total,
+        head: head.render(),
     })
+}
+
+/// An audit row's content as read back, for recomputing its MAC.
+struct RowContent {
+    at: Now,
+    actor: String,
+    action: String,
+    user_id: Option<i64>,
+    username: Option<String>,
+    reason: Option<String>,
+    details: Option<String>,
+}
+
+impl RowContent {
+    fn as_content(&self) -> Content<'_> {
+        Content {
+            at: self.at,
+            actor: &self.actor,
+            action: &self.action,
+            user_id: self.user_id,
+            username: self.username.as_deref(),
+            reason: self.reason.as_deref(),
+            details: self.details.as_deref(),
+        }
+    }
+}
+
+/// Whether any keyed row exists (the audit key then must not change).
+fn has_keyed_rows(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM audit_chains) OR EXISTS (SELECT 1 FROM audit_log WHERE chain IS NOT NULL)",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// The append-only triggers that are missing (dropped).
+fn missing_triggers(conn: &Connection) -> rusqlite::Result<Vec<&'static str>> {
+    let mut missing = Vec::new();
+    for name in APPEND_ONLY_TRIGGERS {
+        let present: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1)",
+            [name],
+            |r| r.get(0),
+        )?;
+        if !present {
+            missing.push(*name);
+        }
+    }
+    Ok(missing)
 }
 
 impl Store {
@@ -286,9 +571,60 @@ impl Store {
         self.stream(|c| query(c, filter, each))
     }
 
-    /// `audit verify`: walks the whole chain.
-    pub(crate) fn verify_audit(&self) -> Result<Verdict> {
-        self.run(verify)
+    /// Unlocks the audit key with the master key (the store keeps it wrapped), or derives
+    /// it for a store whose trail is not keyed yet; appending and verifying need it.
+    pub(crate) fn attach_audit_key(&self, master: &MasterKey) -> Result<()> {
+        let wrapped = self.run(|c| super::meta_get(c, AUDIT_KEY))?;
+        let key = match wrapped {
+            Some(blob) => AuditKey::unwrap(master, &blob).map_err(|_| {
+                StoreError::AuditKey(
+                    "the store's audit key does not decrypt with the key file (edited?); run `mfa-admin doctor`".into(),
+                )
+            })?,
+            None => {
+                if self.run(has_keyed_rows)? {
+                    // Deleted: deriving again gives the same key unless the master key was
+                    // rotated since, in which case verification reports the trail broken.
+                    *self.audit_key_problem.borrow_mut() =
+                        Some("the store's audit key record is missing".into());
+                }
+                let key = AuditKey::derive(master);
+                *self.new_audit_key.borrow_mut() = Some(key.wrap(master));
+                key
+            }
+        };
+        *self.audit_key.borrow_mut() = Some(key);
+        Ok(())
+    }
+
+    /// Remembers why the audit key is not available (no key file, wrong key), for the
+    /// error of a command that needs it.
+    pub(crate) fn audit_key_unavailable(&self, why: String) {
+        *self.audit_key_problem.borrow_mut() = Some(why);
+    }
+
+    fn with_audit_key<T>(&self, f: impl FnOnce(&AuditKey) -> Result<T>) -> Result<T> {
+        let key = self.audit_key.borrow();
+        match key.as_ref() {
+            Some(key) => f(key),
+            None => Err(StoreError::AuditKey(format!(
+                "the audit trail is keyed from the key file, which is needed here: {}",
+                self.audit_key_problem
+                    .borrow()
+                    .clone()
+                    .unwrap_or_else(|| "it was not loaded".into())
+            ))),
+        }
+    }
+
+    /// `audit verify [--expect HEAD]`: walks every chain.
+    pub(crate) fn verify_audit(&self, expect: Option<&Head>) -> Result<Verdict> {
+        self.with_audit_key(|key| self.run(|c| verify(c, key, expect)))
+    }
+
+    /// The append-only triggers that were dropped (for `doctor`).
+    pub(crate) fn missing_audit_triggers(&self) -> Result<Vec<&'static str>> {
+        self.run(missing_triggers)
     }
 }
 
@@ -296,12 +632,30 @@ impl Tx<'_> {
     /// Appends one audit row in this transaction; the chain's head is read once per
     /// transaction and stored when it commits.
     pub(crate) fn audit(&self, at: Now, entry: &Entry<'_>) -> Result<()> {
-        let mut chain = self.chain.borrow_mut();
-        if chain.is_none() {
-            *chain = Some(self.run(Chain::load)?);
-        }
-        let chain = chain.as_mut().expect("loaded above");
-        self.run(|c| chain.append(c, at, entry))
+        self.with_audit_key(|key| {
+            let mut chain = self.chain.borrow_mut();
+            if chain.is_none() {
+                *chain = Some(self.run(|c| Chain::load(c, SQLITE_CHAIN))?);
+                // First keyed row of this store: keep the audit key, wrapped.
+                if self.run(|c| super::meta_get(c, AUDIT_KEY))?.is_none() {
+                    let wrapped = self.store.new_audit_key.borrow();
+                    if let Some(wrapped) = wrapped.as_ref() {
+                        self.run(|c| super::meta_set(c, AUDIT_KEY, wrapped))?;
+                    }
+                }
+            }
+            let chain = chain.as_mut().expect("loaded above");
+            self.run(|c| chain.append(c, key, at, entry))
+        })
+    }
+
+    /// Re-wraps the audit key under a new master key (`key rotate`), so the MACs already
+    /// written keep verifying.
+    pub(crate) fn rewrap_audit_key(&self, new_master: &MasterKey) -> Result<()> {
+        self.with_audit_key(|key| {
+            let wrapped = key.wrap(new_master);
+            self.run(|c| super::meta_set(c, AUDIT_KEY, &wrapped))
+        })
     }
 }
 
@@ -313,6 +667,10 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         super::super::migrations::apply(&mut conn).unwrap();
         conn
+    }
+
+    fn key() -> AuditKey {
+        AuditKey::derive(&MasterKey::generate())
     }
 
     fn entry(action: Action) -> Entry<'static> {
@@ -329,12 +687,23 @@ mod tests {
     #[test]
     fn intact_chain_verifies() {
         let conn = store();
+        let key = key();
         for i in 0..5 {
-            append(&conn, i, &entry(Action::UserAdd)).unwrap();
+            append(&conn, &key, i, &entry(Action::UserAdd)).unwrap();
         }
+        let Verdict::Intact { rows: 5, head } = verify(&conn, &key, None).unwrap() else {
+            panic!("not intact");
+        };
+        let parsed = Head::parse(&head).unwrap();
+        assert_eq!(parsed.render(), head);
         assert!(matches!(
-            verify(&conn).unwrap(),
+            verify(&conn, &key, Some(&parsed)).unwrap(),
             Verdict::Intact { rows: 5, .. }
+        ));
+        // Another key (an attacker's) verifies nothing.
+        assert!(matches!(
+            verify(&conn, &self::key(), None).unwrap(),
+            Verdict::Broken { row: Some(1), .. }
         ));
     }
 
@@ -346,15 +715,16 @@ mod tests {
             "DELETE FROM audit_log WHERE id = 5",
         ] {
             let conn = store();
+            let key = key();
             for i in 0..5 {
-                append(&conn, i, &entry(Action::UserAdd)).unwrap();
+                append(&conn, &key, i, &entry(Action::UserAdd)).unwrap();
             }
             conn.execute_batch(
                 "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
             )
             .unwrap();
             conn.execute_batch(tamper).unwrap();
-            let verdict = verify(&conn).unwrap();
+            let verdict = verify(&conn, &key, None).unwrap();
             assert!(
                 matches!(verdict, Verdict::Broken { .. }),
                 "{tamper}: {verdict:?}"
@@ -372,5 +742,87 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_truncated_tail_with_its_head_rolled_back_is_caught_only_against_an_expected_head() {
+        let conn = store();
+        let key = key();
+        for i in 0..3 {
+            append(&conn, &key, i, &entry(Action::UserAdd)).unwrap();
+        }
+        let early: (i64, Vec<u8>) = conn
+            .query_row("SELECT seq, head FROM audit_chains", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        for i in 3..5 {
+            append(&conn, &key, i, &entry(Action::UserAdd)).unwrap();
+        }
+        let Verdict::Intact { head, .. } = verify(&conn, &key, None).unwrap() else {
+            panic!()
+        };
+        let head = Head::parse(&head).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_chains_forward_only;
+             DELETE FROM audit_log WHERE seq > 3;",
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE audit_chains SET seq = ?1, head = ?2",
+            params![early.0, early.1],
+        )
+        .unwrap();
+        assert!(matches!(
+            verify(&conn, &key, None).unwrap(),
+            Verdict::Intact { rows: 3, .. }
+        ));
+        assert!(matches!(
+            verify(&conn, &key, Some(&head)).unwrap(),
+            Verdict::Broken { row: None, .. }
+        ));
+    }
+
+    #[test]
+    fn legacy_rows_stay_verified_and_anchor_the_keyed_chain() {
+        let conn = store();
+        // Two rows as schema 2 wrote them: SHA-256 chain, head in meta.
+        let mut prev = [0u8; 32];
+        for at in 0..2 {
+            let content = Content {
+                at,
+                actor: "old",
+                action: "user.add",
+                user_id: None,
+                username: None,
+                reason: None,
+                details: None,
+            };
+            let hash = legacy_hash(&prev, &content);
+            conn.execute(
+                "INSERT INTO audit_log (at, actor, action, prev_hash, hash) VALUES (?1, 'old', 'user.add', ?2, ?3)",
+                params![at, &prev[..], &hash[..]],
+            )
+            .unwrap();
+            prev = hash;
+        }
+        let mut head = 2i64.to_be_bytes().to_vec();
+        head.extend_from_slice(&prev);
+        super::super::meta_set(&conn, LEGACY_HEAD_KEY, &head).unwrap();
+        let key = key();
+        append(&conn, &key, 5, &entry(Action::StoreMigrate)).unwrap();
+        assert!(matches!(
+            verify(&conn, &key, None).unwrap(),
+            Verdict::Intact { rows: 3, .. }
+        ));
+        // Rewriting the old rows (and their unkeyed head) breaks the keyed anchor.
+        conn.execute_batch("DROP TRIGGER audit_log_no_update")
+            .unwrap();
+        conn.execute("UPDATE audit_log SET actor = 'x' WHERE id = 1", [])
+            .unwrap();
+        assert!(matches!(
+            verify(&conn, &key, None).unwrap(),
+            Verdict::Broken { .. }
+        ));
     }
 }

@@ -59,12 +59,41 @@ fn list(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<Device>> {
     .collect()
 }
 
-/// Verifiers of the user's unexpired devices.
-fn active_verifiers(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<Vec<Verifier>> {
+/// A device is active until the earlier of its own expiry and `created_at` plus the
+/// *current* `remember_device_days`: lowering the policy (even to 0) shortens devices
+/// already remembered, not only new ones. `Window` carries both bounds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    pub(crate) now: Now,
+    /// Devices created at or before this are too old for the current policy.
+    pub(crate) created_after: Now,
+}
+
+impl Window {
+    pub(crate) fn new(now: Now, remember_device_days: u32) -> Window {
+        Window {
+            now,
+            created_after: now - i64::from(remember_device_days) * 86_400,
+        }
+    }
+
+    /// Whether a device with these times is still active.
+    pub(crate) fn admits(&self, created_at: Now, expires_at: Now) -> bool {
+        expires_at > self.now && created_at > self.created_after
+    }
+}
+
+/// Verifiers of the user's active devices.
+fn active_verifiers(
+    conn: &Connection,
+    user_id: i64,
+    window: Window,
+) -> rusqlite::Result<Vec<Verifier>> {
     conn.prepare_cached(
-        "SELECT id, token_salt, token_hash FROM trusted_devices WHERE user_id = ?1 AND expires_at > ?2",
+        "SELECT id, token_salt, token_hash FROM trusted_devices
+         WHERE user_id = ?1 AND expires_at > ?2 AND created_at > ?3",
     )?
-    .query_map(params![user_id, now], |r| {
+    .query_map(params![user_id, window.now, window.created_after], |r| {
         Ok(Verifier {
             id: r.get(0)?,
             salt: r.get(1)?,
@@ -74,22 +103,26 @@ fn active_verifiers(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Resu
     .collect()
 }
 
-/// Unexpired devices of a user.
-fn count_active(conn: &Connection, user_id: i64, now: Now) -> rusqlite::Result<i64> {
+/// Active devices of a user.
+fn count_active(conn: &Connection, user_id: i64, window: Window) -> rusqlite::Result<i64> {
     conn.prepare_cached(
-        "SELECT count(*) FROM trusted_devices WHERE user_id = ?1 AND expires_at > ?2",
+        "SELECT count(*) FROM trusted_devices
+         WHERE user_id = ?1 AND expires_at > ?2 AND created_at > ?3",
     )?
-    .query_row(params![user_id, now], |r| r.get(0))
+    .query_row(params![user_id, window.now, window.created_after], |r| {
+        r.get(0)
+    })
 }
 
-/// Records a use of an unexpired device; false if it is gone or expired (revoked by
+/// Records a use of an active device; false if it is gone or no longer active (revoked by
 /// another process since its verifier was read).
-fn touch(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
+fn touch(conn: &Connection, id: i64, window: Window) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached(
-            "UPDATE trusted_devices SET last_used_at = ?2 WHERE id = ?1 AND expires_at > ?2",
+            "UPDATE trusted_devices SET last_used_at = ?2
+             WHERE id = ?1 AND expires_at > ?2 AND created_at > ?3",
         )?
-        .execute(params![id, now])?;
+        .execute(params![id, window.now, window.created_after])?;
     Ok(changed == 1)
 }
 
@@ -109,9 +142,12 @@ fn revoke_all(conn: &Connection, user_id: i64) -> rusqlite::Result<i64> {
     Ok(changed as i64)
 }
 
-/// Deletes expired devices of every user.
-fn prune_expired(conn: &Connection, now: Now) -> rusqlite::Result<i64> {
-    let changed = conn.execute("DELETE FROM trusted_devices WHERE expires_at <= ?1", [now])?;
+/// Deletes the devices of every user that are no longer active.
+fn prune_expired(conn: &Connection, window: Window) -> rusqlite::Result<i64> {
+    let changed = conn.execute(
+        "DELETE FROM trusted_devices WHERE expires_at <= ?1 OR created_at <= ?2",
+        [window.now, window.created_after],
+    )?;
     Ok(changed as i64)
 }
 
@@ -121,14 +157,18 @@ impl Store {
         self.run(|c| list(c, user_id))
     }
 
-    /// The hashes of the user's unexpired devices.
-    pub(crate) fn active_device_verifiers(&self, user_id: i64, now: Now) -> Result<Vec<Verifier>> {
-        self.run(|c| active_verifiers(c, user_id, now))
+    /// The hashes of the user's active devices.
+    pub(crate) fn active_device_verifiers(
+        &self,
+        user_id: i64,
+        window: Window,
+    ) -> Result<Vec<Verifier>> {
+        self.run(|c| active_verifiers(c, user_id, window))
     }
 
-    /// How many unexpired devices the user has.
-    pub(crate) fn active_device_count(&self, user_id: i64, now: Now) -> Result<i64> {
-        self.run(|c| count_active(c, user_id, now))
+    /// How many active devices the user has.
+    pub(crate) fn active_device_count(&self, user_id: i64, window: Window) -> Result<i64> {
+        self.run(|c| count_active(c, user_id, window))
     }
 }
 
@@ -146,9 +186,9 @@ impl Tx<'_> {
         self.run(|c| insert(c, user_id, label, salt, hash, now, expires_at))
     }
 
-    /// Records a device's use, if it has not expired.
-    pub(crate) fn touch_device(&self, id: i64, now: Now) -> Result<bool> {
-        self.run(|c| touch(c, id, now))
+    /// Records a device's use, if it is still active.
+    pub(crate) fn touch_device(&self, id: i64, window: Window) -> Result<bool> {
+        self.run(|c| touch(c, id, window))
     }
 
     /// Forgets one device of a user; false when the user has no such device.
@@ -161,8 +201,8 @@ impl Tx<'_> {
         self.run(|c| revoke_all(c, user_id))
     }
 
-    /// Deletes every expired device; returns how many.
-    pub(crate) fn prune_devices(&self, now: Now) -> Result<i64> {
-        self.run(|c| prune_expired(c, now))
+    /// Deletes every device no longer active; returns how many.
+    pub(crate) fn prune_devices(&self, window: Window) -> Result<i64> {
+        self.run(|c| prune_expired(c, window))
     }
 }

@@ -171,6 +171,31 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM users_search_stale WHERE id = old.id;
     END;
     "#,
+    // 3: the audit trail keyed and in several chains (see `audit` for the design).
+    //  - `chain` and `seq`: the chain a row belongs to and its gapless position in it. Rows
+    //    written before stay as they are (`chain` NULL) and are still verified as the old
+    //    SHA-256 chain against `meta.audit_head`; the first keyed row of every chain links to
+    //    that head, so the old rows are committed to by a MAC from then on. Nothing is
+    //    rewritten: the old rows keep their ids, content and hashes.
+    //  - `audit_chains`: each chain's head (last seq and MAC), so a deleted tail is caught.
+    //    Its rows only ever move forward and are never deleted (triggers).
+    //  The audit key itself is written by the first command that appends with the key file
+    //  (`init` does, recording this migration), wrapped under the master key in `meta`.
+    r#"
+    ALTER TABLE audit_log ADD COLUMN chain INTEGER;
+    ALTER TABLE audit_log ADD COLUMN seq INTEGER;
+    CREATE UNIQUE INDEX audit_log_chain_seq ON audit_log (chain, seq);
+    CREATE TABLE audit_chains (
+        chain  INTEGER PRIMARY KEY,
+        seq    INTEGER NOT NULL,
+        head   BLOB NOT NULL
+    );
+    CREATE TRIGGER audit_chains_no_delete BEFORE DELETE ON audit_chains
+        BEGIN SELECT RAISE (ABORT, 'audit_chains is append-only'); END;
+    CREATE TRIGGER audit_chains_forward_only BEFORE UPDATE ON audit_chains
+        WHEN new.chain <> old.chain OR new.seq <= old.seq
+        BEGIN SELECT RAISE (ABORT, 'an audit chain head only moves forward'); END;
+    "#,
 ];
 
 /// The schema version this binary writes and understands.
@@ -191,6 +216,22 @@ pub(super) fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
+}
+
+/// The append-only triggers of the audit trail as the migrations create them, put back by
+/// `init` if someone dropped them (`doctor` reports that).
+pub(super) fn restore_triggers(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+             BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
+         CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+             BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
+         CREATE TRIGGER IF NOT EXISTS audit_chains_no_delete BEFORE DELETE ON audit_chains
+             BEGIN SELECT RAISE (ABORT, 'audit_chains is append-only'); END;
+         CREATE TRIGGER IF NOT EXISTS audit_chains_forward_only BEFORE UPDATE ON audit_chains
+             WHEN new.chain <> old.chain OR new.seq <= old.seq
+             BEGIN SELECT RAISE (ABORT, 'an audit chain head only moves forward'); END;",
+    )
 }
 
 #[cfg(test)]

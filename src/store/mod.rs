@@ -29,9 +29,8 @@ pub(crate) mod recovery;
 pub(crate) mod reset;
 pub(crate) mod users;
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Read;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -92,6 +91,8 @@ pub(crate) enum StoreError {
     WalUnreadable(PathBuf),
     #[error("store error: {0}")]
     Sqlite(String),
+    #[error("{0}")]
+    AuditKey(String),
     // The io error is the source: the one-line error prints it once, after this.
     #[error("cannot create {path}")]
     Create {
@@ -107,6 +108,12 @@ pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
     busy_timeout_ms: u64,
+    /// The audit trail's MAC key, once the master key unlocked it (see `audit`).
+    audit_key: RefCell<Option<crate::crypto::AuditKey>>,
+    /// Why the audit key is not available, for the error of a command that needs it.
+    audit_key_problem: RefCell<Option<String>>,
+    /// A newly derived audit key, wrapped, to be stored with the first keyed row.
+    new_audit_key: RefCell<Option<Vec<u8>>>,
     /// The `-wal`/`-shm` this open created, removed again if the file proves corrupt.
     side_files: SideFiles,
     corrupt: std::cell::Cell<bool>,
@@ -218,27 +225,29 @@ impl Store {
         Ok(())
     }
 
-    /// Creates a new store (and its folder), or migrates an existing one forward.
-    /// Returns the store and whether it was created.
-    pub(crate) fn create_or_migrate(path: &Path, busy_timeout_ms: u64) -> Result<(Store, bool)> {
-        let created = !path.exists();
+    /// Creates a new store (and its folder), or migrates an existing one forward, and puts
+    /// back any append-only trigger of the audit trail that was dropped.
+    /// Returns the store, whether it was created, and the version it had before.
+    pub(crate) fn create_or_migrate(
+        path: &Path,
+        busy_timeout_ms: u64,
+    ) -> Result<(Store, bool, i64)> {
+        // `symlink_metadata`: a symlink at the path is something, never "missing" (creating
+        // through it would write wherever it points).
+        let created = fs::symlink_metadata(path).is_err();
         if created {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                fs::create_dir_all(dir).map_err(|source| StoreError::Create {
+                crate::files::create_private_dir_all(dir).map_err(|source| StoreError::Create {
                     path: dir.to_owned(),
                     source,
                 })?;
             }
-            // Create the empty file ourselves so it is 0600 from its first byte.
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|source| StoreError::Create {
-                    path: path.to_owned(),
-                    source,
-                })?;
+            // Create the empty file ourselves: new (never through a symlink or over a file
+            // someone else made) and 0600 from its first byte.
+            crate::files::create_private(path).map_err(|source| StoreError::Create {
+                path: path.to_owned(),
+                source,
+            })?;
         } else {
             check_file(path)?;
         }
@@ -274,37 +283,21 @@ impl Store {
         }
         let busy = store.busy_timeout_ms;
         migrations::apply(&mut store.conn).map_err(|e| map_sqlite(path, busy, e))?;
-        Ok((store, created))
+        migrations::restore_triggers(&store.conn).map_err(|e| map_sqlite(path, busy, e))?;
+        Ok((store, created, version))
     }
 
     fn connect(path: &Path, busy_timeout_ms: u64, access: Access) -> Result<Store> {
         let side_files = SideFiles::before(path);
-        let conn = match access {
-            Access::ReadWrite => Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            ),
-            Access::ReadOnly | Access::Immutable => Connection::open_with_flags(
-                file_uri(
-                    path,
-                    if access == Access::Immutable {
-                        "immutable=1"
-                    } else {
-                        "mode=ro"
-                    },
-                ),
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            ),
-        }
-        .map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
+        let conn =
+            open_connection(path, access).map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
         let store = Store {
             conn,
             path: path.to_owned(),
             busy_timeout_ms,
+            audit_key: RefCell::new(None),
+            audit_key_problem: RefCell::new(None),
+            new_audit_key: RefCell::new(None),
             side_files,
             corrupt: std::cell::Cell::new(false),
         };
@@ -318,6 +311,7 @@ impl Store {
             // loss too, or the code could be used again; in WAL mode that is one fsync per commit.
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
             .map_err(|e| store.map_err(e))?;
+        harden(&store.conn).map_err(|e| store.map_err(e))?;
         // A short-lived CLI process is usually the last connection: without this, closing
         // checkpoints and deletes the WAL every run (several fsyncs — most of a `mfa verify`).
         // SQLite's automatic checkpoints during writes still keep the WAL bounded.
@@ -409,45 +403,95 @@ impl Store {
         e
     }
 
-    /// Writes a consistent copy of the store to `dest` with SQLite's online backup API
-    /// (safe while the application writes), created 0600, and checks that the copy opens
-    /// and passes `PRAGMA integrity_check`.
-    pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<()> {
+    /// Writes a consistent copy of the store to `dest`, created new and 0600, and checks
+    /// that the copy passes `PRAGMA integrity_check`.
+    ///
+    /// Race-free by construction: `dest` is created `O_EXCL|O_NOFOLLOW` (an existing file or
+    /// a symlink there is refused) and written only through that descriptor. SQLite itself
+    /// never opens `dest`: the copy is made with `VACUUM INTO` (a consistent snapshot,
+    /// safe while the application writes, and without free pages, so nothing deleted
+    /// travels with it) into a private temporary file in the store's own directory — a
+    /// directory whoever can write already owns the store — and streamed from there into
+    /// `dest`. Another user watching `dest`'s directory can neither redirect the copy nor
+    /// read it.
+    pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<u64> {
         use anyhow::Context;
-        if dest.exists() {
-            anyhow::bail!(
-                "{} already exists; choose a new backup path (a backup never overwrites)",
-                dest.display()
-            );
-        }
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dest)
-            .with_context(|| format!("cannot create backup {}", dest.display()))?;
-        let result = (|| -> anyhow::Result<()> {
-            let mut target = Connection::open(dest)?;
-            let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
-            backup.run_to_completion(1024, Duration::from_millis(10), None)?;
-            drop(backup);
-            let check: String = target.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            if check != "ok" {
-                anyhow::bail!("integrity check of the copy failed: {check}");
+        let mut out = crate::files::create_private(dest).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow::anyhow!(
+                    "{} already exists; choose a new backup path (a backup never overwrites or follows a symlink)",
+                    dest.display()
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("cannot create backup {}", dest.display()))
             }
-            // The copy inherits WAL mode; fold it into one self-contained file.
-            target.pragma_update(None, "journal_mode", "DELETE")?;
-            Ok(())
-        })();
+        })?;
+        let result = self.copy_into(&mut out);
         if let Err(e) = result {
+            drop(out);
             let _ = fs::remove_file(dest);
             return Err(e.context(format!(
                 "backup to {} failed; nothing changed",
                 dest.display()
             )));
         }
-        fs::set_permissions(dest, fs::Permissions::from_mode(0o600))?;
-        Ok(())
+        let bytes = out.metadata()?.len();
+        out.sync_all()
+            .with_context(|| format!("cannot write backup {}", dest.display()))?;
+        let _ = crate::files::sync_parent(dest);
+        Ok(bytes)
+    }
+
+    /// `VACUUM INTO` a private temporary file beside the store, checked, then copied into
+    /// `out`; the temporary file is removed whatever happens.
+    fn copy_into(&self, out: &mut fs::File) -> anyhow::Result<()> {
+        let real = fs::canonicalize(&self.path)?;
+        let temp = crate::files::temp_sibling(&real, "backup");
+        // Created by us, empty and 0600, so VACUUM INTO (which accepts an empty file) writes
+        // into a file that was never anyone else's.
+        drop(crate::files::create_private(&temp)?);
+        let result = (|| -> anyhow::Result<()> {
+            let temp_name = crate::files::sqlite_path(&temp);
+            let temp_name = temp_name
+                .to_str()
+                .ok_or_else(|| anyhow::anyhow!("the store's path is not UTF-8"))?;
+            self.conn.execute("VACUUM INTO ?1", [temp_name])?;
+            {
+                let copy = open_connection(&temp, Access::ReadWrite)?;
+                harden(&copy)?;
+                let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+                if check != "ok" {
+                    anyhow::bail!("integrity check of the copy failed: {check}");
+                }
+                // One self-contained file, whatever journal mode the store uses.
+                copy.pragma_update(None, "journal_mode", "DELETE")?;
+            }
+            let mut from = fs::File::open(&temp)?;
+            std::io::copy(&mut from, out)?;
+            Ok(())
+        })();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = temp.clone().into_os_string();
+            name.push(suffix);
+            let _ = fs::remove_file(PathBuf::from(name));
+        }
+        result
+    }
+
+    /// Folds the WAL into the main file and truncates it to zero bytes, so what the last
+    /// transactions deleted or overwrote (a reset credential, old-key ciphertexts) is not
+    /// left in the WAL's old frames. With `secure_delete` on (see [`harden`]) the freed
+    /// cells in the main file are zeroed too. False when a reader (the application)
+    /// kept SQLite from finishing within the busy timeout: the old frames are then
+    /// overwritten or truncated by a later checkpoint.
+    pub(crate) fn purge_wal(&self) -> Result<bool> {
+        self.run(|c| {
+            let (busy, log, done): (i64, i64, i64) =
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            Ok(busy == 0 && (log <= 0 || log == done))
+        })
     }
 
     /// The key check value recorded by `init` (a wrong key is detected before any write).
@@ -608,6 +652,46 @@ fn meta_set(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> 
     Ok(())
 }
 
+/// Opens a connection to the store file at `path` (never read as a URI).
+fn open_connection(path: &Path, access: Access) -> rusqlite::Result<Connection> {
+    match access {
+        Access::ReadWrite => Connection::open_with_flags(
+            crate::files::sqlite_path(path),
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
+        // A URI built here, every byte but the unreserved ones percent-encoded: a path
+        // that itself starts `file:` stays a path.
+        Access::ReadOnly | Access::Immutable => Connection::open_with_flags(
+            file_uri(
+                path,
+                if access == Access::Immutable {
+                    "immutable=1"
+                } else {
+                    "mode=ro"
+                },
+            ),
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        ),
+    }
+}
+
+/// Settings every connection gets, because the application writes the same file and a
+/// copy of it may end up anywhere:
+/// - `secure_delete`: deleted cells and freed pages are zeroed, so a reset credential or an
+///   old ciphertext cannot be recovered from the file's free space;
+/// - `trusted_schema = OFF` and `SQLITE_DBCONFIG_DEFENSIVE`: a schema planted by whoever
+///   else writes the file (a trigger or view calling functions with side effects,
+///   `writable_schema`, shadow-table edits) cannot run with this tool's privileges.
+fn harden(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    conn.execute_batch("PRAGMA secure_delete = ON; PRAGMA trusted_schema = OFF;")?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    Ok(())
+}
+
 /// Refuses a path that is missing, a directory, or a non-empty file without the SQLite
 /// header — before SQLite opens (and might write) anything.
 fn check_file(path: &Path) -> Result<()> {
@@ -666,3 +750,49 @@ fn map_sqlite(path: &Path, busy_timeout_ms: u64, e: rusqlite::Error) -> StoreErr
 
 /// Now, for functions that stamp rows; a thin alias so store signatures read clearly.
 pub(crate) type Now = UnixTime;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Every connection zeroes what it deletes and does not trust the schema whoever else
+    /// writes the file may have planted (issue 12).
+    #[test]
+    fn connections_are_hardened() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, created, _) = Store::create_or_migrate(&dir.path().join("s.db"), 1000).unwrap();
+        assert!(created);
+        let (secure, trusted): (i64, i64) = store
+            .run(|c| {
+                Ok((
+                    c.query_row("PRAGMA secure_delete", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA trusted_schema", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((secure, trusted), (1, 0));
+        let defensive = store
+            .conn
+            .db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE)
+            .unwrap();
+        assert!(defensive);
+        // Defensive mode: the schema cannot be edited behind SQLite's back.
+        assert!(
+            store
+                .conn
+                .execute_batch(
+                    "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '' WHERE 0;"
+                )
+                .is_err()
+        );
+        assert_eq!(
+            std::fs::metadata(dir.path().join("s.db"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+}

@@ -175,6 +175,15 @@ pub fn validate_username(username: &str) -> Result<(), String> {
     if username.chars().any(char::is_control) {
         return Err("user name contains a control character (newline, tab, ...)".into());
     }
+    if let Some(c) = username
+        .chars()
+        .find(|c| crate::domain::text::is_invisible(*c))
+    {
+        return Err(format!(
+            "user name contains an invisible character ({}: zero-width, bidirectional or format)",
+            c.escape_unicode()
+        ));
+    }
     if username.starts_with('#') {
         return Err("user name starts with '#', which is reserved for #ID".into());
     }
@@ -458,13 +467,43 @@ fn lock(
     Ok(())
 }
 
-/// Unlocks an account and clears its failure counter.
+/// Unlocks an account and clears its failure counter. A disabled account stays disabled
+/// (only `user enable` lifts that; an unlock must not be a way around it).
 fn unlock(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "UPDATE users SET status = 'active', locked_at = NULL, locked_until = NULL,
-         lock_reason = NULL, failed_attempts = 0 WHERE id = ?1",
+        "UPDATE users SET failed_attempts = 0,
+            status = CASE WHEN status = 'locked' THEN 'active' ELSE status END,
+            locked_at = CASE WHEN status = 'locked' THEN NULL ELSE locked_at END,
+            locked_until = CASE WHEN status = 'locked' THEN NULL ELSE locked_until END,
+            lock_reason = CASE WHEN status = 'locked' THEN NULL ELSE lock_reason END
+         WHERE id = ?1",
     )?
     .execute([id])?;
+    Ok(())
+}
+
+/// Disables an account (`reason` kept in `lock_reason`), or enables it again. The failure
+/// counter is left alone: enabling is not a way to reset it.
+fn set_disabled(
+    conn: &Connection,
+    id: i64,
+    disabled: bool,
+    reason: Option<&str>,
+    now: Now,
+) -> rusqlite::Result<()> {
+    if disabled {
+        conn.prepare_cached(
+            "UPDATE users SET status = 'disabled', locked_at = ?2, locked_until = NULL,
+             lock_reason = ?3 WHERE id = ?1",
+        )?
+        .execute(params![id, now, reason])?;
+    } else {
+        conn.prepare_cached(
+            "UPDATE users SET status = 'active', locked_at = NULL, locked_until = NULL,
+             lock_reason = NULL WHERE id = ?1 AND status = 'disabled'",
+        )?
+        .execute([id])?;
+    }
     Ok(())
 }
 
@@ -593,6 +632,17 @@ impl Tx<'_> {
     /// Unlocks an account and clears its failure counter.
     pub(crate) fn unlock_user(&self, id: i64) -> Result<()> {
         self.run(|c| unlock(c, id))
+    }
+
+    /// `user disable` (true) / `user enable` (false).
+    pub(crate) fn set_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        reason: Option<&str>,
+        now: Now,
+    ) -> Result<()> {
+        self.run(|c| set_disabled(c, id, disabled, reason, now))
     }
 
     /// Counts one failed attempt; returns the new count.

@@ -123,7 +123,11 @@ fn audit_verify_accepts_an_intact_trail() {
         .json::<AuditVerdict>();
     assert!(verdict.ok);
     assert_eq!(verdict.rows, Some(7));
-    assert_eq!(verdict.head.as_deref().unwrap().len(), 64);
+    // The head names each chain's last row and its MAC: `CHAIN:SEQ:MAC` (issue 12 keyed
+    // the chain; it was a bare 64-hex hash before).
+    let head = verdict.head.as_deref().unwrap();
+    let mac = head.strip_prefix("1:7:").expect(head);
+    assert_eq!(mac.len(), 64, "{head}");
 }
 
 #[test]
@@ -215,4 +219,265 @@ fn audit_verify_catches_deleted_and_inserted_rows() {
          SELECT 4, at, actor, action, prev_hash, hash FROM audit_log WHERE id = 3;",
     )
     .error_mentions("row 4");
+}
+
+/// The unkeyed row hash that schema 2 used (and an attacker can compute): SHA-256 over
+/// a label, the previous hash and the length-prefixed fields.
+fn legacy_hash(prev: &[u8], row: &LegacyRow) -> Vec<u8> {
+    use sha2::Digest;
+    fn field(h: &mut sha2::Sha256, value: Option<&[u8]>) {
+        match value {
+            None => h.update([0u8]),
+            Some(bytes) => {
+                h.update([1u8]);
+                h.update((bytes.len() as u64).to_be_bytes());
+                h.update(bytes);
+            }
+        }
+    }
+    let mut h = sha2::Sha256::new();
+    h.update(b"mfa-admin/audit/v1");
+    h.update(prev);
+    field(&mut h, Some(&row.at.to_be_bytes()));
+    field(&mut h, Some(row.actor.as_bytes()));
+    field(&mut h, Some(row.action.as_bytes()));
+    let id = row.user_id.map(i64::to_be_bytes);
+    field(&mut h, id.as_ref().map(|b| &b[..]));
+    field(&mut h, row.username.as_deref().map(str::as_bytes));
+    field(&mut h, row.reason.as_deref().map(str::as_bytes));
+    field(&mut h, row.details.as_deref().map(str::as_bytes));
+    h.finalize().to_vec()
+}
+
+struct LegacyRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    user_id: Option<i64>,
+    username: Option<String>,
+    reason: Option<String>,
+    details: Option<String>,
+}
+
+fn rows_of(env: &Env) -> Vec<LegacyRow> {
+    env.sql()
+        .prepare(
+            "SELECT id, at, actor, action, user_id, username, reason, details FROM audit_log ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok(LegacyRow {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                user_id: r.get(4)?,
+                username: r.get(5)?,
+                reason: r.get(6)?,
+                details: r.get(7)?,
+            })
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Issue 12, finding 6: rows forged with recomputed hashes (every link and the head
+/// fixed up, as the plain SHA-256 chain allowed) now fail: the MAC needs the key file.
+#[test]
+fn rows_forged_with_recomputed_hashes_are_caught() {
+    let env = env_with_history();
+    let conn = env.sql();
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_chains_forward_only;
+         UPDATE audit_log SET actor = 'someone else' WHERE id = 3;",
+    )
+    .unwrap();
+    let mut prev = vec![0u8; 32];
+    for row in rows_of(&env) {
+        let hash = legacy_hash(&prev, &row);
+        conn.execute(
+            "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+            rusqlite::params![row.id, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    conn.execute("UPDATE audit_chains SET head = ?1", [&prev])
+        .unwrap();
+    env.run(&["audit", "verify"])
+        .code_is(1)
+        .error_mentions("row 1");
+    env.run(&["doctor"]).code_is(1);
+}
+
+/// Issue 12, finding 6: the tail truncated and the head fixed up (or the store rolled
+/// back to an older copy, or the whole trail wiped) is caught against a head recorded
+/// elsewhere with `audit head`.
+#[test]
+fn a_truncated_rolled_back_or_wiped_trail_is_caught_against_a_recorded_head() {
+    let mut history = env_with_history();
+    let older = history.copy_store();
+    history.now = Some(NOW + 60);
+    history.run(&["user", "add", "late"]).ok();
+    history.run(&["user", "lock", "late"]).ok();
+    let recorded = history
+        .run(&["--json", "audit", "head"])
+        .ok()
+        .json::<AuditHead>();
+    assert_eq!(recorded.rows, 9);
+    history
+        .run(&["audit", "verify", "--expect", &recorded.head])
+        .ok();
+    // New rows after the recorded head are fine: the trail still contains it.
+    history.run(&["user", "add", "later"]).ok();
+    history
+        .run(&["audit", "verify", "--expect", &recorded.head])
+        .ok();
+
+    // Truncated: the last rows deleted and the head row set back to an earlier row.
+    let env = history.copy_store();
+    env.sql()
+        .execute_batch(
+            "DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_chains_forward_only;
+             DELETE FROM audit_log WHERE seq > 7;
+             UPDATE audit_chains SET seq = 7,
+                 head = (SELECT hash FROM audit_log WHERE seq = 7);",
+        )
+        .unwrap();
+    env.run(&["audit", "verify"]).ok(); // undetectable from inside the store alone
+    let verdict = env
+        .run(&["--json", "audit", "verify", "--expect", &recorded.head])
+        .code_is(1)
+        .json::<AuditVerdict>();
+    assert!(!verdict.ok);
+    env.run(&["audit", "verify", "--expect", &recorded.head])
+        .code_is(1)
+        .error_mentions("truncated");
+
+    // Rolled back: an older copy of the whole store put back in place.
+    older
+        .run(&["audit", "verify", "--expect", &recorded.head])
+        .code_is(1)
+        .error_mentions("rolled back");
+
+    // Wiped: every row and every head deleted.
+    let env = history.copy_store();
+    env.sql()
+        .execute_batch(
+            "DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_chains_no_delete;
+             DELETE FROM audit_log; DELETE FROM audit_chains;",
+        )
+        .unwrap();
+    env.run(&["audit", "verify"])
+        .code_is(1)
+        .error_mentions("empty");
+
+    // A malformed head is a usage error.
+    history
+        .run(&["audit", "verify", "--expect", "not-a-head"])
+        .code_is(2);
+}
+
+/// Issue 12, finding 6: `doctor` reports dropped append-only triggers; `init` restores them.
+#[test]
+fn doctor_reports_dropped_append_only_triggers_and_init_restores_them() {
+    let env = env_with_history();
+    env.sql()
+        .execute_batch("DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_chains_no_delete;")
+        .unwrap();
+    let done = env.run(&["doctor"]).code_is(1);
+    assert!(
+        done.stdout().contains("audit_log_no_delete"),
+        "{}",
+        done.stdout()
+    );
+    assert!(done.stdout().contains("audit_chains_no_delete"));
+    env.run(&["init"]).ok();
+    env.run(&["doctor"]).ok();
+    assert!(env.sql().execute("DELETE FROM audit_log", []).is_err());
+}
+
+/// A store from before the keyed trail (schema 2: plain SHA-256 chain, head in `meta`)
+/// migrates forward: its rows stay readable and verified, and the keyed chain starts
+/// from their head, so they cannot be rewritten afterwards either.
+#[test]
+fn an_unkeyed_trail_is_migrated_and_anchored() {
+    let legacy = env_with_history();
+    let env = legacy.copy_store();
+    // Turn the store back into what schema 2 wrote.
+    let rows = rows_of(&env);
+    {
+        let conn = env.sql();
+        conn.execute_batch(
+            "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;
+             DROP TRIGGER audit_chains_no_delete; DROP TRIGGER audit_chains_forward_only;
+             DROP INDEX audit_log_chain_seq; DROP TABLE audit_chains;
+             ALTER TABLE audit_log DROP COLUMN chain; ALTER TABLE audit_log DROP COLUMN seq;
+             DELETE FROM meta WHERE key = 'audit_key';
+             CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                 BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
+             CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                 BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        conn.execute_batch("DROP TRIGGER audit_log_no_update")
+            .unwrap();
+        let mut prev = vec![0u8; 32];
+        for row in &rows {
+            let hash = legacy_hash(&prev, row);
+            conn.execute(
+                "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+                rusqlite::params![row.id, prev, hash],
+            )
+            .unwrap();
+            prev = hash;
+        }
+        let mut head = (rows.len() as i64).to_be_bytes().to_vec();
+        head.extend_from_slice(&prev);
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)",
+            [head],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                 BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;",
+        )
+        .unwrap();
+    }
+    env.run(&["user", "list"]).code_is(1).error_mentions("init");
+    env.run(&["init"]).ok();
+    let verdict = env
+        .run(&["--json", "audit", "verify"])
+        .ok()
+        .json::<AuditVerdict>();
+    assert_eq!(verdict.rows, Some(rows.len() as i64 + 1));
+    assert_eq!(audit(&env, &["--limit", "1"])[0].action, "store.migrate");
+    // Rewriting an old row with a recomputed unkeyed chain breaks the keyed anchor.
+    let conn = env.sql();
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'x' WHERE id = 2;",
+    )
+    .unwrap();
+    let mut prev = vec![0u8; 32];
+    for row in rows_of(&env).iter().take(rows.len()) {
+        let hash = legacy_hash(&prev, row);
+        conn.execute(
+            "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+            rusqlite::params![row.id, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    let mut head = (rows.len() as i64).to_be_bytes().to_vec();
+    head.extend_from_slice(&prev);
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'audit_head'",
+        [head],
+    )
+    .unwrap();
+    env.run(&["audit", "verify"]).code_is(1);
 }

@@ -845,3 +845,40 @@ fn concurrent_checks_of_one_code_exactly_one_wins() {
     assert_eq!(recovery_status(&env, "alice"), (0, 6));
     assert_eq!(audit_count(&env, "recovery.use"), 6);
 }
+
+/// Issue 12, finding 4: 16 parallel workers guessing `mfa confirm` codes were neither
+/// counted nor audited (and a hit hands over the new recovery codes). Now every wrong
+/// code counts and is audited, the account locks at the threshold, and the rest exit 6.
+#[test]
+fn parallel_wrong_confirms_are_counted_audited_and_lock_the_account() {
+    let mut env = quick_env(&["alice"]);
+    env.now = Some(T0);
+    let enrolled: Enrolled = env.run(&["--json", "mfa", "enroll", "alice"]).ok().json();
+    let workers: Vec<_> = (0..16)
+        .map(|i| {
+            let wrong = format!("{:06}", (i * 7_919 + 13) % 1_000_000);
+            let wrong = if (-1..=1).any(|k| code_at(&enrolled.secret, T0 + 30 * k) == wrong) {
+                "999999".to_owned()
+            } else {
+                wrong
+            };
+            spawn(&env, &["mfa", "confirm", "alice", &wrong])
+        })
+        .collect();
+    let codes: Vec<i32> = workers
+        .into_iter()
+        .map(|w| w.wait_with_output().unwrap().status.code().unwrap())
+        .collect();
+    assert!(codes.iter().all(|c| *c == 4 || *c == 6), "{codes:?}");
+    let rejected = codes.iter().filter(|c| **c == 4).count() as i64;
+    assert_eq!(rejected, 5, "the default threshold: {codes:?}");
+    assert_eq!(failed_attempts(&env, "alice"), 5);
+    assert_eq!(audit_count(&env, "mfa.confirm.failed"), 5);
+    assert_eq!(audit_count(&env, "user.lockout"), 1);
+    assert!(mfa_status(&env, "alice").locked);
+    // Locked: even the right code no longer confirms, and no recovery code was issued.
+    env.run(&["mfa", "confirm", "alice", &code_at(&enrolled.secret, T0)])
+        .code_is(6);
+    assert_eq!(mfa_status(&env, "alice").mfa, "pending");
+    assert_eq!(mfa_rows(&env, "alice").1, 0);
+}

@@ -243,3 +243,59 @@ fn a_locked_account_passes_no_device_check() {
     env.run(&["user", "unlock", "alice"]).ok();
     device_check(&env, "alice", &token).ok();
 }
+
+/// Issue 12, finding 9: lowering `remember_device_days` (even to 0) left tokens already
+/// issued valid until their own expiry. Now a device lives until the earlier of its
+/// expiry and its creation plus the current setting.
+#[test]
+fn lowering_remember_device_days_shortens_devices_already_remembered() {
+    let mut env = quick_env(&["alice"]);
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    let token = remember(&mut env, &secret, "alice", "laptop", T0 + 30);
+    env.now = Some(T0 + 2 * DAY);
+    device_check(&env, "alice", &token).ok();
+    set_policy(&env, "remember_device_days", "1");
+    device_check(&env, "alice", &token).code_is(4);
+    assert_eq!(mfa_status(&env, "alice").trusted_devices, 0);
+    set_policy(&env, "remember_device_days", "30");
+    device_check(&env, "alice", &token).ok();
+    set_policy(&env, "remember_device_days", "0");
+    device_check(&env, "alice", &token).code_is(4);
+    // Each check is audited, failures too.
+    assert_eq!(audit_count(&env, "device.check"), 2);
+    assert_eq!(audit_count(&env, "device.check.failed"), 2);
+}
+
+/// Issue 12, finding 9: `device check`, `backup` and `notify ack` left no audit row;
+/// an exemption, a recovery code used, a remembered device and an unlock told the user
+/// nothing.
+#[test]
+fn checks_backups_and_acks_are_audited_and_users_are_told() {
+    let mut env = quick_env(&["alice", "bob"]);
+    let (secret, codes) = enroll_confirmed(&mut env, "alice", T0);
+    remember(&mut env, &secret, "alice", "laptop", T0 + 30);
+    env.run(&["recovery", "check", "alice", &codes[0]]).ok();
+    env.run(&["mfa", "exempt", "bob", "--reason", "kiosk"]).ok();
+    env.run(&["user", "lock", "bob"]).ok();
+    env.run(&["user", "unlock", "bob"]).ok();
+    let kinds: Vec<(String, String)> = notifications(&env, true)
+        .into_iter()
+        .map(|n| (n.username, n.kind))
+        .collect();
+    for expected in [
+        ("alice", "device.remembered"),
+        ("alice", "recovery.used"),
+        ("bob", "mfa.exempted"),
+        ("bob", "account.unlocked"),
+    ] {
+        assert!(
+            kinds.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} not in {kinds:?}"
+        );
+    }
+    env.run(&["backup", s(&env.path("b.db"))]).ok();
+    assert_eq!(audit_count(&env, "store.backup"), 1);
+    env.run(&["notify", "ack", "1"]).ok();
+    assert_eq!(audit_count(&env, "notify.ack"), 1);
+    audit_ok(&env);
+}

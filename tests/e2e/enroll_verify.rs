@@ -247,8 +247,11 @@ fn lockout_at_threshold_then_auto_unlock() {
     );
 }
 
+/// Issue 12 (this test asserted the opposite before): an automatic unlock used to restart
+/// the count, which allowed `threshold` guesses per lockout period for ever. Now the count
+/// of consecutive failures survives it, so the next failure locks again at once.
 #[test]
-fn an_expired_lockout_starts_a_fresh_count() {
+fn an_expired_lockout_keeps_the_count_and_the_next_failure_locks_again() {
     let mut env = quick_env(&["alice"]);
     set_policy(&env, "lockout_threshold", "3");
     set_policy(&env, "lockout_minutes", "10");
@@ -259,18 +262,61 @@ fn an_expired_lockout_starts_a_fresh_count() {
         env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
     }
     assert!(mfa_status(&env, "alice").locked);
-    // After the lockout ran out, one typo must not lock the account again at once.
     let later = T0 + 30 + 600;
     env.now = Some(later);
-    let wrong = wrong_code(&secret, later, 1);
-    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
     assert!(!mfa_status(&env, "alice").locked);
-    assert_eq!(failed_attempts(&env, "alice"), 1);
-    env.run(&["mfa", "verify", "alice", &wrong]).code_is(4);
+    let wrong = wrong_code(&secret, later, 1);
     env.run(&["mfa", "verify", "alice", &wrong])
         .code_is(4)
         .error_mentions("locked");
     assert!(mfa_status(&env, "alice").locked);
+    assert_eq!(failed_attempts(&env, "alice"), 4);
+    // Only a success (or an administrator's unlock) clears it.
+    let after = later + 600;
+    env.now = Some(after);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, after)])
+        .ok();
+    assert_eq!(failed_attempts(&env, "alice"), 0);
+}
+
+/// NIST SP 800-63B: at 100 consecutive failures the account stays locked until an
+/// administrator unlocks it, whatever `lockout_minutes` says. The attacker here keeps
+/// guessing across automatic unlocks (each one gives a single guess now).
+#[test]
+fn a_hundred_consecutive_failures_lock_until_an_administrator_unlocks() {
+    let mut env = quick_env(&["alice"]);
+    set_policy(&env, "lockout_threshold", "5");
+    set_policy(&env, "lockout_minutes", "1");
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    let mut now = T0 + 30;
+    let mut failures = 0;
+    // The first 95 failures as earlier lockout periods left them.
+    env.sql()
+        .execute(
+            "UPDATE users SET failed_attempts = 95 WHERE username = 'alice'",
+            [],
+        )
+        .unwrap();
+    failures += 95;
+    while failures < 100 {
+        env.now = Some(now);
+        env.run(&["mfa", "verify", "alice", &wrong_code(&secret, now, 1)])
+            .code_is(4)
+            .error_mentions("locked");
+        failures += 1;
+        assert_eq!(failed_attempts(&env, "alice"), failures);
+        now += 61;
+    }
+    // A day later, still locked, even with the right code.
+    let later = now + DAY;
+    env.now = Some(later);
+    assert!(mfa_status(&env, "alice").locked);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, later)])
+        .code_is(6)
+        .error_mentions("unlock");
+    env.run(&["user", "unlock", "alice"]).ok();
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, later)])
+        .ok();
 }
 
 #[test]
@@ -547,9 +593,24 @@ fn qr_png_is_private_and_scans_to_the_uri() {
     set_policy(&env, "issuer", "ACME Corp");
     for user in ["alice", "zoë smith: ops"] {
         let png = env.path("qr.png");
-        // An existing, world-readable file is tightened, not left readable.
+        // An existing file is refused and left as it was (issue 12: it used to be
+        // truncated and tightened, which handed the secret to whoever had created it).
         std::fs::write(&png, b"old").unwrap();
         std::fs::set_permissions(&png, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let before = dump(&env);
+        env.run(&[
+            "mfa",
+            "enroll",
+            user,
+            "--force",
+            "--qr-png",
+            png.to_str().unwrap(),
+        ])
+        .code_is(2)
+        .error_mentions("already exists");
+        assert_eq!(std::fs::read(&png).unwrap(), b"old");
+        unchanged(&env, &before);
+        std::fs::remove_file(&png).unwrap();
         let enrolled = env
             .run(&[
                 "--json",

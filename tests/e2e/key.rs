@@ -444,3 +444,238 @@ fn no_secret_code_or_token_in_audit_or_errors() {
         );
     }
 }
+
+/// The blobs a reset, a regeneration or a rotation must remove: every TOTP ciphertext,
+/// recovery-code hash and device-token hash in the store now.
+fn removable_blobs(env: &Env) -> Vec<Vec<u8>> {
+    let conn = env.sql();
+    let mut blobs = Vec::new();
+    for sql in [
+        "SELECT secret FROM totp_credentials",
+        "SELECT code_hash FROM recovery_codes",
+        "SELECT token_hash FROM trusted_devices",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
+        blobs.extend(rows.map(Result::unwrap));
+    }
+    blobs
+}
+
+#[track_caller]
+fn assert_gone(bytes: &[u8], blobs: &[Vec<u8>], what: &str) {
+    for blob in blobs {
+        assert!(
+            !contains(bytes, blob),
+            "{what} still holds {}",
+            data_encoding::HEXLOWER.encode(blob)
+        );
+    }
+}
+
+/// Issue 12, finding 3: after a reset, the lost phone's ciphertext was still in the file
+/// (free pages, the WAL); written back, `mfa verify` accepted codes from the lost phone.
+/// Now it is in none of the store's bytes, its WAL, or a backup made afterwards.
+/// SQLite-only: reads the files.
+#[test]
+fn a_reset_leaves_nothing_to_resurrect_in_the_file_the_wal_or_a_backup() {
+    let mut env = quick_env(&["alice", "bob"]);
+    let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
+    enroll_confirmed(&mut env, "bob", T0);
+    remember(&mut env, &secret, "alice", "phone", T0 + 30);
+    let alice = user_id(&env, "alice");
+    let blobs: Vec<Vec<u8>> = {
+        let conn = env.sql();
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT secret FROM totp_credentials WHERE user_id = ?1",
+            "SELECT code_hash FROM recovery_codes WHERE user_id = ?1",
+            "SELECT token_hash FROM trusted_devices WHERE user_id = ?1",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let rows = stmt.query_map([alice], |r| r.get::<_, Vec<u8>>(0)).unwrap();
+            out.extend(rows.map(Result::unwrap));
+        }
+        out
+    };
+    assert!(blobs.len() >= 4);
+    assert!(contains(&env.raw_bytes(), &blobs[0]));
+    env.run(&["--yes", "mfa", "reset", "alice", "--reason", "lost phone"])
+        .ok();
+    assert_gone(
+        &env.raw_bytes(),
+        &blobs,
+        "the store and its WAL after a reset",
+    );
+    let backup = env.path("later.db");
+    env.run(&["backup", s(&backup)]).ok();
+    assert_gone(&std::fs::read(&backup).unwrap(), &blobs, "a later backup");
+
+    // Re-enrolling over a pending secret, and regenerating codes, remove theirs too.
+    env.now = Some(T0 + 60);
+    env.run(&["mfa", "enroll", "alice"]).ok();
+    let pending = removable_blobs(&env);
+    env.run(&["mfa", "enroll", "alice", "--force"]).ok();
+    let before_regen = removable_blobs(&env);
+    let replaced: Vec<Vec<u8>> = pending
+        .into_iter()
+        .filter(|b| !before_regen.contains(b))
+        .collect();
+    assert!(!replaced.is_empty());
+    assert_gone(
+        &env.raw_bytes(),
+        &replaced,
+        "the store after enroll --force",
+    );
+    let bob_codes: Vec<Vec<u8>> = {
+        let conn = env.sql();
+        let mut stmt = conn
+            .prepare("SELECT code_hash FROM recovery_codes WHERE user_id = ?1")
+            .unwrap();
+        let rows = stmt
+            .query_map([user_id(&env, "bob")], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    env.run(&["--yes", "recovery", "regenerate", "bob"]).ok();
+    assert_gone(
+        &env.raw_bytes(),
+        &bob_codes,
+        "the store after a regeneration",
+    );
+}
+
+/// Issue 12, finding 3: after `key rotate` the WAL still held the old-key ciphertexts,
+/// and the old key sits beside the store (as its documented backup): together they
+/// decrypted the current seeds. Now no old ciphertext survives the rotation anywhere in
+/// the files, so the kept old key opens only backups made before it. SQLite-only.
+#[test]
+fn after_a_rotation_no_old_key_ciphertext_is_left_in_the_file_or_the_wal() {
+    let mut env = quick_env(&["alice", "bob"]);
+    enroll_confirmed(&mut env, "alice", T0);
+    env.run(&["mfa", "enroll", "bob"]).ok();
+    let old: Vec<Vec<u8>> = env
+        .sql()
+        .prepare("SELECT secret FROM totp_credentials")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(old.len(), 2);
+    env.now = Some(T0 + 30);
+    env.run(&["key", "rotate"]).ok();
+    assert_gone(
+        &env.raw_bytes(),
+        &old,
+        "the store and its WAL after a rotation",
+    );
+    let backup = env.path("after-rotate.db");
+    env.run(&["backup", s(&backup)]).ok();
+    assert_gone(&std::fs::read(&backup).unwrap(), &old, "a later backup");
+}
+
+/// Issue 12, finding 7: `key rotate` racing `mfa enroll` left a secret under the old
+/// key. Now every run ends with all secrets decrypting under the key file in place, and
+/// an enroll that succeeded can be confirmed.
+#[test]
+fn key_rotate_racing_enroll_never_leaves_a_secret_under_the_old_key() {
+    let mut env = quick_env(&["alice"]);
+    for round in 0..6i64 {
+        let now = T0 + round * 60;
+        env.now = Some(now);
+        env.run(&["--yes", "mfa", "reset", "alice"]).ok();
+        let rotate = spawn(&env, &["key", "rotate"]);
+        let enroll = spawn(&env, &["--json", "mfa", "enroll", "alice"]);
+        let rotated = rotate.wait_with_output().unwrap();
+        let enrolled = enroll.wait_with_output().unwrap();
+        assert!(rotated.status.success(), "{rotated:?}");
+        env.run(&["key", "check"]).ok();
+        if enrolled.status.success() {
+            let out: Enrolled = serde_json::from_slice(&enrolled.stdout).expect("enroll JSON");
+            env.run(&["mfa", "confirm", "alice", &code_at(&out.secret, now)])
+                .ok();
+        } else {
+            let err = String::from_utf8_lossy(&enrolled.stderr);
+            assert!(
+                err.contains("key changed") || err.contains("wrong key"),
+                "{err}"
+            );
+        }
+        // The backups of every rotation pile up; keep the folder small.
+        for entry in std::fs::read_dir(env.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().contains(".old-") {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+    }
+}
+
+/// Issue 12, finding 7: with the key check record deleted, the tool wrote a secret under
+/// whatever key file it was given. Now nothing is encrypted under an unverified key.
+#[test]
+fn a_store_without_its_key_check_record_refuses_to_encrypt() {
+    let env = quick_env(&["alice"]);
+    env.sql()
+        .execute("DELETE FROM meta WHERE key = 'key_check'", [])
+        .unwrap();
+    let before = dump(&env);
+    let foreign = foreign_key(&env);
+    for args in [
+        vec!["mfa", "enroll", "alice"],
+        vec!["--key-file", s(&foreign), "mfa", "enroll", "alice"],
+        vec!["key", "rotate"],
+    ] {
+        env.run(&args).code_is(1).error_mentions("key check record");
+    }
+    unchanged(&env, &before);
+    // `init` records it again only for a key that opens every stored secret.
+    env.run(&["init"]).ok();
+    env.run(&["mfa", "enroll", "alice"]).ok();
+}
+
+/// Issue 12, finding 8: a seed on the command line is readable by every local user in
+/// /proc/PID/cmdline. `--secret-file PATH|-` keeps it off.
+#[test]
+fn an_imported_seed_comes_from_a_file_or_stdin() {
+    let env = quick_env(&["alice", "bob"]);
+    let seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let file = write_file(&env, "seed.txt", format!("{seed}\n"));
+    let enrolled: Enrolled = env
+        .run(&[
+            "--json",
+            "mfa",
+            "enroll",
+            "alice",
+            "--secret-file",
+            s(&file),
+        ])
+        .ok()
+        .json();
+    assert_eq!(enrolled.secret, seed);
+    let enrolled: Enrolled = env
+        .cmd(&["--json", "mfa", "enroll", "bob", "--secret-file", "-"])
+        .stdin(format!("{seed}\n"))
+        .run()
+        .ok()
+        .json();
+    assert_eq!(enrolled.secret, seed);
+    let details = audit(&env, &["--action", "mfa.enroll", "--limit", "1"]);
+    assert_eq!(details[0].details.as_ref().unwrap()["imported"], true);
+    let help = env.run(&["mfa", "enroll", "--help"]).ok().stdout();
+    assert!(help.contains("--secret-file"), "{help}");
+    assert!(help.contains("last resort"), "{help}");
+    // Both at once is a usage error.
+    env.run(&[
+        "mfa",
+        "enroll",
+        "alice",
+        "--force",
+        "--secret",
+        seed,
+        "--secret-file",
+        s(&file),
+    ])
+    .code_is(2);
+}

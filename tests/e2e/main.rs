@@ -17,6 +17,7 @@ mod docs;
 mod doctor;
 mod enroll_verify;
 mod exit_codes;
+mod files;
 mod fuzz;
 mod input_files;
 mod key;

@@ -48,9 +48,10 @@ fn notifications_queue_for_enroll_regenerate_reset_and_lockout_without_secrets()
     secrets.push(code);
     secrets.push(verified.device_token.unwrap());
     env.run(&["recovery", "regenerate", "ann"]).code_is(5);
+    // The remembered device is notified too (issue 12); the declined command queues nothing.
     assert_eq!(
         notifications(&env, true).len(),
-        1,
+        2,
         "a declined command queues nothing"
     );
     let regenerated = env
@@ -66,13 +67,14 @@ fn notifications_queue_for_enroll_regenerate_reset_and_lockout_without_secrets()
     secrets.push(bo_secret);
     secrets.extend(bo_codes);
     env.run(&["mfa", "verify", "bo", "000000"]).code_is(4);
-    assert_eq!(notifications(&env, true).len(), 4);
+    assert_eq!(notifications(&env, true).len(), 5);
     env.run(&["mfa", "verify", "bo", "000001"]).code_is(4);
 
     let rows = notifications(&env, true);
     assert_eq!(
         kinds(&rows),
         [
+            ("ann".into(), "device.remembered".into()),
             ("ann".into(), "mfa.enrolled".into()),
             ("ann".into(), "mfa.reset".into()),
             ("ann".into(), "recovery.regenerated".into()),

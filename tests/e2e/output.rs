@@ -120,8 +120,10 @@ fn csv_output_for_user_find_and_list_round_trips() {
         "jr@example.com",
     ])
     .ok();
-    env.run(&["user", "add", "plain,name", "--name", "Line\u{2028}Sep"])
-        .ok();
+    // Planted as the application could store it: `user add` refuses a line separator
+    // in a name since issue 12.
+    let planted = plant_user(&env, "plain,name", "Line\u{2028}Sep", "");
+    assert_eq!(planted, 2);
     env.run(&["user", "add", "bob"]).ok();
 
     let (header, records) = csv_of(&env, &["user", "list"]);
@@ -261,8 +263,13 @@ fn hostile_text_is_escaped_in_human_output() {
     // Machine output keeps the exact bytes.
     let json = users(&env, &["list"]);
     assert_eq!(json[0].username, evil);
+    // CSV escapes the control characters (issue 12: a cell must not carry raw control
+    // characters into a spreadsheet or a terminal), visibly, like human output.
     let (_, records) = csv_of(&env, &["user", "list"]);
-    assert_eq!(&records[0][1], evil);
+    assert_eq!(
+        &records[0][1],
+        "evil\\u{1b}[2J\\u{1b}[31mred\\nforged line\\r\\u{7}"
+    );
     // An error naming a hostile user is one escaped line.
     let done = env
         .run(&["user", "show", "ghost\u{1b}[2J\nmfa-admin: error: forged"])
@@ -275,7 +282,8 @@ fn hostile_text_is_escaped_in_human_output() {
 fn bidi_controls_are_escaped_in_human_output() {
     let env = Env::init();
     let spoof = "admin\u{202e}nimda\u{2066}";
-    env.run(&["user", "add", spoof]).ok();
+    // Planted as the application could store it (`user add` refuses it since issue 12).
+    plant_user(&env, spoof, "", "");
     let out = env.run(&["user", "list"]).ok().stdout();
     assert!(
         !out.contains('\u{202e}') && !out.contains('\u{2066}'),
@@ -337,4 +345,43 @@ fn narrow_terminals_drop_columns_and_never_break_a_user_name() {
             }
         }
     }
+}
+
+/// Issue 12, finding 9: CSV cells the application stored (or an actor chose) that a
+/// spreadsheet would run as formulas are neutralised with a leading `'` (OWASP).
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+    let env = Env::init();
+    plant_user(
+        &env,
+        "=HYPERLINK(\"http://evil\",\"x\")",
+        "+cmd|' /C calc'!A0",
+        "@SUM(1)",
+    );
+    plant_user(&env, "-2+3", "\tlead", "\r=1");
+    env.run(&["--actor", "@attacker", "user", "lock", "#1"])
+        .ok();
+    let (_, records) = csv_of(&env, &["user", "list"]);
+    assert_eq!(&records[0][1], "'=HYPERLINK(\"http://evil\",\"x\")");
+    assert_eq!(&records[0][2], "'+cmd|' /C calc'!A0");
+    assert_eq!(&records[0][3], "'@SUM(1)");
+    assert_eq!(&records[1][1], "'-2+3");
+    assert_eq!(&records[1][2], "'\\tlead");
+    assert_eq!(&records[1][3], "'\\r=1");
+    assert_eq!(&records[0][0], "1", "numbers are not text");
+    let (_, rows) = csv_of(&env, &["audit", "--action", "user.lock"]);
+    assert_eq!(&rows[0][2], "'@attacker");
+    // JSON keeps the exact bytes.
+    assert_eq!(all_users(&env)[1].username, "-2+3");
+}
+
+/// Issue 12, finding 9: an out-of-range busy timeout panicked (exit 101).
+#[test]
+fn an_out_of_range_busy_timeout_is_a_usage_error() {
+    let env = Env::init();
+    for bad in ["2147483648", "18446744073709551615", "-1"] {
+        env.run(&["--busy-timeout", bad, "user", "list"]).code_is(2);
+    }
+    env.run(&["--busy-timeout", "2147483647", "user", "list"])
+        .ok();
 }

@@ -272,7 +272,8 @@ fn hostile_names() -> Vec<String> {
         "\" OR 1=1 --".into(),
         "Zoë Ångström 用户 🚀".into(),
         "e\u{301}toile".into(),
-        "\u{202e}evil\u{202c}".into(),
+        // "\u{202e}evil\u{202c}" was here: bidirectional controls are refused since
+        // issue 12 (see `invisible_characters_are_refused_in_every_stored_field`).
         "back\\slash".into(),
         "-dash".into(),
         "é".repeat(256),
@@ -335,6 +336,41 @@ fn too_long_and_multi_line_user_names_are_refused() {
         .code_is(2)
         .error_mentions("control character");
     assert!(all_users(&env).is_empty());
+}
+
+/// Issue 12: a stored name that looks like another (`admin\u{200b}`) or reads backwards in
+/// a terminal (`\u{202e}`) could make an audit row or a list lie to its reader.
+#[test]
+fn invisible_characters_are_refused_in_every_stored_field() {
+    let env = Env::with_users(&["alice"]);
+    let before = dump(&env);
+    for bad in [
+        "admin\u{200b}",
+        "\u{202e}evil\u{202c}",
+        "a\u{2066}b",
+        "\u{feff}bob",
+    ] {
+        env.run(&["user", "add", "--", bad])
+            .code_is(2)
+            .error_mentions("invisible");
+        env.run(&["user", "add", "ok", "--name", bad]).code_is(2);
+        env.run(&["user", "add", "ok", "--email", bad]).code_is(2);
+        env.run(&["user", "lock", "alice", "--reason", bad])
+            .code_is(2);
+        env.run(&["user", "disable", "alice", "--reason", bad])
+            .code_is(2);
+        env.run(&["mfa", "exempt", "alice", "--reason", bad])
+            .code_is(2);
+        env.run(&["--yes", "mfa", "reset", "alice", "--reason", bad])
+            .code_is(2);
+        env.run(&["policy", "set", "issuer", bad]).code_is(2);
+        let csv = format!("username,name,email\nnew,{bad},\n");
+        env.cmd(&["user", "import", "-"])
+            .stdin(csv)
+            .run()
+            .code_is(2);
+    }
+    unchanged(&env, &before);
 }
 
 #[test]
@@ -806,4 +842,71 @@ fn human_user_list_streams_in_constant_memory() {
         large < small + 8 * 1024,
         "peak {large} KiB for 40,000 rows vs {small} KiB for 100"
     );
+}
+
+/// Issue 12, finding 9: a `disabled` account passed `mfa verify`. Now it passes no factor
+/// check (exit 6) until `user enable`; both are audited and the user is told; `user
+/// unlock` is no way around it.
+#[test]
+fn a_disabled_account_passes_no_factor_check_until_enabled() {
+    let mut env = quick_env(&["alice"]);
+    let (secret, codes) = enroll_confirmed(&mut env, "alice", T0);
+    let token = remember(&mut env, &secret, "alice", "laptop", T0 + 30);
+    env.now = Some(T0 + 60);
+    env.run(&["user", "disable", "alice", "--reason", "left the company"])
+        .ok();
+    let now = T0 + 90;
+    env.now = Some(now);
+    let before = dump(&env);
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now)])
+        .code_is(6)
+        .error_mentions("disabled");
+    env.run(&["recovery", "check", "alice", &codes[0]])
+        .code_is(6);
+    env.run(&["device", "check", "alice", &token]).code_is(6);
+    unchanged(&env, &before);
+    env.run(&["user", "unlock", "alice"]).ok();
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now)])
+        .code_is(6);
+    assert_eq!(show(&env, "alice").user.status, "disabled");
+    env.run(&["user", "enable", "alice"]).ok();
+    env.run(&["mfa", "verify", "alice", &code_at(&secret, now)])
+        .ok();
+    assert_eq!(audit_count(&env, "user.disable"), 1);
+    assert_eq!(audit_count(&env, "user.enable"), 1);
+    let kinds: Vec<String> = notifications(&env, true)
+        .into_iter()
+        .map(|n| n.kind)
+        .collect();
+    assert!(kinds.contains(&"account.disabled".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"account.enabled".to_owned()), "{kinds:?}");
+    // A pending credential cannot be confirmed by a disabled account either.
+    env.run(&["user", "disable", "alice"]).ok();
+    env.run(&["mfa", "enroll", "alice", "--force"]).ok();
+    env.run(&["mfa", "confirm", "alice", "123456"]).code_is(6);
+}
+
+/// Issue 12, finding 9: `--actor` took control characters and had no length cap, so
+/// the audit trail (and its CSV) could carry forged lines or hidden text.
+#[test]
+fn actor_names_that_could_forge_the_trail_are_refused() {
+    let env = Env::with_users(&["alice"]);
+    let before = dump(&env);
+    for bad in [
+        "admin\nmfa-admin: forged",
+        "admin\u{200b}",
+        "root\u{202e}",
+        &"a".repeat(129),
+    ] {
+        env.run(&["--actor", bad, "user", "lock", "alice"])
+            .code_is(2)
+            .error_mentions("--actor");
+        env.cmd(&["user", "lock", "alice"])
+            .env("MFA_ADMIN_ACTOR", bad)
+            .run()
+            .code_is(2);
+    }
+    unchanged(&env, &before);
+    env.run(&["--actor", &"a".repeat(128), "user", "lock", "alice"])
+        .ok();
 }

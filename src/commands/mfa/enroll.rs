@@ -2,7 +2,6 @@
 //! valid code activates it and issues the recovery codes, shown once).
 
 use std::io::{IsTerminal, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -13,13 +12,13 @@ use crate::commands::Context;
 use crate::crypto;
 use crate::domain::audit::Action;
 use crate::domain::codes::{check_totp, credential_params, issue_recovery_codes};
-use crate::domain::lockout::ensure_not_locked;
+use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
 use crate::domain::notice::Notice;
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes::{self, RecoveryCode};
 use crate::store::credentials::CredentialState;
-use crate::store::users::MfaState;
+use crate::store::users::{MfaState, UserRef};
 use crate::totp::{self, Algorithm, Secret, TotpParams, Verification};
 
 #[derive(Serialize)]
@@ -43,12 +42,18 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
         digits: args.digits,
         period: args.period,
     };
-    let secret = match &args.secret {
-        Some(text) => {
+    let secret = match (&args.secret_file, &args.secret) {
+        (Some(path), _) => {
+            let text = read_secret_file(path)?;
+            Secret::parse_base32(text.trim())
+                .map_err(|e| error::usage(format!("--secret-file: {e}")))?
+        }
+        (None, Some(text)) => {
             Secret::parse_base32(text).map_err(|e| error::usage(format!("--secret: {e}")))?
         }
-        None => Secret::generate(),
+        (None, None) => Secret::generate(),
     };
+    let imported = args.secret_file.is_some() || args.secret.is_some();
     let store = ctx.open()?;
     let user = ctx.resolve(&store, &args.user)?;
     let key = ctx.load_key(&store)?;
@@ -68,7 +73,20 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(user.id));
     let now = ctx.now;
     let replaced = user.mfa.as_str();
-    store.write(|tx| {
+    // The PNG holds the secret: created new (never over an existing file or through a
+    // symlink) and 0600 before anything changes, so a refused path leaves no credential.
+    let png = match &args.qr_png {
+        Some(path) => {
+            let png = totp::qr_png(&uri).map_err(|e| error::usage(format!("--qr-png: {e}")))?;
+            write_private(path, &png)?;
+            Some(path)
+        }
+        None => None,
+    };
+    let written = store.write(|tx| {
+        // The key is checked again under the write lock: a `key rotate` may have committed
+        // since it was loaded, and a secret must never be written under a stale key.
+        crate::domain::key::ensure_current(tx, &key)?;
         // Replacing a factor (--force) is a reset first: the old recovery codes and
         // remembered devices belong to the old credential and must not outlive it.
         let removed = if user.mfa == MfaState::None {
@@ -89,7 +107,7 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
                 "algorithm": params.algorithm.as_str(),
                 "digits": params.digits,
                 "period": params.period,
-                "imported": args.secret.is_some(),
+                "imported": imported,
                 "replaced": replaced,
                 "removed_recovery_codes": removed.as_ref().map(|r| r.recovery_codes),
                 "removed_devices": removed.as_ref().map(|r| r.devices),
@@ -97,15 +115,18 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
             .to_string(),
         );
         tx.audit(now, &entry)?;
-        // The PNG holds the secret: written 0600 inside the transaction, so a failure to
-        // write it leaves no credential behind.
-        if let Some(path) = &args.qr_png {
-            let png = totp::qr_png(&uri).map_err(|e| error::usage(format!("--qr-png: {e}")))?;
-            write_private(path, &png)
-                .with_context(|| format!("cannot write the QR code to {}", path.display()))?;
-        }
         Ok(())
-    })?;
+    });
+    if let Err(e) = written {
+        if let Some(path) = png {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(e);
+    }
+    if user.mfa != MfaState::None && !store.purge_wal()? {
+        // The replaced secret must not stay readable in the WAL.
+        ctx.out.warn(crate::commands::key::WAL_BUSY);
+    }
     if !params.is_default() {
         ctx.out.warn(
             "non-default parameters: Google Authenticator and others ignore algorithm and period; use them only for hardware tokens",
@@ -149,17 +170,57 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes a file that holds a secret: mode 0600 from creation, tightened if it existed.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(bytes)?;
-    file.sync_all()
+/// Writes a new file that holds a secret (see `files`): an existing path or a symlink
+/// there is refused, never followed or overwritten.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let mut file = crate::files::create_private(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            error::usage(format!(
+                "--qr-png {} already exists (or is a symlink); choose a new path — a file holding the secret is never written over an existing one",
+                path.display()
+            ))
+        } else {
+            anyhow::Error::new(e).context(format!("cannot create {}", path.display()))
+        }
+    })?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(anyhow::Error::new(e)
+            .context(format!("cannot write the QR code to {}", path.display())));
+    }
+    Ok(())
+}
+
+/// The seed of `--secret-file PATH|-`: one line (base32), at most 1 KiB, from a file or
+/// stdin. Keeping it off the command line keeps it out of `ps` and `/proc/PID/cmdline`.
+fn read_secret_file(path: &std::path::Path) -> Result<zeroize::Zeroizing<String>> {
+    use std::io::Read;
+    let mut text = zeroize::Zeroizing::new(String::with_capacity(1025));
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().lock().take(1025).read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(1025).read_to_string(&mut text))
+    };
+    read.with_context(|| format!("cannot read --secret-file {}", path.display()))?;
+    if text.len() > 1024 {
+        return Err(error::usage(format!(
+            "--secret-file {}: longer than 1 KiB; expected one base32 seed",
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
+/// What a confirmation's transaction decided.
+enum Confirmation {
+    Confirmed,
+    /// The pending credential went away (confirmed or reset by another process).
+    Gone,
+    Rejected {
+        locked_now: bool,
+    },
 }
 
 #[derive(Serialize)]
@@ -197,22 +258,40 @@ pub(crate) fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Resu
     };
     let policy = store.policy()?;
     let issued = issue_recovery_codes(policy.recovery_codes)?;
-    let confirmed = store.write(|tx| {
-        // Re-read inside the lock: another process may have confirmed or reset meanwhile.
-        let Some(credential) = tx.credential(user.id)? else {
-            return Ok(false);
+    let outcome = store.write(|tx| {
+        // Re-read inside the lock: another process may have confirmed, reset or locked
+        // the account meanwhile.
+        let Some(user) = tx.user(&UserRef::Id(user.id))? else {
+            return Ok(Confirmation::Rejected { locked_now: false });
         };
-        if credential.state != CredentialState::Pending {
-            return Ok(false);
-        }
-        let Verification::Accepted { step } =
-            check_totp(&key, &credential, &user, &code, now, policy.totp_skew)?
+        // Locked since the check above: nothing is written, the transaction rolls back.
+        ensure_not_locked(&user, now)?;
+        let Some(credential) = tx
+            .credential(user.id)?
+            .filter(|c| c.state == CredentialState::Pending)
         else {
-            return Ok(false);
+            return Ok(Confirmation::Gone);
         };
-        if !tx.advance_step(user.id, step)? {
-            return Ok(false);
+        let rejection = match check_totp(&key, &credential, &user, &code, now, policy.totp_skew)? {
+            Verification::Accepted { step } if tx.advance_step(user.id, step)? => None,
+            Verification::Accepted { .. } | Verification::Replayed => Some(Rejection::Replayed),
+            Verification::Invalid => Some(Rejection::Wrong),
+        };
+        if let Some(why) = rejection {
+            // A wrong confirmation code is a guess like any other: counted and audited,
+            // or parallel guessers would get the new recovery codes for free.
+            let locked_now = record_failure(
+                tx,
+                ctx.actor(),
+                &user,
+                &policy,
+                Action::MfaConfirmFailed,
+                why,
+                now,
+            )?;
+            return Ok(Confirmation::Rejected { locked_now });
         }
+        tx.clear_failures(user.id)?;
         tx.confirm_credential(user.id, now)?;
         tx.set_enrollment_required(user.id, false)?;
         tx.replace_recovery_codes(
@@ -227,13 +306,26 @@ pub(crate) fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Resu
             Some(serde_json::json!({ "recovery_codes": issued.codes.len() }).to_string());
         tx.audit(now, &entry)?;
         tx.notify(user.id, Notice::Enrolled, now)?;
-        Ok(true)
+        Ok(Confirmation::Confirmed)
     })?;
-    if !confirmed {
-        return Err(error::rejected(format!(
-            "code rejected for {:?}: wrong, expired or already used; nothing changed",
-            user.username
-        )));
+    match outcome {
+        Confirmation::Confirmed => {}
+        Confirmation::Gone => {
+            return Err(error::rejected(format!(
+                "{:?} no longer has a pending credential (confirmed or reset meanwhile); nothing changed",
+                user.username
+            )));
+        }
+        Confirmation::Rejected { locked_now } => {
+            let mut message = format!(
+                "code rejected for {:?}: wrong, expired or already used",
+                user.username
+            );
+            if locked_now {
+                message.push_str(&format!("; account {:?} is now locked", user.username));
+            }
+            return Err(error::rejected(message));
+        }
     }
     show_codes(ctx, &user.username, "enrolled", &issued.codes)
 }

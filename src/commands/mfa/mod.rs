@@ -15,6 +15,7 @@ use super::{Context, time_opt};
 use crate::cli::MfaCommand;
 use crate::domain::audit::Action;
 use crate::error;
+use crate::store::devices::Window;
 use crate::store::users;
 use crate::timefmt::{self, Direction};
 
@@ -64,7 +65,8 @@ fn status(ctx: &mut Context, user: &str) -> Result<()> {
     let now = ctx.now;
     let credential = store.credential(user.id)?;
     let (left, _) = store.recovery_counts(user.id)?;
-    let trusted = store.active_device_count(user.id, now)?;
+    let window = Window::new(now, store.policy()?.remember_device_days);
+    let trusted = store.active_device_count(user.id, window)?;
     let cred = credential.as_ref();
     ctx.out.object(&Status {
         username: &user.username,
@@ -88,9 +90,9 @@ fn status(ctx: &mut Context, user: &str) -> Result<()> {
 
 fn exempt(ctx: &mut Context, user: &str, reason: &str, until: Option<&str>) -> Result<()> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().any(char::is_control) || reason.chars().count() > 512 {
+    if reason.is_empty() || crate::domain::text::check_text("--reason", reason, 512).is_err() {
         return Err(error::usage(
-            "--reason must be 1 to 512 printable characters saying why the user is exempt",
+            "--reason must be 1 to 512 printable characters (no control or invisible characters) saying why the user is exempt",
         ));
     }
     let now = ctx.now;
@@ -114,6 +116,7 @@ fn exempt(ctx: &mut Context, user: &str, reason: &str, until: Option<&str>) -> R
         entry.details =
             until.map(|t| serde_json::json!({ "until": timefmt::rfc3339(t) }).to_string());
         tx.audit(now, &entry)?;
+        tx.notify(user.id, crate::domain::notice::Notice::Exempted, now)?;
         Ok(())
     })?;
     ctx.out.object(&serde_json::json!({

@@ -123,7 +123,7 @@ pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
         }
     }
     if let Some(path) = &args.backup {
-        store.backup_to(path)?;
+        crate::commands::backup::write_backup(ctx, &store, path)?;
         ctx.out
             .note(&format!("backup written to {}", path.display()));
     }
@@ -132,6 +132,11 @@ pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
         store.write(|tx| apply(tx, ctx, &plan, shown.as_deref(), reason, progress.as_ref()))?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
+    }
+    // The removed secrets, codes and devices must not stay readable in the WAL (the main
+    // file's freed cells are zeroed by secure_delete).
+    if !store.purge_wal()? {
+        ctx.out.warn(crate::commands::key::WAL_BUSY);
     }
     let (done, nothing) = render(ctx, &plan, &results, "reset")?;
     ctx.out.note(&format!(
@@ -149,10 +154,10 @@ fn shown_name(name: &str) -> String {
 fn parse_reason(reason: Option<&str>) -> Result<Option<&str>> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if let Some(r) = reason
-        && (r.chars().any(char::is_control) || r.chars().count() > 512)
+        && crate::domain::text::check_text("--reason", r, 512).is_err()
     {
         return Err(error::usage(
-            "--reason must be at most 512 printable characters",
+            "--reason must be at most 512 printable characters (no control or invisible characters)",
         ));
     }
     Ok(reason)

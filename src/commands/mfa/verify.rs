@@ -182,9 +182,9 @@ pub(crate) fn verify(
 
 fn parse_device_label(label: &str) -> Result<&str> {
     let label = label.trim();
-    if label.is_empty() || label.chars().count() > 128 || label.chars().any(char::is_control) {
+    if label.is_empty() || crate::domain::text::check_text("label", label, 128).is_err() {
         return Err(error::usage(
-            "--remember-device LABEL must be 1 to 128 printable characters",
+            "--remember-device LABEL must be 1 to 128 printable characters (no control or invisible characters)",
         ));
     }
     Ok(label)
@@ -217,6 +217,11 @@ fn remember_device(
     let (token, salt, hash) = new_device_token();
     let expires = now + i64::from(policy.remember_device_days) * 86_400;
     let id = tx.insert_device(user.id, label, &salt, &hash, now, expires)?;
+    tx.notify(
+        user.id,
+        crate::domain::notice::Notice::DeviceRemembered,
+        now,
+    )?;
     let mut entry = ctx.entry(Action::DeviceRemember, Some(user));
     entry.details = Some(
         serde_json::json!({ "device_id": id, "label": label, "expires": timefmt::rfc3339(expires) })

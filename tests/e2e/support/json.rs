@@ -54,6 +54,14 @@ pub struct AuditRow {
     pub details: Option<Value>,
 }
 
+/// `audit head`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditHead {
+    pub rows: i64,
+    pub head: String,
+}
+
 /// `audit verify --json`.
 #[derive(Debug, Deserialize)]
 pub struct AuditVerdict {
