@@ -14,9 +14,11 @@ use crate::domain::audit::Action;
 use crate::domain::codes::{issue_recovery_codes, match_recovery_code};
 use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
 use crate::domain::notice::Notice;
+use crate::domain::policy::Policy;
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes;
+use crate::store::Tx;
 use crate::store::credentials::CredentialState;
 use crate::store::users::{MfaState, UserRef};
 
@@ -63,11 +65,18 @@ enum Outcome {
 }
 
 fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
+    // Parse.
     let store = ctx.open()?;
     let user = ctx.resolve(&store, user)?;
     let now = ctx.now;
     ensure_not_locked(&user, now)?;
     let input = prompt::read_secret(code, "recovery code")?;
+    let normalized = recovery_codes::normalize(&input);
+    // Plan. The KDF runs before the write lock is taken, so other writers are not held up
+    // by it, and it runs whether or not the user has codes (and for malformed input), so
+    // the time taken does not tell who is enrolled.
+    let set = store.recovery_set(user.id)?;
+    let candidate = hash_candidate(normalized.as_deref().map(|c| c.as_str()), set.as_ref());
     // Nothing to check against (never enrolled, or every code used): no secret can be
     // guessed, so, as for every factor, exit 4 without counting a failure.
     let (unused, _) = store.recovery_counts(user.id)?;
@@ -87,74 +96,101 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
             }
         )));
     }
-    let normalized = recovery_codes::normalize(&input);
-    let set = store.recovery_set(user.id)?;
-    // The KDF runs before the write lock is taken, so other writers are not held up by it.
-    // It runs whether or not the user has codes (and for malformed input), so the time
-    // taken does not tell who is enrolled.
-    let candidate = hash_candidate(normalized.as_deref().map(|c| c.as_str()), set.as_ref());
     let policy = store.policy()?;
-    let outcome = store.write(|tx| {
-        let Some(user) = tx.user(&UserRef::Id(user.id))? else {
-            return Ok(Outcome::Rejected {
-                locked_now: false,
-                remaining: 0,
-            });
-        };
-        // Locked since the check above: nothing is written, the transaction rolls back.
-        ensure_not_locked(&user, now)?;
-        if normalized.is_none() {
-            // Not a recovery code at all: rejected without touching stored state.
-            let (remaining, _) = tx.recovery_counts(user.id)?;
-            return Ok(Outcome::Rejected {
-                locked_now: false,
-                remaining,
-            });
-        }
-        // The salt must still be the one hashed with (a regenerate may have raced us).
-        let current = tx.recovery_set(user.id)?;
-        let same_set = matches!((&current, &set), (Some(a), Some(b)) if a.salt == b.salt);
-        let unused = tx.unused_recovery_codes(user.id)?;
-        let matched = match (same_set, &candidate) {
-            (true, Some(hash)) => match_recovery_code(hash, &unused),
-            _ => None,
-        };
-        if let Some(index) = matched
-            && tx.consume_recovery_code(unused[index].0, now)?
-        {
-            tx.clear_failures(user.id)?;
-            let remaining = unused.len() as i64 - 1;
-            let mut entry = ctx.entry(Action::RecoveryUse, Some(&user));
-            entry.details = Some(serde_json::json!({ "remaining": remaining }).to_string());
-            tx.audit(now, &entry)?;
-            tx.notify(user.id, Notice::RecoveryCodeUsed, now)?;
-            return Ok(Outcome::Valid { remaining });
-        }
-        let locked_now = record_failure(
-            tx,
-            ctx.actor(),
-            &user,
-            &policy,
-            Action::RecoveryCheckFailed,
-            Rejection::Wrong,
-            now,
-        )?;
-        Ok(Outcome::Rejected {
-            locked_now,
-            remaining: unused.len() as i64,
-        })
-    })?;
+    let attempt = CheckAttempt {
+        user_id: user.id,
+        well_formed: normalized.is_some(),
+        salt: set.map(|s| s.salt),
+        candidate,
+        policy: &policy,
+    };
+    // Apply, then render.
+    let outcome = store.write(|tx| apply_check(tx, ctx, &attempt))?;
+    render_check(ctx, &user.username, outcome, attempt.well_formed)
+}
+
+/// A recovery-code check, as planned before the write lock is taken.
+struct CheckAttempt<'a> {
+    user_id: i64,
+    /// Whether the input is shaped like a recovery code at all.
+    well_formed: bool,
+    /// The salt the candidate was hashed with.
+    salt: Option<Vec<u8>>,
+    candidate: Option<[u8; 32]>,
+    policy: &'a Policy,
+}
+
+/// Under the write lock: the match is consumed by a conditional UPDATE (exactly one of two
+/// processes presenting the same code wins); a failure is counted.
+fn apply_check(tx: &Tx<'_>, ctx: &Context, attempt: &CheckAttempt<'_>) -> Result<Outcome> {
+    let now = ctx.now;
+    let Some(user) = tx.user(&UserRef::Id(attempt.user_id))? else {
+        return Ok(Outcome::Rejected {
+            locked_now: false,
+            remaining: 0,
+        });
+    };
+    // Locked since the check above: nothing is written, the transaction rolls back.
+    ensure_not_locked(&user, now)?;
+    if !attempt.well_formed {
+        // Not a recovery code at all: rejected without touching stored state.
+        let (remaining, _) = tx.recovery_counts(user.id)?;
+        return Ok(Outcome::Rejected {
+            locked_now: false,
+            remaining,
+        });
+    }
+    // The salt must still be the one hashed with (a regenerate may have raced us).
+    let current = tx.recovery_set(user.id)?;
+    let same_set = matches!((&current, &attempt.salt), (Some(a), Some(b)) if a.salt == *b);
+    let unused = tx.unused_recovery_codes(user.id)?;
+    let matched = match (same_set, &attempt.candidate) {
+        (true, Some(hash)) => match_recovery_code(hash, &unused),
+        _ => None,
+    };
+    if let Some(index) = matched
+        && tx.consume_recovery_code(unused[index].0, now)?
+    {
+        tx.clear_failures(user.id)?;
+        let remaining = unused.len() as i64 - 1;
+        let mut entry = ctx.entry(Action::RecoveryUse, Some(&user));
+        entry.details = Some(serde_json::json!({ "remaining": remaining }).to_string());
+        tx.audit(now, &entry)?;
+        tx.notify(user.id, Notice::RecoveryCodeUsed, now)?;
+        return Ok(Outcome::Valid { remaining });
+    }
+    let failed = Action::RecoveryCheckFailed;
+    let locked_now = record_failure(
+        tx,
+        ctx.actor(),
+        &user,
+        attempt.policy,
+        failed,
+        Rejection::Wrong,
+        now,
+    )?;
+    Ok(Outcome::Rejected {
+        locked_now,
+        remaining: unused.len() as i64,
+    })
+}
+
+fn render_check(
+    ctx: &mut Context,
+    username: &str,
+    outcome: Outcome,
+    well_formed: bool,
+) -> Result<()> {
     match outcome {
         Outcome::Valid { remaining } => {
             ctx.out.object(&Checked {
-                username: &user.username,
+                username,
                 valid: true,
                 remaining,
             })?;
             if remaining <= 2 {
                 ctx.out.note(&format!(
-                    "{:?} has {} left; consider `mfa-admin recovery regenerate`",
-                    user.username,
+                    "{username:?} has {} left; consider `mfa-admin recovery regenerate`",
                     crate::output::count(remaining as u64, "recovery code", "recovery codes")
                 ));
             }
@@ -165,19 +201,18 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
             remaining,
         } => {
             ctx.out.object(&Checked {
-                username: &user.username,
+                username,
                 valid: false,
                 remaining,
             })?;
-            let mut message =
-                "recovery code rejected: wrong, already used, or not this user's".to_owned();
-            if normalized.is_none() {
-                message =
-                    "not a recovery code: expected 16 letters and digits like xxxx-xxxx-xxxx-xxxx"
-                        .into();
-            }
+            let mut message = if well_formed {
+                "recovery code rejected: wrong, already used, or not this user's".to_owned()
+            } else {
+                "not a recovery code: expected 16 letters and digits like xxxx-xxxx-xxxx-xxxx"
+                    .to_owned()
+            };
             if locked_now {
-                message.push_str(&format!("; account {:?} is now locked", user.username));
+                message.push_str(&format!("; account {username:?} is now locked"));
             }
             Err(error::rejected(message))
         }

@@ -10,15 +10,19 @@ use crate::cli::QrBackground;
 use crate::cli::{AlgorithmArg, EnrollArgs};
 use crate::commands::Context;
 use crate::crypto;
+use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
+use crate::domain::codes::IssuedCodes;
 use crate::domain::codes::{check_totp, credential_params, issue_recovery_codes};
 use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
 use crate::domain::notice::Notice;
+use crate::domain::policy::Policy;
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes::{self, RecoveryCode};
+use crate::store::Tx;
 use crate::store::credentials::CredentialState;
-use crate::store::users::{MfaState, UserRef};
+use crate::store::users::{MfaState, User, UserRef};
 use crate::totp::{self, Algorithm, Secret, TotpParams, Verification};
 
 #[derive(Serialize)]
@@ -33,30 +37,13 @@ struct Enrolled<'a> {
 }
 
 pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
-    let params = TotpParams {
-        algorithm: match args.algorithm {
-            AlgorithmArg::Sha1 => Algorithm::Sha1,
-            AlgorithmArg::Sha256 => Algorithm::Sha256,
-            AlgorithmArg::Sha512 => Algorithm::Sha512,
-        },
-        digits: args.digits,
-        period: args.period,
-    };
-    let secret = match (&args.secret_file, &args.secret) {
-        (Some(path), _) => {
-            let text = read_secret_file(path)?;
-            Secret::parse_base32(text.trim())
-                .map_err(|e| error::usage(format!("--secret-file: {e}")))?
-        }
-        (None, Some(text)) => {
-            Secret::parse_base32(text).map_err(|e| error::usage(format!("--secret: {e}")))?
-        }
-        (None, None) => Secret::generate(),
-    };
-    let imported = args.secret_file.is_some() || args.secret.is_some();
+    // Parse.
+    let params = parse_params(args);
+    let secret = parse_secret(args)?;
     let store = ctx.open()?;
     let user = ctx.resolve(&store, &args.user)?;
     let key = ctx.load_key(&store)?;
+    // Plan: refuse to replace a factor without --force; everything computed before the lock.
     if user.mfa != MfaState::None && !args.force {
         return Err(error::usage(format!(
             "{:?} already has {} credential; pass --force to replace it, or `mfa reset` it",
@@ -68,11 +55,8 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
         )));
     }
     let policy = store.policy()?;
-    let secret_b32 = secret.to_base32();
     let uri = totp::otpauth_uri(&policy.issuer, &user.username, &secret, params);
     let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(user.id));
-    let now = ctx.now;
-    let replaced = user.mfa.as_str();
     // The PNG holds the secret: created new (never over an existing file or through a
     // symlink) and 0600 before anything changes, so a refused path leaves no credential.
     let png = match &args.qr_png {
@@ -83,39 +67,13 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
         }
         None => None,
     };
+    // Apply.
+    let imported = args.secret_file.is_some() || args.secret.is_some();
     let written = store.write(|tx| {
         // The key is checked again under the write lock: a `key rotate` may have committed
         // since it was loaded, and a secret must never be written under a stale key.
         crate::domain::key::ensure_current(tx, &key)?;
-        // Replacing a factor (--force) is a reset first: the old recovery codes and
-        // remembered devices belong to the old credential and must not outlive it.
-        let removed = if user.mfa == MfaState::None {
-            None
-        } else {
-            let removed = tx.reset_mfa(&[user.id])?.pop().unwrap_or_default();
-            // The user is told a factor was replaced only if they had one in use: a
-            // pending credential was never confirmed, so nothing of theirs changed.
-            if removed.credential == Some(CredentialState::Enrolled) {
-                tx.notify(user.id, Notice::Replaced, now)?;
-            }
-            Some(removed)
-        };
-        tx.insert_pending_credential(user.id, &ciphertext, params, now)?;
-        let mut entry = ctx.entry(Action::MfaEnroll, Some(&user));
-        entry.details = Some(
-            serde_json::json!({
-                "algorithm": params.algorithm.as_str(),
-                "digits": params.digits,
-                "period": params.period,
-                "imported": imported,
-                "replaced": replaced,
-                "removed_recovery_codes": removed.as_ref().map(|r| r.recovery_codes),
-                "removed_devices": removed.as_ref().map(|r| r.devices),
-            })
-            .to_string(),
-        );
-        tx.audit(now, &entry)?;
-        Ok(())
+        replace_credential(tx, ctx, &user, &ciphertext, params, imported)
     });
     if let Err(e) = written {
         if let Some(path) = png {
@@ -127,6 +85,87 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
         // The replaced secret must not stay readable in the WAL.
         ctx.out.warn(crate::commands::key::WAL_BUSY);
     }
+    // Render.
+    render_enrolled(ctx, args, &user, &secret, &uri, params)
+}
+
+fn parse_params(args: &EnrollArgs) -> TotpParams {
+    TotpParams {
+        algorithm: match args.algorithm {
+            AlgorithmArg::Sha1 => Algorithm::Sha1,
+            AlgorithmArg::Sha256 => Algorithm::Sha256,
+            AlgorithmArg::Sha512 => Algorithm::Sha512,
+        },
+        digits: args.digits,
+        period: args.period,
+    }
+}
+
+/// The seed: from `--secret-file` (preferred), `--secret` (last resort), or a new one.
+fn parse_secret(args: &EnrollArgs) -> Result<Secret> {
+    Ok(match (&args.secret_file, &args.secret) {
+        (Some(path), _) => {
+            let text = read_secret_file(path)?;
+            Secret::parse_base32(text.trim())
+                .map_err(|e| error::usage(format!("--secret-file: {e}")))?
+        }
+        (None, Some(text)) => {
+            Secret::parse_base32(text).map_err(|e| error::usage(format!("--secret: {e}")))?
+        }
+        (None, None) => Secret::generate(),
+    })
+}
+
+/// Stores the new pending credential. Replacing a factor (--force) is a reset first: the
+/// old recovery codes and remembered devices belong to the old credential and must not
+/// outlive it.
+fn replace_credential(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    user: &User,
+    ciphertext: &[u8],
+    params: TotpParams,
+    imported: bool,
+) -> Result<()> {
+    let now = ctx.now;
+    let removed = if user.mfa == MfaState::None {
+        None
+    } else {
+        let removed = tx.reset_mfa(&[user.id])?.pop().unwrap_or_default();
+        // The user is told a factor was replaced only if they had one in use: a
+        // pending credential was never confirmed, so nothing of theirs changed.
+        if removed.credential == Some(CredentialState::Enrolled) {
+            tx.notify(user.id, Notice::Replaced, now)?;
+        }
+        Some(removed)
+    };
+    tx.insert_pending_credential(user.id, ciphertext, params, now)?;
+    let mut entry = ctx.entry(Action::MfaEnroll, Some(user));
+    entry.details = Some(
+        serde_json::json!({
+            "algorithm": params.algorithm.as_str(),
+            "digits": params.digits,
+            "period": params.period,
+            "imported": imported,
+            "replaced": user.mfa.as_str(),
+            "removed_recovery_codes": removed.as_ref().map(|r| r.recovery_codes),
+            "removed_devices": removed.as_ref().map(|r| r.devices),
+        })
+        .to_string(),
+    );
+    tx.audit(now, &entry)?;
+    Ok(())
+}
+
+/// The secret and URI once, a QR code on a terminal, and what to do next.
+fn render_enrolled(
+    ctx: &mut Context,
+    args: &EnrollArgs,
+    user: &User,
+    secret: &Secret,
+    uri: &str,
+    params: TotpParams,
+) -> Result<()> {
     if !params.is_default() {
         ctx.out.warn(
             "non-default parameters: Google Authenticator and others ignore algorithm and period; use them only for hardware tokens",
@@ -134,8 +173,8 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     }
     ctx.out.object(&Enrolled {
         username: &user.username,
-        secret: &secret_b32,
-        otpauth_uri: &uri,
+        secret: &secret.to_base32(),
+        otpauth_uri: uri,
         algorithm: params.algorithm.as_str(),
         digits: params.digits,
         period: params.period,
@@ -143,7 +182,7 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     })?;
     let mut qr_shown = false;
     if ctx.out.is_human() && std::io::stdout().is_terminal() {
-        match totp::qr_terminal(&uri, args.qr == QrBackground::Light) {
+        match totp::qr_terminal(uri, args.qr == QrBackground::Light) {
             Ok(qr) => {
                 ctx.out.human(&qr)?;
                 qr_shown = true;
@@ -258,56 +297,14 @@ pub(crate) fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Resu
     };
     let policy = store.policy()?;
     let issued = issue_recovery_codes(policy.recovery_codes)?;
-    let outcome = store.write(|tx| {
-        // Re-read inside the lock: another process may have confirmed, reset or locked
-        // the account meanwhile.
-        let Some(user) = tx.user(&UserRef::Id(user.id))? else {
-            return Ok(Confirmation::Rejected { locked_now: false });
-        };
-        // Locked since the check above: nothing is written, the transaction rolls back.
-        ensure_not_locked(&user, now)?;
-        let Some(credential) = tx
-            .credential(user.id)?
-            .filter(|c| c.state == CredentialState::Pending)
-        else {
-            return Ok(Confirmation::Gone);
-        };
-        let rejection = match check_totp(&key, &credential, &user, &code, now, policy.totp_skew)? {
-            Verification::Accepted { step } if tx.advance_step(user.id, step)? => None,
-            Verification::Accepted { .. } | Verification::Replayed => Some(Rejection::Replayed),
-            Verification::Invalid => Some(Rejection::Wrong),
-        };
-        if let Some(why) = rejection {
-            // A wrong confirmation code is a guess like any other: counted and audited,
-            // or parallel guessers would get the new recovery codes for free.
-            let locked_now = record_failure(
-                tx,
-                ctx.actor(),
-                &user,
-                &policy,
-                Action::MfaConfirmFailed,
-                why,
-                now,
-            )?;
-            return Ok(Confirmation::Rejected { locked_now });
-        }
-        tx.clear_failures(user.id)?;
-        tx.confirm_credential(user.id, now)?;
-        tx.set_enrollment_required(user.id, false)?;
-        tx.replace_recovery_codes(
-            user.id,
-            &issued.salt,
-            recovery_codes::HASH_SCHEME,
-            &issued.hashes,
-            now,
-        )?;
-        let mut entry = ctx.entry(Action::MfaConfirm, Some(&user));
-        entry.details =
-            Some(serde_json::json!({ "recovery_codes": issued.codes.len() }).to_string());
-        tx.audit(now, &entry)?;
-        tx.notify(user.id, Notice::Enrolled, now)?;
-        Ok(Confirmation::Confirmed)
-    })?;
+    let attempt = ConfirmAttempt {
+        user_id: user.id,
+        key: &key,
+        code: &code,
+        policy: &policy,
+        issued: &issued,
+    };
+    let outcome = store.write(|tx| apply_confirm(tx, ctx, &attempt))?;
     match outcome {
         Confirmation::Confirmed => {}
         Confirmation::Gone => {
@@ -328,6 +325,77 @@ pub(crate) fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Resu
         }
     }
     show_codes(ctx, &user.username, "enrolled", &issued.codes)
+}
+
+/// A confirmation, as planned before the write lock is taken (the recovery codes are
+/// hashed first: argon2id is slow, and other writers should not wait for it).
+struct ConfirmAttempt<'a> {
+    user_id: i64,
+    key: &'a MasterKey,
+    code: &'a str,
+    policy: &'a Policy,
+    issued: &'a IssuedCodes,
+}
+
+/// Re-reads the user and the pending credential under the lock (another process may have
+/// confirmed, reset or locked the account meanwhile), checks the code, and activates.
+fn apply_confirm(tx: &Tx<'_>, ctx: &Context, attempt: &ConfirmAttempt<'_>) -> Result<Confirmation> {
+    let (now, policy) = (ctx.now, attempt.policy);
+    // Re-read inside the lock: another process may have confirmed, reset or locked
+    // the account meanwhile.
+    let Some(user) = tx.user(&UserRef::Id(attempt.user_id))? else {
+        return Ok(Confirmation::Rejected { locked_now: false });
+    };
+    // Locked since the check above: nothing is written, the transaction rolls back.
+    ensure_not_locked(&user, now)?;
+    let Some(credential) = tx
+        .credential(user.id)?
+        .filter(|c| c.state == CredentialState::Pending)
+    else {
+        return Ok(Confirmation::Gone);
+    };
+    let rejection = match check_totp(
+        attempt.key,
+        &credential,
+        &user,
+        attempt.code,
+        now,
+        policy.totp_skew,
+    )? {
+        Verification::Accepted { step } if tx.advance_step(user.id, step)? => None,
+        Verification::Accepted { .. } | Verification::Replayed => Some(Rejection::Replayed),
+        Verification::Invalid => Some(Rejection::Wrong),
+    };
+    if let Some(why) = rejection {
+        // A wrong confirmation code is a guess like any other: counted and audited,
+        // or parallel guessers would get the new recovery codes for free.
+        let locked_now = record_failure(
+            tx,
+            ctx.actor(),
+            &user,
+            policy,
+            Action::MfaConfirmFailed,
+            why,
+            now,
+        )?;
+        return Ok(Confirmation::Rejected { locked_now });
+    }
+    tx.clear_failures(user.id)?;
+    tx.confirm_credential(user.id, now)?;
+    tx.set_enrollment_required(user.id, false)?;
+    tx.replace_recovery_codes(
+        user.id,
+        &attempt.issued.salt,
+        recovery_codes::HASH_SCHEME,
+        &attempt.issued.hashes,
+        now,
+    )?;
+    let mut entry = ctx.entry(Action::MfaConfirm, Some(&user));
+    entry.details =
+        Some(serde_json::json!({ "recovery_codes": attempt.issued.codes.len() }).to_string());
+    tx.audit(now, &entry)?;
+    tx.notify(user.id, Notice::Enrolled, now)?;
+    Ok(Confirmation::Confirmed)
 }
 
 /// Shows freshly issued recovery codes, once.

@@ -9,6 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::commands::Context;
+use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
 use crate::domain::codes::{check_totp, credential_params, new_device_token};
 use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
@@ -47,6 +48,17 @@ enum Outcome {
     },
 }
 
+/// One sign-in attempt, as planned before the write lock is taken.
+struct Attempt<'a> {
+    user_id: i64,
+    key: &'a MasterKey,
+    /// The code as typed, normalized; `None` when it is not a code at all.
+    code: Option<&'a str>,
+    policy: &'a Policy,
+    remember: Option<&'a str>,
+    now: Now,
+}
+
 pub(crate) fn verify(
     ctx: &mut Context,
     user: &str,
@@ -74,74 +86,89 @@ pub(crate) fn verify(
     let key = ctx.load_key(&store)?;
     let input = prompt::read_secret(code, "code")?;
     let normalized = totp::normalize_code(&input, digits);
-    // Apply: everything is re-read under the write lock.
-    let outcome = store.write(|tx| {
-        let Some(user) = tx.user(&UserRef::Id(user.id))? else {
-            return Ok(Outcome::Rejected {
-                why: Rejection::Gone,
-                locked_now: false,
-            });
-        };
-        // Locked since the check above: nothing is written, the transaction rolls back.
-        ensure_not_locked(&user, now)?;
-        let Some(code) = normalized.as_deref() else {
-            // Malformed input is rejected without touching stored state.
-            return Ok(Outcome::Rejected {
-                why: Rejection::Malformed,
-                locked_now: false,
-            });
-        };
-        let Some(credential) = tx
-            .credential(user.id)?
-            .filter(|c| c.state == CredentialState::Enrolled)
-        else {
-            return Ok(Outcome::Rejected {
-                why: Rejection::NoCredential,
-                locked_now: false,
-            });
-        };
-        let current_step = now.div_euclid(credential.period as i64);
-        if let Some(last) = credential.last_step
-            && last > current_step + i64::from(policy.totp_skew)
-        {
-            return Ok(Outcome::ClockBehind {
-                last_accepted: last * credential.period as i64,
-            });
+    let attempt = Attempt {
+        user_id: user.id,
+        key: &key,
+        code: normalized.as_deref().map(|c| c.as_str()),
+        policy: &policy,
+        remember,
+        now,
+    };
+    // Apply, then render.
+    let outcome = store.write(|tx| apply(tx, ctx, &attempt))?;
+    render(ctx, &user, outcome, remember.is_some(), digits, now)
+}
+
+/// Everything re-read under the write lock: the user (locked since?), the credential and
+/// its replay guard; a failure is counted, a success clears the counter.
+fn apply(tx: &Tx<'_>, ctx: &Context, attempt: &Attempt<'_>) -> Result<Outcome> {
+    let (now, policy) = (attempt.now, attempt.policy);
+    let rejected = |why| {
+        Ok(Outcome::Rejected {
+            why,
+            locked_now: false,
+        })
+    };
+    let Some(user) = tx.user(&UserRef::Id(attempt.user_id))? else {
+        return rejected(Rejection::Gone);
+    };
+    // Locked since the check above: nothing is written, the transaction rolls back.
+    ensure_not_locked(&user, now)?;
+    let Some(code) = attempt.code else {
+        // Malformed input is rejected without touching stored state.
+        return rejected(Rejection::Malformed);
+    };
+    let Some(credential) = tx
+        .credential(user.id)?
+        .filter(|c| c.state == CredentialState::Enrolled)
+    else {
+        return rejected(Rejection::NoCredential);
+    };
+    let current_step = now.div_euclid(credential.period as i64);
+    if let Some(last) = credential.last_step
+        && last > current_step + i64::from(policy.totp_skew)
+    {
+        return Ok(Outcome::ClockBehind {
+            last_accepted: last * credential.period as i64,
+        });
+    }
+    let verdict = check_totp(attempt.key, &credential, &user, code, now, policy.totp_skew)?;
+    let rejection = match verdict {
+        Verification::Accepted { step } if tx.advance_step(user.id, step)? => None,
+        Verification::Accepted { .. } | Verification::Replayed => Some(Rejection::Replayed),
+        Verification::Invalid => Some(Rejection::Wrong),
+    };
+    if let Some(why) = rejection {
+        let failed = Action::MfaVerifyFailed;
+        let locked_now = record_failure(tx, ctx.actor(), &user, policy, failed, why, now)?;
+        return Ok(Outcome::Rejected { why, locked_now });
+    }
+    tx.clear_failures(user.id)?;
+    tx.audit(now, &ctx.entry(Action::MfaVerify, Some(&user)))?;
+    let device_token = match attempt.remember {
+        Some(label) if policy.remember_device_days > 0 => {
+            Some(remember_device(tx, ctx, &user, policy, label, now)?)
         }
-        let rejection = match check_totp(&key, &credential, &user, code, now, policy.totp_skew)? {
-            Verification::Accepted { step } if tx.advance_step(user.id, step)? => None,
-            Verification::Accepted { .. } | Verification::Replayed => Some(Rejection::Replayed),
-            Verification::Invalid => Some(Rejection::Wrong),
-        };
-        if let Some(why) = rejection {
-            let locked_now = record_failure(
-                tx,
-                ctx.actor(),
-                &user,
-                &policy,
-                Action::MfaVerifyFailed,
-                why,
-                now,
-            )?;
-            return Ok(Outcome::Rejected { why, locked_now });
-        }
-        tx.clear_failures(user.id)?;
-        tx.audit(now, &ctx.entry(Action::MfaVerify, Some(&user)))?;
-        let device_token = match remember {
-            Some(label) if policy.remember_device_days > 0 => {
-                Some(remember_device(tx, ctx, &user, &policy, label, now)?)
-            }
-            _ => None,
-        };
-        Ok(Outcome::Valid { device_token })
-    })?;
-    // Render.
-    let valid = matches!(outcome, Outcome::Valid { .. });
+        _ => None,
+    };
+    Ok(Outcome::Valid { device_token })
+}
+
+/// The `valid` object in every case, then exit 0 or the one line that says why not.
+fn render(
+    ctx: &mut Context,
+    user: &User,
+    outcome: Outcome,
+    remember_asked: bool,
+    digits: u32,
+    now: Now,
+) -> Result<()> {
     let device_token = match &outcome {
         Outcome::Valid { device_token } => device_token.as_deref(),
         _ => None,
     };
-    if valid && remember.is_some() && device_token.is_none() {
+    let valid = matches!(outcome, Outcome::Valid { .. });
+    if valid && remember_asked && device_token.is_none() {
         ctx.out.warn(
             "remembering devices is off (policy remember_device_days = 0); no device token issued",
         );
