@@ -103,7 +103,7 @@ fn check(ctx: &mut Context, user: &str, code: Option<&str>) -> Result<()> {
             _ => None,
         };
         if let Some(index) = matched
-            && tx.consume_recovery_code(unused[index].0, now)?
+            && tx.consume_recovery_code(user.id, unused[index].0)?
         {
             tx.clear_failures(user.id)?;
             let remaining = unused.len() as i64 - 1;
