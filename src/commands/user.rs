@@ -118,7 +118,7 @@ fn import(ctx: &mut Context, file: &std::path::Path) -> Result<()> {
     let store = ctx.open()?;
     let now = ctx.now;
     let source = file.display().to_string();
-    store.set_cache_mib(64)?;
+    store.prepare_bulk_write(64)?;
     let mut problems = Vec::new();
     let imported = store.write(|tx| {
         let enrollment_required = tx.policy()?.require_mfa;
