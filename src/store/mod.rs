@@ -205,6 +205,13 @@ impl Store {
         Ok(store)
     }
 
+    /// A second connection to the same store, for work on another thread (a connection is
+    /// not shared between threads): `doctor` reads the whole file on one core while it
+    /// checks secrets and the audit chain on the other.
+    pub(crate) fn second_connection(&self) -> Result<Store> {
+        Store::connect(&self.path, self.busy_timeout_ms)
+    }
+
     fn user_version(&self) -> Result<i64> {
         self.run(|c| c.pragma_query_value(None, "user_version", |row| row.get(0)))
     }
