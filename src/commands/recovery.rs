@@ -149,7 +149,7 @@ fn apply_check(tx: &Tx<'_>, ctx: &Context, attempt: &CheckAttempt<'_>) -> Result
         _ => None,
     };
     if let Some(index) = matched
-        && tx.consume_recovery_code(unused[index].0, now)?
+        && tx.consume_recovery_code(user.id, unused[index].0)?
     {
         tx.clear_failures(user.id)?;
         let remaining = unused.len() as i64 - 1;

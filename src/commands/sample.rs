@@ -329,7 +329,7 @@ pub fn generate_bench_store(path: &Path, count: u32, fixture: &Fixture<'_>) -> R
         Ok(())
     })?;
     // Generation only: a large page cache so a million users fit in one transaction.
-    store.set_cache_mib(512)?;
+    store.prepare_bulk_write(512)?;
     let added = store.write(|tx| {
         // populate adds that many users (one exempt service account among them); the
         // fixture is the last user.

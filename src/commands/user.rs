@@ -185,7 +185,7 @@ fn import(ctx: &mut Context, file: &std::path::Path, skip_existing: bool) -> Res
     let store = ctx.open()?;
     let now = ctx.now;
     let source = file.display().to_string();
-    store.set_cache_mib(64)?;
+    store.prepare_bulk_write(64)?;
     let mut problems = Vec::new();
     let mut skipped = 0u64;
     let imported = store.write(|tx| {

@@ -127,6 +127,18 @@ fn all_secrets(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, Vec<u8>)
         .collect()
 }
 
+/// Every stored secret as (user id, ciphertext), by user id, to `each`: without the user
+/// names (`doctor` names only the few that fail; the join cost a lookup per secret).
+fn each_secret(conn: &Connection, mut each: impl FnMut(i64, &[u8])) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("SELECT user_id, secret FROM totp_credentials ORDER BY user_id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let ciphertext = r.get_ref(1)?.as_blob().unwrap_or_default();
+        each(r.get(0)?, ciphertext);
+    }
+    Ok(())
+}
+
 /// Replaces one ciphertext (key rotation).
 fn update_secret(conn: &Connection, user_id: i64, ciphertext: &[u8]) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE totp_credentials SET secret = ?2 WHERE user_id = ?1")?
@@ -143,6 +155,11 @@ impl Store {
     /// Every stored secret: (user id, user name, ciphertext), by user id.
     pub(crate) fn secrets(&self) -> Result<Vec<(i64, String, Vec<u8>)>> {
         self.run(all_secrets)
+    }
+
+    /// Calls `each` with every stored secret: (user id, ciphertext), by user id.
+    pub(crate) fn each_secret(&self, each: impl FnMut(i64, &[u8])) -> Result<()> {
+        self.run(|c| each_secret(c, each))
     }
 }
 

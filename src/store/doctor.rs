@@ -18,11 +18,11 @@ pub(crate) struct Finding {
 const CHECKS: &[(&str, &str)] = &[
     (
         "orphan_recovery_codes",
-        "SELECT u.id, u.username, count(*) || ' recovery codes but no TOTP credential'
-         FROM recovery_codes r JOIN users u ON u.id = r.user_id
-         WHERE NOT EXISTS (SELECT 1 FROM totp_credentials c WHERE c.user_id = r.user_id)
-           AND ?1 = ?1
-         GROUP BY u.id ORDER BY u.id",
+        "SELECT u.id, u.username, (length(s.code_hashes) / 32) || ' recovery codes but no TOTP credential'
+         FROM recovery_sets s JOIN users u ON u.id = s.user_id
+         WHERE NOT EXISTS (SELECT 1 FROM totp_credentials c WHERE c.user_id = s.user_id)
+           AND length(s.code_hashes) > 0 AND ?1 = ?1
+         ORDER BY u.id",
     ),
     (
         "orphan_devices",

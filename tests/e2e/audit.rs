@@ -406,7 +406,7 @@ fn doctor_reports_dropped_append_only_triggers_and_init_restores_them() {
 fn an_unkeyed_trail_is_migrated_and_anchored() {
     let legacy = env_with_history();
     let env = legacy.copy_store();
-    // Turn the store back into what schema 2 wrote.
+    // Turn the store back into what schema 3 wrote (before the keyed chains).
     let rows = rows_of(&env);
     {
         let conn = env.sql();
@@ -420,7 +420,7 @@ fn an_unkeyed_trail_is_migrated_and_anchored() {
                  BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
              CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
                  BEGIN SELECT RAISE (ABORT, 'audit_log is append-only'); END;
-             PRAGMA user_version = 2;",
+             PRAGMA user_version = 3;",
         )
         .unwrap();
         conn.execute_batch("DROP TRIGGER audit_log_no_update")

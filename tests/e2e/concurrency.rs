@@ -230,13 +230,19 @@ fn killed_recovery_regeneration_leaves_old_or_new_codes() {
         let salt: Vec<u8> = conn
             .query_row("SELECT salt FROM recovery_sets", [], |r| r.get(0))
             .unwrap();
-        let hashes: Vec<Vec<u8>> = conn
-            .prepare("SELECT code_hash FROM recovery_codes WHERE used_at IS NULL ORDER BY id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
+        let (packed, used): (Vec<u8>, i64) = conn
+            .query_row(
+                "SELECT code_hashes, used_mask FROM recovery_sets",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
+        let hashes: Vec<Vec<u8>> = packed
+            .chunks_exact(32)
+            .enumerate()
+            .filter(|&(slot, _)| used & (1 << slot) == 0)
+            .map(|(_, hash)| hash.to_vec())
+            .collect();
         (salt, hashes)
     };
     let args = ["--yes", "recovery", "regenerate", "ann"];
@@ -486,7 +492,7 @@ fn concurrent_processes_and_an_application_writer_lose_nothing() {
     }
     let used = count(
         env,
-        "SELECT count(*) FROM recovery_codes WHERE used_at IS NOT NULL",
+        "SELECT coalesce(sum(length(code_hashes) / 32 - remaining), 0) FROM recovery_sets",
     );
     assert_eq!(
         used,
@@ -673,11 +679,9 @@ fn big_store() -> Env {
              SELECT id, CASE WHEN id % 2 THEN 'enrolled' ELSE 'pending' END, zeroblob(56),
                     'SHA1', 6, 30, {RESET_T0}
              FROM users WHERE id % 3 = 0;
-         INSERT INTO recovery_sets (user_id, salt, scheme, issued_at)
-             SELECT id, zeroblob(16), 'dummy', {RESET_T0} FROM users WHERE id % 5 = 0;
-         INSERT INTO recovery_codes (user_id, code_hash)
-             SELECT id, zeroblob(32) FROM users WHERE id % 5 = 0
-             UNION ALL SELECT id, zeroblob(32) FROM users WHERE id % 5 = 0;
+         INSERT INTO recovery_sets (user_id, salt, scheme, issued_at, code_hashes, remaining)
+             SELECT id, zeroblob(16), 'dummy', {RESET_T0}, zeroblob(64), 2
+             FROM users WHERE id % 5 = 0;
          INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at,
                                       expires_at)
              SELECT id, 'laptop', zeroblob(16), zeroblob(32), {RESET_T0}, {RESET_T0} + 86400
@@ -749,7 +753,10 @@ fn kill_batch_at(env: &Env, names: &[u8], moment: Moment) -> bool {
 fn sigkill_during_a_large_batch_leaves_none_or_all_of_it() {
     let template = big_store();
     let credentials = count(&template, "SELECT count(*) FROM totp_credentials");
-    let codes = count(&template, "SELECT count(*) FROM recovery_codes");
+    let codes = count(
+        &template,
+        "SELECT coalesce(sum(length(code_hashes) / 32), 0) FROM recovery_sets",
+    );
     let devices = count(&template, "SELECT count(*) FROM trusted_devices");
     assert!(credentials > 30_000 && codes == 2 * BIG / 5 && devices > 14_000);
     let mut names = Vec::with_capacity(BIG as usize * 11);
@@ -776,7 +783,7 @@ fn sigkill_during_a_large_batch_leaves_none_or_all_of_it() {
         let state = (
             flagged,
             n("SELECT count(*) FROM totp_credentials"),
-            n("SELECT count(*) FROM recovery_codes"),
+            n("SELECT coalesce(sum(length(code_hashes) / 32), 0) FROM recovery_sets"),
             n("SELECT count(*) FROM trusted_devices"),
             n("SELECT count(*) FROM audit_log WHERE action = 'mfa.reset'"),
             n("SELECT count(*) FROM notifications"),

@@ -61,7 +61,8 @@ fn doctor_reports_each_planted_problem() {
         ("orphan_recovery_codes", Some("dee"), |env, _, _, dee| {
             env.sql()
                 .execute(
-                    "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, zeroblob(32))",
+                    "INSERT INTO recovery_sets (user_id, salt, scheme, issued_at, code_hashes, remaining)
+                     VALUES (?1, x'', '', 0, zeroblob(32), 1)",
                     [dee],
                 )
                 .unwrap();

@@ -445,6 +445,16 @@ fn no_secret_code_or_token_in_audit_or_errors() {
     }
 }
 
+/// A user's recovery-code hashes are stored side by side in one blob (32 bytes each): each
+/// must be gone on its own. Any other blob is itself.
+fn each_hash(blob: Vec<u8>) -> Vec<Vec<u8>> {
+    if blob.len() > 32 && blob.len().is_multiple_of(32) {
+        blob.chunks(32).map(<[u8]>::to_vec).collect()
+    } else {
+        vec![blob]
+    }
+}
+
 /// The blobs a reset, a regeneration or a rotation must remove: every TOTP ciphertext,
 /// recovery-code hash and device-token hash in the store now.
 fn removable_blobs(env: &Env) -> Vec<Vec<u8>> {
@@ -452,12 +462,12 @@ fn removable_blobs(env: &Env) -> Vec<Vec<u8>> {
     let mut blobs = Vec::new();
     for sql in [
         "SELECT secret FROM totp_credentials",
-        "SELECT code_hash FROM recovery_codes",
+        "SELECT code_hashes FROM recovery_sets",
         "SELECT token_hash FROM trusted_devices",
     ] {
         let mut stmt = conn.prepare(sql).unwrap();
         let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
-        blobs.extend(rows.map(Result::unwrap));
+        blobs.extend(rows.map(Result::unwrap).flat_map(each_hash));
     }
     blobs
 }
@@ -489,12 +499,12 @@ fn a_reset_leaves_nothing_to_resurrect_in_the_file_the_wal_or_a_backup() {
         let mut out = Vec::new();
         for sql in [
             "SELECT secret FROM totp_credentials WHERE user_id = ?1",
-            "SELECT code_hash FROM recovery_codes WHERE user_id = ?1",
+            "SELECT code_hashes FROM recovery_sets WHERE user_id = ?1",
             "SELECT token_hash FROM trusted_devices WHERE user_id = ?1",
         ] {
             let mut stmt = conn.prepare(sql).unwrap();
             let rows = stmt.query_map([alice], |r| r.get::<_, Vec<u8>>(0)).unwrap();
-            out.extend(rows.map(Result::unwrap));
+            out.extend(rows.map(Result::unwrap).flat_map(each_hash));
         }
         out
     };
@@ -530,12 +540,12 @@ fn a_reset_leaves_nothing_to_resurrect_in_the_file_the_wal_or_a_backup() {
     let bob_codes: Vec<Vec<u8>> = {
         let conn = env.sql();
         let mut stmt = conn
-            .prepare("SELECT code_hash FROM recovery_codes WHERE user_id = ?1")
+            .prepare("SELECT code_hashes FROM recovery_sets WHERE user_id = ?1")
             .unwrap();
         let rows = stmt
             .query_map([user_id(&env, "bob")], |r| r.get::<_, Vec<u8>>(0))
             .unwrap();
-        rows.map(Result::unwrap).collect()
+        rows.map(Result::unwrap).flat_map(each_hash).collect()
     };
     env.run(&["--yes", "recovery", "regenerate", "bob"]).ok();
     assert_gone(

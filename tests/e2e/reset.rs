@@ -232,7 +232,9 @@ fn leftover_used_codes_are_removed_and_audited() {
     let id = user_id(&env, "erin");
     env.sql()
         .execute(
-            "INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES (?1, x'00', ?2)",
+            "INSERT INTO recovery_sets (user_id, salt, scheme, issued_at, code_hashes, used_mask,
+                                        remaining)
+             VALUES (?1, x'', '', ?2, zeroblob(32), 1, 0)",
             [id, RESET_T0],
         )
         .unwrap();

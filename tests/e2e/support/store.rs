@@ -206,7 +206,9 @@ pub fn mfa_rows(env: &Env, username: &str) -> (i64, i64, i64, i64) {
     let n = |sql: &str| -> i64 { conn.query_row(sql, [id], |r| r.get(0)).unwrap() };
     (
         n("SELECT count(*) FROM totp_credentials WHERE user_id = ?1"),
-        n("SELECT count(*) FROM recovery_codes WHERE user_id = ?1"),
+        n(
+            "SELECT coalesce(sum(length(code_hashes) / 32), 0) FROM recovery_sets WHERE user_id = ?1",
+        ),
         n("SELECT count(*) FROM recovery_sets WHERE user_id = ?1"),
         n("SELECT count(*) FROM trusted_devices WHERE user_id = ?1"),
     )
