@@ -21,7 +21,7 @@ use mfa_admin::bench;
 use mfa_admin::totp::{self, Secret, TotpParams};
 
 /// Bump when `store` generates something different: cached benchmark stores are keyed on it.
-const GENERATOR: u32 = 2;
+const GENERATOR: u32 = 3;
 
 /// The enrolled user whose secret and recovery codes the harness knows.
 const FIXTURE_USER: &str = "bench.fixture";
@@ -82,10 +82,52 @@ fn generate_store(path: &Path, count: u32) -> Result<()> {
     )
 }
 
-/// An import file of `rows` new users, none of which exists in a generated store.
+/// An import file of `rows` new users, none of which exists in a generated store: people's
+/// names from many countries (accents, apostrophes, hyphens), user names `first.last` with a
+/// number once a pair repeats, e-mail addresses at a handful of company domains, rows in no
+/// particular order of user name (as an HR export arrives).
 fn write_csv(path: &Path, rows: u32) -> Result<()> {
     const FIRST: &[&str] = &[
-        "Ada", "Björn", "Chidi", "Dana", "Élodie", "Farid", "Gita", "Hiro", "Ines", "Jonas",
+        "Ada",
+        "Björn",
+        "Chidi",
+        "Dana",
+        "Élodie",
+        "Farid",
+        "Gita",
+        "Hiro",
+        "Ines",
+        "Jonas",
+        "Kofi",
+        "Lena",
+        "Marta",
+        "Nikolai",
+        "Oksana",
+        "Pablo",
+        "Quinn",
+        "Rania",
+        "Stefan",
+        "Tariq",
+        "Ulla",
+        "Valentina",
+        "Wanjiru",
+        "Xavier",
+        "Yasmin",
+        "Zeynep",
+        "Aarav",
+        "Beatriz",
+        "Ciarán",
+        "Dmitri",
+        "Esther",
+        "François",
+        "Giulia",
+        "Hamid",
+        "Isla",
+        "Jun",
+        "Kateřina",
+        "Lars",
+        "Maëlle",
+        "Nadia",
     ];
     const LAST: &[&str] = &[
         "Archer",
@@ -100,32 +142,110 @@ fn write_csv(path: &Path, rows: u32) -> Result<()> {
         "Jensen",
         "Kaur",
         "Lindqvist",
+        "Moreau",
+        "Nowak",
+        "O'Connor",
+        "Papadopoulos",
+        "Quispe",
+        "Reyes",
+        "Sánchez",
+        "Takahashi",
+        "Umarov",
+        "Van der Berg",
+        "Walsh",
+        "Xu",
+        "Yamamoto",
+        "Zimmermann",
+        "Abiodun",
+        "Bianchi",
+        "Castillo",
+        "Dvořák",
+        "Ekström",
+        "Fernandes",
+        "Gupta",
+        "Hoffmann",
+        "Ivanova",
+        "Jovanović",
+        "Kowalczyk",
+        "Larsen",
+        "Mwangi",
+        "Nieminen",
+        "Oyelaran",
+        "Perić",
+        "Rasmussen",
+        "Sokolov",
+        "Tanaka",
+        "Uçar",
+        "Virtanen",
+        "Wójcik",
+        "Yıldız",
+        "Zhou",
+        "Al-Masri",
+        "Brennan",
+        "Da Silva",
+        "Eriksen",
+        "Fitzgerald",
+        "Gallagher",
+        "Horvat",
+        "Ibrahim",
+        "Jaramillo",
+        "Kim-Park",
+    ];
+    const DOMAINS: &[&str] = &[
+        "corp.example",
+        "mail.corp.example",
+        "emea.corp.example",
+        "apac.corp.example",
+        "contractors.example",
     ];
     let mut out = BufWriter::with_capacity(
         1 << 20,
         fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
     );
     writeln!(out, "username,name,email")?;
-    for i in 0..rows as usize {
-        let first = FIRST[i % FIRST.len()];
-        let last = LAST[(i / FIRST.len()) % LAST.len()];
-        // A scrambled suffix: real imports arrive in no particular order of user name.
-        let tag = (i as u64).wrapping_mul(2_654_435_761) % (1 << 32);
-        let user = format!("{}.{}.{tag:08x}", fold(first), fold(last));
-        writeln!(out, "{user},\"{first} {last}\",{user}@corp.example")?;
+    let pairs = (FIRST.len() * LAST.len()) as u64;
+    for i in 0..u64::from(rows) {
+        // A permutation of 0..rows (the multiplier is odd and not a multiple of 5, so it is
+        // prime to every power of ten): person p, written in scrambled order.
+        let p = i.wrapping_mul(2_654_435_761) % u64::from(rows);
+        let first = FIRST[(p % FIRST.len() as u64) as usize];
+        let last = LAST[((p / FIRST.len() as u64) % LAST.len() as u64) as usize];
+        let round = p / pairs;
+        let base = format!("{}.{}", fold(first), fold(last));
+        let user = if round == 0 {
+            base
+        } else {
+            format!("{base}{round}")
+        };
+        let domain = DOMAINS[(p % 7 % DOMAINS.len() as u64) as usize];
+        let name = format!("{first} {last}").replace('"', "\"\"");
+        writeln!(out, "{user},\"{name}\",{user}@{domain}")?;
     }
     out.flush()?;
     Ok(())
 }
 
-/// Lower case, accents dropped, for user names and email addresses.
+/// Lower case, accents and punctuation dropped, spaces as hyphens: a user name or the
+/// local part of an e-mail address.
 fn fold(name: &str) -> String {
     name.chars()
-        .map(|c| match c {
-            'é' | 'É' => 'e',
-            'ö' => 'o',
-            'í' => 'i',
-            c => c.to_ascii_lowercase(),
+        .filter_map(|c| match c {
+            'é' | 'É' | 'ë' | 'è' => Some('e'),
+            'ö' | 'ó' | 'ø' => Some('o'),
+            'í' | 'ı' => Some('i'),
+            'á' | 'ä' | 'å' => Some('a'),
+            'ç' | 'č' | 'ć' => Some('c'),
+            'ř' => Some('r'),
+            'š' => Some('s'),
+            'ş' => Some('s'),
+            'ğ' => Some('g'),
+            'ü' => Some('u'),
+            'ñ' => Some('n'),
+            'ł' => Some('l'),
+            'ě' => Some('e'),
+            '\'' => None,
+            ' ' => Some('-'),
+            c => Some(c.to_ascii_lowercase()),
         })
         .collect()
 }
@@ -152,6 +272,9 @@ struct Measurement {
     floor_rss_kb: Option<u64>,
     target: String,
     note: String,
+    /// Bytes the command and the floor made the kernel write (bulk writes only).
+    written: Option<u64>,
+    floor_written: Option<u64>,
 }
 
 fn read_hyperfine(path: &str) -> Result<Option<Value>> {
@@ -167,7 +290,7 @@ fn ms(result: &Value, key: &str) -> Option<f64> {
     result[key].as_f64().map(|s| s * 1000.0)
 }
 
-/// Checks a target such as `ratio<=2`, `ms<100` or `ms<3000;rss_mb<100` (all must hold).
+/// Checks a target such as `ratio<=2`, `ms<100` or `ms<1000;rss_mb<100` (all must hold).
 fn meets(
     target: &str,
     median_ms: Option<f64>,
@@ -235,7 +358,21 @@ fn fmt_mb(kb: Option<u64>) -> String {
     kb.map_or("–".into(), |kb| format!("{:.1} MB", kb as f64 / 1024.0))
 }
 
+/// Bytes written, and how long the disk takes to write them durably (the physical floor).
+fn fmt_written(bytes: Option<u64>, disk_mbps: Option<f64>) -> String {
+    let Some(bytes) = bytes else {
+        return "–".into();
+    };
+    let mb = bytes as f64 / 1e6;
+    match disk_mbps {
+        Some(speed) => format!("{mb:.0} MB ({})", fmt_ms(Some(mb / speed * 1000.0))),
+        None => format!("{mb:.0} MB"),
+    }
+}
+
 fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<()> {
+    // The disk's durable write speed, measured by run.sh (none in a smoke run).
+    let disk_mbps: Option<f64> = std::env::var("DISK_MBPS").ok().and_then(|v| v.parse().ok());
     let text = fs::read_to_string(tsv).with_context(|| format!("cannot read {}", tsv.display()))?;
     let mut rows = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -250,6 +387,8 @@ fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<(
             floor_rss_kb: f[5].parse().ok(),
             target: f[6].to_owned(),
             note: f.get(7).copied().unwrap_or("").to_owned(),
+            written: f.get(8).and_then(|v| v.parse().ok()),
+            floor_written: f.get(9).and_then(|v| v.parse().ok()),
         });
     }
     let mut json_rows = Vec::new();
@@ -260,13 +399,19 @@ fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<(
         md,
         "Whole-process wall time (hyperfine, median of the runs, spread = min–max) and peak \
          RSS (`/usr/bin/time -f %M`), beside the floor: a fresh `sqlite3` shell process running \
-         the equivalent SQL on the same store. Generated by `bench/run.sh`; see bench/README.md.\n"
+         the equivalent SQL on the same store. For bulk writes, the bytes each wrote (`wchar` \
+         of /proc/PID/io: WAL, main file, temporary files) and, in brackets, how long this \
+         disk takes to write that many bytes durably: the physical floor. Generated by `bench/run.sh`; see \
+         bench/README.md.\n"
     )?;
     writeln!(
         md,
-        "| command | users | median | spread | runs | floor median | ratio | peak RSS | floor RSS | SPEC §8 target |"
+        "| command | users | median | spread | runs | floor median | ratio | peak RSS | floor RSS | written | floor written | target |"
     )?;
-    writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")?;
+    writeln!(
+        md,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    )?;
     let mut misses = Vec::new();
     for m in &rows {
         let median = m.command.as_ref().and_then(|r| ms(r, "median"));
@@ -284,7 +429,7 @@ fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<(
         if met == Some(false) {
             misses.push(format!("{} at {} users", m.name, m.size));
         }
-        // Each clause on its own: "< 3000 ms: **missed**, < 100 MB peak: met".
+        // Each clause on its own: "< 1000 ms: **missed**, < 100 MB peak: met".
         let target_text = m
             .target
             .split(';')
@@ -298,7 +443,7 @@ fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<(
             .join(", ");
         writeln!(
             md,
-            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             m.name,
             if m.note.is_empty() {
                 String::new()
@@ -316,6 +461,8 @@ fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<(
             ratio.map_or("–".into(), |r| format!("{r:.2}×")),
             fmt_mb(m.rss_kb),
             fmt_mb(m.floor_rss_kb),
+            fmt_written(m.written, disk_mbps),
+            fmt_written(m.floor_written, disk_mbps),
             target_text
         )?;
         let mut obj = BTreeMap::new();
@@ -346,6 +493,8 @@ fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<(
         obj.insert("ratio", json!(ratio));
         obj.insert("peak_rss_kb", json!(m.rss_kb));
         obj.insert("floor_peak_rss_kb", json!(m.floor_rss_kb));
+        obj.insert("written_bytes", json!(m.written));
+        obj.insert("floor_written_bytes", json!(m.floor_written));
         obj.insert("target", json!(m.target));
         obj.insert("target_met", json!(met));
         obj.insert(
@@ -360,7 +509,7 @@ fn report(tsv: &Path, json_out: &Path, md_out: &Path, machine: &str) -> Result<(
     }
     writeln!(md)?;
     if misses.is_empty() {
-        writeln!(md, "Every SPEC §8 target measured here is met.")?;
+        writeln!(md, "Every target measured here is met.")?;
     } else {
         writeln!(md, "Missed targets: {}.", misses.join("; "))?;
     }

@@ -276,7 +276,8 @@ const TRIGRAM: usize = 3;
 
 /// Index candidates above which `search` walks users in name order instead of sorting them
 /// all: with this many matches the first page is found after a few thousand users, while
-/// sorting costs about 2 µs per candidate (the target: `user find` under 100 ms at a million).
+/// sorting costs about 2 µs per candidate (the target: `user find` under 50 ms at a
+/// million; bench/README.md).
 const MAX_SORTED_CANDIDATES: i64 = if cfg!(test) { 200 } else { 50_000 };
 
 /// Case-insensitive substring search over user name, display name and email; the exact
