@@ -1,6 +1,6 @@
 //! Files the tool creates or trusts: the only place that opens one by path for writing.
 //!
-//! Invariants (SPEC §7):
+//! Invariants (README, Security):
 //! - every file the tool creates (key, `<key>.new`, old-key backup, store, backup, QR PNG)
 //!   is created new in one `open(2)`: `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600. An existing
 //!   path, or a symlink there (even a dangling one), is refused, never followed or

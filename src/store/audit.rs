@@ -1,6 +1,6 @@
 //! The audit log: append-only, and chained under a key only the key file unlocks.
 //!
-//! Design (SPEC §4 `audit verify`, `audit head`):
+//! Design (`audit verify` and `audit head` in docs/commands.md):
 //! - Rows belong to a *chain* and carry a gapless sequence number within it. Each row's
 //!   `hash` is `HMAC-SHA256(audit key, "mfa-admin/audit/v2" || chain || seq || prev ||
 //!   content)`, where `prev` is the previous row's MAC in the same chain, and `prev_hash`
