@@ -67,6 +67,7 @@ fn rotate(ctx: &mut Context) -> Result<()> {
     let old = ctx.load_key(&store)?;
     let target = key::resolve(&key_path);
     let new = MasterKey::generate();
+    let new_check = new.check_value();
     let pending = pending_path(&target);
     if std::fs::symlink_metadata(&pending).is_ok() {
         anyhow::bail!(
@@ -99,7 +100,7 @@ fn rotate(ctx: &mut Context) -> Result<()> {
             })?;
             tx.set_secret(*user_id, &new.encrypt(&secret, &aad))?;
         }
-        tx.set_key_check(&new.check_value())?;
+        tx.set_key_check(&new_check)?;
         tx.rewrap_audit_key(&new)?;
         let mut entry = ctx.entry(Action::KeyRotate, None);
         entry.details = Some(serde_json::json!({ "secrets": secrets.len() }).to_string());
@@ -116,13 +117,19 @@ fn rotate(ctx: &mut Context) -> Result<()> {
             );
         }
     };
-    std::fs::rename(&pending, &target).with_context(|| {
-        format!(
-            "the store now uses the key in {}, but it could not be moved to {}; move it by hand",
-            pending.display(),
-            target.display()
-        )
-    })?;
+    if let Err(e) = std::fs::rename(&pending, &target) {
+        // A command that ran between the commit and this rename saw the store ahead of the
+        // key file and finished the move itself (see `domain::key`): nothing left to do.
+        let finished_by_another = e.kind() == std::io::ErrorKind::NotFound
+            && MasterKey::load(&target).is_ok_and(|k| k.matches_check_value(&new_check));
+        if !finished_by_another {
+            return Err(anyhow::Error::new(e).context(format!(
+                "the store now uses the key in {}, but it could not be moved to {}; move it by hand",
+                pending.display(),
+                target.display()
+            )));
+        }
+    }
     crate::files::sync_parent(&target)
         .with_context(|| format!("cannot sync the directory of {}", target.display()))?;
     // The old ciphertexts must not outlive the rotation in the WAL: with them, the old key

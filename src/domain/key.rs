@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use crate::crypto::{self, MasterKey};
 use crate::store::users::UserRef;
@@ -79,13 +79,21 @@ fn finish_rotation(path: &Path, check: &[u8]) -> Result<Option<MasterKey>> {
     let pending = pending_path(path);
     match MasterKey::load(&pending) {
         Ok(new) if new.matches_check_value(check) => {
-            std::fs::rename(&pending, path).with_context(|| {
-                format!(
+            if let Err(e) = std::fs::rename(&pending, path) {
+                // The rotating process (or another command) moved it first: the key in
+                // place is the new one, and that is all this command needed.
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && let Ok(key) = MasterKey::load(path)
+                    && key.matches_check_value(check)
+                {
+                    return Ok(Some(key));
+                }
+                return Err(anyhow::Error::new(e).context(format!(
                     "cannot finish the interrupted key rotation: move {} to {}",
                     pending.display(),
                     path.display()
-                )
-            })?;
+                )));
+            }
             let _ = crate::files::sync_parent(path);
             Ok(Some(new))
         }
