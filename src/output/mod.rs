@@ -2,7 +2,7 @@
 //!
 //! Commands hand their results to a [`Printer`]: rows of a listing, one object for a
 //! single result, human-only text (a QR code, a summary) and messages. The printer renders
-//! them as a human table (comfy-table), JSON Lines or CSV (docs/output.md). Data goes to stdout,
+//! them as a human table (streamed, fitted to the terminal), JSON Lines or CSV (docs/output.md). Data goes to stdout,
 //! messages and progress to stderr. Human output escapes control characters, so a hostile
 //! user name cannot move the cursor or forge a line.
 #![allow(clippy::print_stderr)]
@@ -291,9 +291,9 @@ fn terminal_width() -> Option<usize> {
         .and_then(|c| c.trim().parse::<usize>().ok())
         .filter(|w| *w > 0)
         .or_else(|| {
-            comfy_table::Table::new()
-                .width()
-                .map(usize::from)
+            rustix::termios::tcgetwinsize(std::io::stdout())
+                .ok()
+                .map(|size| usize::from(size.ws_col))
                 .filter(|w| *w > 0)
         })
 }
