@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::output::Format;
+pub use crate::store::location::{Location, PgUrl};
 
 /// Administer multi-factor authentication in an application's SQLite user store.
 ///
@@ -34,10 +35,18 @@ pub struct Cli {
 /// Flags every command accepts.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]
-    #[arg(long, global = true, env = "MFA_ADMIN_DB", value_name = "PATH")]
-    pub db: Option<PathBuf>,
-    /// The key file that encrypts TOTP secrets [default: beside the store, <db>.key]
+    /// The store: an SQLite file, or a postgresql:// URL [default:
+    /// $XDG_DATA_HOME/mfa-admin/mfa-admin.db]
+    #[arg(
+        long,
+        global = true,
+        env = "MFA_ADMIN_DB",
+        value_name = "PATH|URL",
+        value_parser = LocationParser
+    )]
+    pub db: Option<Location>,
+    /// The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key;
+    /// required for PostgreSQL]
     #[arg(long, global = true, env = "MFA_ADMIN_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<PathBuf>,
     /// Output format of data on stdout
@@ -64,6 +73,26 @@ pub struct GlobalArgs {
         value_name = "MS"
     )]
     pub busy_timeout: u64,
+}
+
+/// `--db`: a file path (any bytes) or a PostgreSQL URL.
+#[derive(Clone)]
+struct LocationParser;
+
+impl clap::builder::TypedValueParser for LocationParser {
+    type Value = Location;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Location, clap::Error> {
+        Location::parse(value).map_err(|why| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{why}\n"))
+                .with_cmd(cmd)
+        })
+    }
 }
 
 impl GlobalArgs {

@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::{Context, sample};
-use crate::cli::InitArgs;
+use crate::cli::{InitArgs, Location};
 use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
 use crate::store::{self, Store};
@@ -19,23 +19,31 @@ struct Initialised {
 }
 
 pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
-    let db = ctx.db_path()?;
+    let location = ctx.location()?;
     let key_path = ctx.key_path()?;
+    let db = location.to_string();
     // An empty file (`touch store.db`) becomes a new store like a missing one.
-    let was_empty = std::fs::metadata(&db).is_ok_and(|m| m.is_file() && m.len() == 0);
-    let (store, created) = Store::create_or_migrate(&db, ctx.global.busy_timeout)?;
-    let created = created || was_empty;
-    if was_empty {
+    let empty_file = match &location {
+        Location::File(path) => std::fs::metadata(path)
+            .is_ok_and(|m| m.is_file() && m.len() == 0)
+            .then_some(path),
+        Location::Postgres(_) => None,
+    };
+    let (store, created) = Store::create_or_migrate(&location, ctx.global.busy_timeout)?;
+    let created = created || empty_file.is_some();
+    if let Some(path) = empty_file {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot make {} private (mode 0600)", db.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private (mode 0600)", path.display()))?;
+    }
+    if let Some(warning) = store.init_warning() {
+        ctx.out.warn(warning);
     }
     // A store adopted from an empty or older file is switched to WAL as well, so the
     // application's readers are not blocked while mfa-admin writes.
     if !store.enable_wal() {
         ctx.out.warn(&format!(
-            "could not switch {} to WAL mode (is another program using it?); run `mfa-admin init` again when it is closed",
-            db.display()
+            "could not switch {db} to WAL mode (is another program using it?); run `mfa-admin init` again when it is closed"
         ));
     }
     let now = ctx.now;
@@ -66,15 +74,18 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     };
     if first_init {
         ctx.out.note(&format!(
-            "{} {} and its key file {} (both 0600; back up the key separately)",
+            "{} {db} and its key file {} ({}back up the key separately)",
             if created { "created" } else { "initialised" },
-            db.display(),
-            key_path.display()
+            key_path.display(),
+            if store.is_postgres() {
+                "0600; copy it to every host that runs mfa-admin on this database, and "
+            } else {
+                "both 0600; "
+            }
         ));
     } else {
         ctx.out.note(&format!(
-            "{} is at schema version {}",
-            db.display(),
+            "{db} is at schema version {}",
             store::LATEST_VERSION
         ));
     }
@@ -98,7 +109,7 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     // the WAL between runs; see `Store::open`).
     let _ = store.checkpoint();
     ctx.out.object(&Initialised {
-        db: db.display().to_string(),
+        db,
         key_file: key_path.display().to_string(),
         created,
         schema_version: store::LATEST_VERSION,

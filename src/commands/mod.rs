@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{Cli, Command, GlobalArgs, Location};
 use crate::clock::{self, UnixTime};
 use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
@@ -57,29 +57,37 @@ impl Context {
     }
 
     /// `--db`, then `MFA_ADMIN_DB` (both via clap), then the platform data directory.
-    pub(crate) fn db_path(&self) -> Result<PathBuf> {
-        if let Some(path) = &self.global.db {
-            return Ok(path.clone());
+    pub(crate) fn location(&self) -> Result<Location> {
+        if let Some(location) = &self.global.db {
+            return Ok(location.clone());
         }
         let data = dirs::data_dir().context(
             "cannot find a data directory for the default store; pass --db PATH or set MFA_ADMIN_DB",
         )?;
-        Ok(data.join("mfa-admin").join("mfa-admin.db"))
+        Ok(Location::File(data.join("mfa-admin").join("mfa-admin.db")))
     }
 
-    /// `--key-file`, `MFA_ADMIN_KEY_FILE`, else `<store>.key` beside the store.
+    /// `--key-file`, `MFA_ADMIN_KEY_FILE`, else `<store>.key` beside an SQLite store. A
+    /// PostgreSQL store has no "beside": its key file must be named (exit 2 without).
     pub(crate) fn key_path(&self) -> Result<PathBuf> {
         if let Some(path) = &self.global.key_file {
             return Ok(path.clone());
         }
-        let mut path = self.db_path()?.into_os_string();
-        path.push(".key");
-        Ok(PathBuf::from(path))
+        match self.location()? {
+            Location::File(db) => {
+                let mut path = db.into_os_string();
+                path.push(".key");
+                Ok(PathBuf::from(path))
+            }
+            Location::Postgres(_) => Err(error::usage(
+                "a PostgreSQL store needs --key-file PATH (or MFA_ADMIN_KEY_FILE): the key that encrypts TOTP secrets is kept on each host, never in the database",
+            )),
+        }
     }
 
     /// Opens the store; refuses missing, foreign, corrupt, too-new stores.
     pub(crate) fn open(&self) -> Result<Store> {
-        Ok(Store::open(&self.db_path()?, self.global.busy_timeout)?)
+        Ok(Store::open(&self.location()?, self.global.busy_timeout)?)
     }
 
     /// Loads the key file and checks it against the store before anything is written.

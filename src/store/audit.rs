@@ -5,11 +5,14 @@
 //! inserted or deleted row — including a truncated tail — breaks the chain that
 //! [`verify`] walks. Rows are appended in the same transaction as the change they record.
 //! Triggers refuse UPDATE and DELETE so nothing rewrites history by accident.
+//!
+//! The hashes are computed here for both engines; each engine stores the rows and the head
+//! (SQLite in `meta`, PostgreSQL in a locked `audit_heads` row: see `pg::audit`).
 
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
-use super::{Now, Result, Store, Tx};
+use super::{Engine, Now, Result, Store, Tx, pg};
 use crate::domain::audit::Action;
 
 const HEAD_KEY: &str = "audit_head";
@@ -30,6 +33,31 @@ pub(crate) struct Entry<'a> {
 pub(crate) struct Chain {
     prev: [u8; 32],
     count: i64,
+    /// Which chain's head this is (PostgreSQL; SQLite has one).
+    id: i64,
+}
+
+/// The head as stored: 8 bytes of row count, big-endian, then the last hash.
+fn decode_head(count: i64, head: &[u8]) -> Chain {
+    let mut prev = [0u8; 32];
+    if head.len() == 32 {
+        prev.copy_from_slice(head);
+    }
+    Chain { prev, count, id: 0 }
+}
+
+/// One audit row with its links, as stored by either engine.
+#[derive(Clone, Debug)]
+pub(crate) struct RawRow {
+    pub(crate) at: Now,
+    pub(crate) actor: String,
+    pub(crate) action: String,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) username: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) details: Option<String>,
+    pub(crate) prev_hash: Vec<u8>,
+    pub(crate) hash: Vec<u8>,
 }
 
 impl Chain {
@@ -45,18 +73,29 @@ impl Chain {
                 Chain {
                     prev,
                     count: i64::from_be_bytes(count),
+                    id: 0,
                 }
             }
             _ => Chain {
                 prev: [0; 32],
                 count: 0,
+                id: 0,
             },
         })
     }
 
-    /// Appends one row and moves the head in memory; call [`Chain::finish`] before the
-    /// transaction commits (a batch appends many rows and writes the head once).
-    fn append(&mut self, conn: &Connection, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
+    /// Locks and reads the head of the chain this transaction appends to (PostgreSQL).
+    fn load_pg(c: &mut postgres::Client) -> Result<Chain, pg::Error> {
+        let id = pg::audit::append_chain();
+        let (count, head) = pg::audit::lock_head(c, id)?;
+        Ok(Chain {
+            id,
+            ..decode_head(count, &head)
+        })
+    }
+
+    /// The next row after the head, with its links; moves the head in memory.
+    fn next_row(&mut self, at: Now, entry: &Entry<'_>) -> RawRow {
         let hash = row_hash(
             &self.prev,
             &Content {
@@ -69,23 +108,46 @@ impl Chain {
                 details: entry.details.as_deref(),
             },
         );
+        let row = RawRow {
+            at,
+            actor: entry.actor.to_owned(),
+            action: entry.action.as_str().to_owned(),
+            user_id: entry.user_id,
+            username: entry.username.map(str::to_owned),
+            reason: entry.reason.map(str::to_owned),
+            details: entry.details.clone(),
+            prev_hash: self.prev.to_vec(),
+            hash: hash.to_vec(),
+        };
+        self.prev = hash;
+        self.count += 1;
+        row
+    }
+
+    /// Stores the head in `audit_heads` (PostgreSQL).
+    pub(super) fn finish_pg(&self, c: &mut postgres::Client) -> Result<(), pg::Error> {
+        pg::audit::store_head(c, self.id, self.count, &self.prev)
+    }
+
+    /// Appends one row and moves the head in memory; call [`Chain::finish`] before the
+    /// transaction commits (a batch appends many rows and writes the head once).
+    fn append(&mut self, conn: &Connection, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
+        let row = self.next_row(at, entry);
         conn.prepare_cached(
             "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             at,
-            entry.actor,
-            entry.action.as_str(),
-            entry.user_id,
-            entry.username,
-            entry.reason,
-            entry.details,
-            &self.prev[..],
-            &hash[..]
+            row.actor,
+            row.action,
+            row.user_id,
+            row.username,
+            row.reason,
+            row.details,
+            row.prev_hash,
+            row.hash
         ])?;
-        self.prev = hash;
-        self.count += 1;
         Ok(())
     }
 
@@ -210,6 +272,75 @@ pub(crate) enum Verdict {
     Broken { row: Option<i64>, why: String },
 }
 
+/// Checks rows one by one in chain order, then the head.
+struct Walker {
+    prev: [u8; 32],
+    count: i64,
+    broken: Option<Verdict>,
+}
+
+impl Walker {
+    fn new() -> Walker {
+        Walker {
+            prev: [0u8; 32],
+            count: 0,
+            broken: None,
+        }
+    }
+
+    /// Checks the next row; false once the chain is broken (stop walking).
+    fn step(&mut self, id: i64, r: &RawRow) -> bool {
+        if r.prev_hash != self.prev {
+            self.broken = Some(Verdict::Broken {
+                row: Some(id),
+                why: "its link to the previous row does not match (a row before it was deleted, inserted or edited)".into(),
+            });
+            return false;
+        }
+        let hash = row_hash(
+            &self.prev,
+            &Content {
+                at: r.at,
+                actor: &r.actor,
+                action: &r.action,
+                user_id: r.user_id,
+                username: r.username.as_deref(),
+                reason: r.reason.as_deref(),
+                details: r.details.as_deref(),
+            },
+        );
+        if r.hash != hash {
+            self.broken = Some(Verdict::Broken {
+                row: Some(id),
+                why: "its content does not match its hash (the row was edited)".into(),
+            });
+            return false;
+        }
+        self.prev = hash;
+        self.count += 1;
+        true
+    }
+
+    fn finish(self, head: &Chain) -> Verdict {
+        if let Some(broken) = self.broken {
+            return broken;
+        }
+        if head.count != self.count || head.prev != self.prev {
+            return Verdict::Broken {
+                row: None,
+                why: format!(
+                    "the log has {} chained rows but its head records {} (rows at the end were deleted or the head was edited)",
+                    self.count, head.count
+                ),
+            };
+        }
+        Verdict::Intact {
+            rows: self.count,
+            head: hex::encode(self.prev),
+        }
+    }
+}
+
 /// Walks the whole chain in id order.
 fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     let mut stmt = conn.prepare(
@@ -217,60 +348,35 @@ fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
          FROM audit_log ORDER BY id",
     )?;
     let mut rows = stmt.query([])?;
-    let mut prev = [0u8; 32];
-    let mut count = 0i64;
+    let mut walker = Walker::new();
     while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let stored_prev: Vec<u8> = r.get(8)?;
-        let stored_hash: Vec<u8> = r.get(9)?;
-        if stored_prev != prev {
-            return Ok(Verdict::Broken {
-                row: Some(id),
-                why: "its link to the previous row does not match (a row before it was deleted, inserted or edited)".into(),
-            });
+        let raw = RawRow {
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            user_id: r.get(4)?,
+            username: r.get(5)?,
+            reason: r.get(6)?,
+            details: r.get(7)?,
+            prev_hash: r.get(8)?,
+            hash: r.get(9)?,
+        };
+        if !walker.step(r.get(0)?, &raw) {
+            break;
         }
-        let at: Now = r.get(1)?;
-        let actor: String = r.get(2)?;
-        let action: String = r.get(3)?;
-        let user_id: Option<i64> = r.get(4)?;
-        let username: Option<String> = r.get(5)?;
-        let reason: Option<String> = r.get(6)?;
-        let details: Option<String> = r.get(7)?;
-        let hash = row_hash(
-            &prev,
-            &Content {
-                at,
-                actor: &actor,
-                action: &action,
-                user_id,
-                username: username.as_deref(),
-                reason: reason.as_deref(),
-                details: details.as_deref(),
-            },
-        );
-        if stored_hash != hash {
-            return Ok(Verdict::Broken {
-                row: Some(id),
-                why: "its content does not match its hash (the row was edited)".into(),
-            });
-        }
-        prev = hash;
-        count += 1;
     }
-    let head = Chain::load(conn)?;
-    if head.count != count || head.prev != prev {
-        return Ok(Verdict::Broken {
-            row: None,
-            why: format!(
-                "the log has {count} chained rows but its head records {} (rows at the end were deleted or the head was edited)",
-                head.count
-            ),
-        });
-    }
-    Ok(Verdict::Intact {
-        rows: count,
-        head: hex::encode(prev),
-    })
+    Ok(walker.finish(&Chain::load(conn)?))
+}
+
+/// [`verify`] on PostgreSQL (inside a snapshot, so rows and head are of one moment).
+fn verify_pg(c: &mut postgres::Client) -> Result<Verdict, pg::Error> {
+    let mut walker = Walker::new();
+    pg::audit::walk(c, |id, raw| walker.step(id, &raw))?;
+    let head = match pg::audit::read_head(c, 0)? {
+        Some((count, head)) => decode_head(count, &head),
+        None => decode_head(0, &[]),
+    };
+    Ok(walker.finish(&head))
 }
 
 impl Store {
@@ -280,12 +386,19 @@ impl Store {
         filter: &Filter,
         each: impl FnMut(Row) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        self.stream(|c| query(c, filter, each))
+        match &self.engine {
+            Engine::Sqlite(c) => query(c, filter, each),
+            Engine::Postgres(pg) => pg.stream(|c| pg::audit::query(c, filter, each)),
+        }
+        .map_err(|e| self.stream_err(e))
     }
 
     /// `audit verify`: walks the whole chain.
     pub(crate) fn verify_audit(&self) -> Result<Verdict> {
-        self.run(verify)
+        if self.is_postgres() {
+            return self.snapshot(|s| s.on(verify, verify_pg));
+        }
+        self.on(verify, verify_pg)
     }
 }
 
@@ -295,10 +408,16 @@ impl Tx<'_> {
     pub(crate) fn audit(&self, at: Now, entry: &Entry<'_>) -> Result<()> {
         let mut chain = self.chain.borrow_mut();
         if chain.is_none() {
-            *chain = Some(self.run(Chain::load)?);
+            *chain = Some(self.on(Chain::load, Chain::load_pg)?);
         }
         let chain = chain.as_mut().expect("loaded above");
-        self.run(|c| chain.append(c, at, entry))
+        match &self.engine {
+            Engine::Sqlite(_) => self.on(|c| chain.append(c, at, entry), |_| unreachable!()),
+            Engine::Postgres(store) => {
+                let row = chain.next_row(at, entry);
+                store.run(|c| pg::audit::insert(c, at, &row))
+            }
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The store: the only place that knows SQL or rusqlite.
 //!
-//! One SQLite file (docs/store.md). [`Store::open`] refuses anything that is not a store
+//! One SQLite file, or a PostgreSQL database (docs/store.md). [`Store::open`] refuses anything that is not a store
 //! this binary understands — missing, not SQLite, corrupt, too new — without writing to it.
 //! The connection is private: callers get typed operations that return domain types and
 //! one [`StoreError`] that already knows its exit code. Reads are methods of [`Store`];
@@ -12,18 +12,21 @@
 //! functions over a `&Connection` (unit-tested on an in-memory store) and the typed
 //! operations as `impl Store` / `impl Tx` blocks beside them.
 //!
-//! A second engine (PostgreSQL) will be a second implementation of these same operations:
-//! `Store` becomes an enum of engines, each operation matching on it and calling that
-//! engine's statements. An enum rather than a trait object because the operations are
-//! generic (`write<T>`, streaming callbacks), which a `dyn` trait cannot carry, the set of
-//! engines is closed, and both engines are linked into one binary anyway.
+//! PostgreSQL (`pg/`) is a second implementation of these same operations: the store holds
+//! an [`Engine`], and each operation passes [`Store::on`] one closure per engine (the SQLite
+//! statements beside it, the PostgreSQL ones in `pg/<concern>.rs`). An enum rather than a
+//! trait object because the operations are generic (`write<T>`, streaming callbacks), which
+//! a `dyn` trait cannot carry, the set of engines is closed, and both engines are linked into
+//! one binary anyway.
 
 pub(crate) mod audit;
 pub(crate) mod credentials;
 pub(crate) mod devices;
 pub(crate) mod doctor;
+pub(crate) mod location;
 mod migrations;
 pub(crate) mod notifications;
+mod pg;
 pub(crate) mod policy;
 pub(crate) mod recovery;
 pub(crate) mod reset;
@@ -41,6 +44,7 @@ use std::ops::Deref;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::clock::UnixTime;
+use location::{Location, PgUrl};
 pub(crate) use migrations::LATEST_VERSION;
 
 /// Typed failures of the store; all of them exit 1 (SPEC §6).
@@ -80,6 +84,8 @@ pub(crate) enum StoreError {
     Full,
     #[error("store error: {0}")]
     Sqlite(String),
+    #[error("{0}")]
+    Unreachable(String),
     #[error("cannot create {path}: {source}")]
     Create {
         path: PathBuf,
@@ -91,37 +97,108 @@ pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// An open store. Its connection never leaves this module.
 pub(crate) struct Store {
-    conn: Connection,
+    engine: Engine,
+    /// The store's name in messages (for PostgreSQL, the URL without its password).
     path: PathBuf,
     busy_timeout_ms: u64,
+    /// What `init` should tell the administrator after migrating (PostgreSQL only).
+    init_warning: Option<String>,
+}
+
+/// The engines, a closed set (see the module docs).
+enum Engine {
+    Sqlite(Connection),
+    Postgres(Box<pg::Pg>),
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 impl Store {
     /// Opens an existing store at the current schema version. Reads only.
-    pub(crate) fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
-        check_file(path)?;
-        let store = Store::connect(path, busy_timeout_ms)?;
-        let version = store.user_version()?;
+    pub(crate) fn open(location: &Location, busy_timeout_ms: u64) -> Result<Store> {
+        match location {
+            Location::File(path) => Store::open_file(path, busy_timeout_ms),
+            Location::Postgres(url) => Store::open_pg(url, busy_timeout_ms),
+        }
+    }
+
+    /// Creates a new store, or migrates an existing one forward. Returns the store and
+    /// whether it was created.
+    pub(crate) fn create_or_migrate(
+        location: &Location,
+        busy_timeout_ms: u64,
+    ) -> Result<(Store, bool)> {
+        match location {
+            Location::File(path) => Store::create_or_migrate_file(path, busy_timeout_ms),
+            Location::Postgres(url) => {
+                let mut store = Store::connect_pg(url, busy_timeout_ms)?;
+                let Engine::Postgres(pg) = &store.engine else {
+                    unreachable!("connected to PostgreSQL")
+                };
+                let report = pg.migrate(LATEST_VERSION)?;
+                store.init_warning = report.warning;
+                Ok((store, report.created))
+            }
+        }
+    }
+
+    /// Whether this store is a PostgreSQL database.
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+
+    /// A line `init` should print after migrating, if any.
+    pub(crate) fn init_warning(&self) -> Option<&str> {
+        self.init_warning.as_deref()
+    }
+
+    fn connect_pg(url: &PgUrl, busy_timeout_ms: u64) -> Result<Store> {
+        let pg = pg::Pg::connect(url, busy_timeout_ms)?;
+        Ok(Store {
+            path: pg.name(),
+            engine: Engine::Postgres(Box::new(pg)),
+            busy_timeout_ms,
+            init_warning: None,
+        })
+    }
+
+    fn open_pg(url: &PgUrl, busy_timeout_ms: u64) -> Result<Store> {
+        let store = Store::connect_pg(url, busy_timeout_ms)?;
+        let Engine::Postgres(pg) = &store.engine else {
+            unreachable!("connected to PostgreSQL")
+        };
+        let Some(version) = pg.version()? else {
+            return Err(StoreError::Missing(store.path));
+        };
+        store.check_version(version)?;
+        Ok(store)
+    }
+
+    fn check_version(&self, version: i64) -> Result<()> {
         match version.cmp(&LATEST_VERSION) {
-            std::cmp::Ordering::Equal => Ok(store),
+            std::cmp::Ordering::Equal => Ok(()),
             std::cmp::Ordering::Greater => Err(StoreError::TooNew {
-                path: path.to_owned(),
+                path: self.path.clone(),
                 found: version,
                 known: LATEST_VERSION,
             }),
             std::cmp::Ordering::Less => Err(StoreError::TooOld {
-                path: path.to_owned(),
+                path: self.path.clone(),
                 found: version,
                 known: LATEST_VERSION,
             }),
         }
     }
 
-    /// Creates a new store (and its folder), or migrates an existing one forward.
-    /// Returns the store and whether it was created.
-    pub(crate) fn create_or_migrate(path: &Path, busy_timeout_ms: u64) -> Result<(Store, bool)> {
+    fn open_file(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
+        check_file(path)?;
+        let store = Store::connect(path, busy_timeout_ms)?;
+        let version = store.user_version()?;
+        store.check_version(version)?;
+        Ok(store)
+    }
+
+    fn create_or_migrate_file(path: &Path, busy_timeout_ms: u64) -> Result<(Store, bool)> {
         let created = !path.exists();
         if created {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -152,14 +229,15 @@ impl Store {
                 known: LATEST_VERSION,
             });
         }
-        if created {
-            store
-                .conn
-                .pragma_update(None, "journal_mode", "WAL")
-                .map_err(|e| store.map_err(e))?;
-        }
         let busy = store.busy_timeout_ms;
-        migrations::apply(&mut store.conn).map_err(|e| map_sqlite(path, busy, e))?;
+        let Engine::Sqlite(conn) = &mut store.engine else {
+            unreachable!("opened a file")
+        };
+        if created {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| map_sqlite(path, busy, e))?;
+        }
+        migrations::apply(conn).map_err(|e| map_sqlite(path, busy, e))?;
         Ok((store, created))
     }
 
@@ -169,70 +247,111 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
-        let store = Store {
-            conn,
-            path: path.to_owned(),
-            busy_timeout_ms,
-        };
-        store
-            .conn
-            .busy_timeout(Duration::from_millis(busy_timeout_ms))
-            .map_err(|e| store.map_err(e))?;
-        store
-            .conn
-            // FULL: a consumed recovery code or an accepted TOTP step must survive a power
-            // loss too, or the code could be used again; in WAL mode that is one fsync per commit.
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-            .map_err(|e| store.map_err(e))?;
+        let map = |e| map_sqlite(path, busy_timeout_ms, e);
+        conn.busy_timeout(Duration::from_millis(busy_timeout_ms))
+            .map_err(map)?;
+        // FULL: a consumed recovery code or an accepted TOTP step must survive a power
+        // loss too, or the code could be used again; in WAL mode that is one fsync per commit.
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+            .map_err(map)?;
         // A short-lived CLI process is usually the last connection: without this, closing
         // checkpoints and deletes the WAL every run (several fsyncs — most of a `mfa verify`).
         // SQLite's automatic checkpoints during writes still keep the WAL bounded.
-        store
-            .conn
-            .set_db_config(
-                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-                true,
-            )
-            .map_err(|e| store.map_err(e))?;
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .map_err(map)?;
         // The page cache stays at SQLite's 2 MB: a larger one only adds page faults to a
         // command that streams over many pages once (`user find` at a million users: 75 ms
         // with 2 MB, 108 ms with 32 MB), and a 100,000-user reset gains nothing from it.
-        Ok(store)
+        Ok(Store {
+            engine: Engine::Sqlite(conn),
+            path: path.to_owned(),
+            busy_timeout_ms,
+            init_warning: None,
+        })
     }
 
     fn user_version(&self) -> Result<i64> {
-        self.run(|c| c.pragma_query_value(None, "user_version", |row| row.get(0)))
+        self.sqlite_only(|c| c.pragma_query_value(None, "user_version", |row| row.get(0)))
     }
 
-    /// Runs statements on the connection, mapping their errors.
-    fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        f(&self.conn).map_err(|e| self.map_err(e))
+    /// Runs one operation on whichever engine this store is: `sqlite` with the SQLite
+    /// connection or `pg` with the PostgreSQL client, mapping either's errors.
+    fn on<T>(
+        &self,
+        sqlite: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+        pg: impl FnOnce(&mut postgres::Client) -> Result<T, pg::Error>,
+    ) -> Result<T> {
+        match &self.engine {
+            Engine::Sqlite(conn) => sqlite(conn).map_err(|e| self.map_err(e)),
+            Engine::Postgres(store) => store.run(pg),
+        }
     }
 
-    /// Like [`Store::run`] for listings that stream rows into a caller's callback: a
-    /// SQLite error is mapped, the callback's own errors pass through.
-    fn stream(&self, f: impl FnOnce(&Connection) -> anyhow::Result<()>) -> anyhow::Result<()> {
-        f(&self.conn).map_err(|e| map_any(&self.path, self.busy_timeout_ms, e))
+    /// An SQLite-only operation (file maintenance); on PostgreSQL it does nothing and
+    /// returns the default.
+    fn sqlite_only<T: Default>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        match &self.engine {
+            Engine::Sqlite(conn) => f(conn).map_err(|e| self.map_err(e)),
+            Engine::Postgres(_) => Ok(T::default()),
+        }
     }
 
-    /// Runs `f` in one write transaction that takes the lock up front (`BEGIN IMMEDIATE`),
-    /// committing only if `f` succeeds: every change `f` makes through the [`Tx`], the audit
-    /// rows it appends and the notifications it queues commit together or not at all.
-    /// Other errors (a declined check, a rejected code) roll back and pass through.
+    /// Maps the errors of a listing that streams rows into a caller's callback: engine
+    /// errors become [`StoreError`]s, the callback's own errors pass through.
+    fn stream_err(&self, e: anyhow::Error) -> anyhow::Error {
+        match &self.engine {
+            Engine::Sqlite(_) => map_any(&self.path, self.busy_timeout_ms, e),
+            Engine::Postgres(pg) => pg.map_any(e),
+        }
+    }
+
+    /// Runs `f` in one write transaction, committing only if `f` succeeds: every change `f`
+    /// makes through the [`Tx`], the audit rows it appends and the notifications it queues
+    /// commit together or not at all. Other errors (a declined check, a rejected code) roll
+    /// back and pass through. SQLite takes the write lock up front (`BEGIN IMMEDIATE`);
+    /// PostgreSQL locks rows as the transaction reaches them (see `pg`).
     pub(crate) fn write<T>(
         &self,
         f: impl FnOnce(&Tx<'_>) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
+        let conn = match &self.engine {
+            Engine::Sqlite(conn) => conn,
+            Engine::Postgres(pg) => {
+                pg.begin_write()?;
+                let result = (|| {
+                    let tx = Tx {
+                        store: self,
+                        chain: RefCell::new(None),
+                    };
+                    let value = f(&tx).map_err(|e| pg.map_any(e))?;
+                    if let Some(chain) = tx.chain.take() {
+                        pg.run(|c| chain.finish_pg(c))?;
+                    }
+                    pg.commit()?;
+                    Ok(value)
+                })();
+                if result.is_err() {
+                    pg.rollback();
+                }
+                return result;
+            }
+        };
         // SQLite opens a file it may not write read-only; say so before any work, even for
         // a change that turns out to touch nothing.
-        if self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
             return Err(StoreError::ReadOnly(format!(
                 "{}: the file cannot be written by this user",
                 self.path.display()
             ))
             .into());
         }
-        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+        let transaction = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
             .map_err(|e| self.map_err(e))?;
         let tx = Tx {
             store: self,
@@ -240,7 +359,7 @@ impl Store {
         };
         let value = f(&tx).map_err(|e| map_any(&self.path, self.busy_timeout_ms, e))?;
         if let Some(chain) = tx.chain.take() {
-            self.run(|c| chain.finish(c))?;
+            self.on(|c| chain.finish(c), |_| unreachable!("an SQLite store"))?;
         }
         transaction.commit().map_err(|e| self.map_err(e))?;
         Ok(value)
@@ -249,7 +368,19 @@ impl Store {
     /// Runs `f` on one consistent snapshot (a read transaction), for commands that read
     /// many rows and must see them as of one moment (and pay for one lock, not one each).
     pub(crate) fn snapshot<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+        let conn = match &self.engine {
+            Engine::Sqlite(conn) => conn,
+            Engine::Postgres(pg) => {
+                pg.begin_snapshot()?;
+                let value = f(self);
+                match value {
+                    Ok(_) => pg.commit()?,
+                    Err(_) => pg.rollback(),
+                }
+                return value;
+            }
+        };
+        let transaction = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
             .map_err(|e| self.map_err(e))?;
         let value = f(self)?;
         transaction.commit().map_err(|e| self.map_err(e))?;
@@ -265,6 +396,9 @@ impl Store {
     /// and passes `PRAGMA integrity_check`.
     pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<()> {
         use anyhow::Context;
+        let Engine::Sqlite(conn) = &self.engine else {
+            anyhow::bail!("backup of a PostgreSQL store is not supported yet");
+        };
         if dest.exists() {
             anyhow::bail!(
                 "{} already exists; choose a new backup path (a backup never overwrites)",
@@ -279,7 +413,7 @@ impl Store {
             .with_context(|| format!("cannot create backup {}", dest.display()))?;
         let result = (|| -> anyhow::Result<()> {
             let mut target = Connection::open(dest)?;
-            let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
+            let backup = rusqlite::backup::Backup::new(conn, &mut target)?;
             backup.run_to_completion(1024, Duration::from_millis(10), None)?;
             drop(backup);
             let check: String = target.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
@@ -303,32 +437,42 @@ impl Store {
 
     /// The key check value recorded by `init` (a wrong key is detected before any write).
     pub(crate) fn key_check(&self) -> Result<Option<Vec<u8>>> {
-        self.run(|c| meta_get(c, KEY_CHECK))
+        self.on(|c| meta_get(c, KEY_CHECK), |c| pg::meta_get(c, KEY_CHECK))
     }
 
     /// Switches the store to WAL mode (readers are not blocked while mfa-admin writes);
     /// false when SQLite could not (another program holds it open in another mode).
+    /// (PostgreSQL: nothing to switch, true.)
     pub(crate) fn enable_wal(&self) -> bool {
-        self.conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
-            .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal"))
+        match &self.engine {
+            Engine::Sqlite(conn) => conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+                .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal")),
+            Engine::Postgres(_) => true,
+        }
     }
 
     /// Folds the WAL into the main file and truncates it.
     pub(crate) fn checkpoint(&self) -> Result<()> {
-        self.run(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+        self.sqlite_only(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
     }
 
     /// A larger page cache for this connection, for a bulk insert that touches a table and
     /// its indexes all over (64 MiB halves a million-row import's system time); lookups
     /// are faster with SQLite's default 2 MB (fewer page faults), so only bulk jobs ask.
     pub(crate) fn set_cache_mib(&self, mib: i64) -> Result<()> {
-        self.run(|c| c.pragma_update(None, "cache_size", -1024 * mib))
+        self.sqlite_only(|c| c.pragma_update(None, "cache_size", -1024 * mib))
     }
 
-    /// SQLite's `quick_check`: "ok", or what is wrong with the file.
+    /// SQLite's `quick_check` (PostgreSQL: the schema's tables are there): "ok", or what
+    /// is wrong.
     pub(crate) fn quick_check(&self) -> Result<String> {
-        self.run(|c| c.query_row("PRAGMA quick_check", [], |r| r.get(0)))
+        match &self.engine {
+            Engine::Sqlite(conn) => conn
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(|e| self.map_err(e)),
+            Engine::Postgres(pg) => pg.quick_check(),
+        }
     }
 }
 
@@ -355,7 +499,10 @@ impl Deref for Tx<'_> {
 impl Tx<'_> {
     /// Records the key check value of the key that encrypts the store's secrets.
     pub(crate) fn set_key_check(&self, check: &[u8]) -> Result<()> {
-        self.run(|c| meta_set(c, KEY_CHECK, check))
+        self.on(
+            |c| meta_set(c, KEY_CHECK, check),
+            |c| pg::meta_set(c, KEY_CHECK, check),
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Now, Result, Store, Tx};
+use super::{Now, Result, Store, Tx, pg};
 
 /// The salt and scheme of a user's current codes.
 #[derive(Clone, Debug)]
@@ -86,17 +86,20 @@ fn delete_all(conn: &Connection, user_id: i64) -> rusqlite::Result<i64> {
 impl Store {
     /// The salt and scheme of the user's current recovery codes.
     pub(crate) fn recovery_set(&self, user_id: i64) -> Result<Option<CodeSet>> {
-        self.run(|c| code_set(c, user_id))
+        self.on(
+            |c| code_set(c, user_id),
+            |c| pg::recovery::code_set(c, user_id),
+        )
     }
 
     /// The user's unused codes: (code id, hash).
     pub(crate) fn unused_recovery_codes(&self, user_id: i64) -> Result<Vec<(i64, Vec<u8>)>> {
-        self.run(|c| unused(c, user_id))
+        self.on(|c| unused(c, user_id), |c| pg::recovery::unused(c, user_id))
     }
 
     /// (unused, issued) recovery codes of a user.
     pub(crate) fn recovery_counts(&self, user_id: i64) -> Result<(i64, i64)> {
-        self.run(|c| counts(c, user_id))
+        self.on(|c| counts(c, user_id), |c| pg::recovery::counts(c, user_id))
     }
 }
 
@@ -110,11 +113,17 @@ impl Tx<'_> {
         hashes: &[[u8; 32]],
         now: Now,
     ) -> Result<()> {
-        self.run(|c| replace(c, user_id, salt, scheme, hashes, now))
+        self.on(
+            |c| replace(c, user_id, salt, scheme, hashes, now),
+            |c| pg::recovery::replace(c, user_id, salt, scheme, hashes, now),
+        )
     }
 
     /// Marks a code used, if it still was unused; false when another process won.
     pub(crate) fn consume_recovery_code(&self, code_id: i64, now: Now) -> Result<bool> {
-        self.run(|c| consume(c, code_id, now))
+        self.on(
+            |c| consume(c, code_id, now),
+            |c| pg::recovery::consume(c, code_id, now),
+        )
     }
 }
