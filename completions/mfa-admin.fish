@@ -24,8 +24,8 @@ function __fish_mfa_admin_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -46,12 +46,13 @@ complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "audit" -d 'Read
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "key" -d 'Check or rotate the key file that encrypts TOTP secrets'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "copy" -d 'Copy the whole store into a new SQLite file or an empty PostgreSQL database'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "notify" -d 'User notifications (factor reset, enrollment, lockout) for the application to deliver'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "completions" -d 'Print a shell completion script (the script is the output: no --json or --output)'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l sample -d 'Also add N realistic demo users (some enrolled, pending, exempt, one locked)' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -61,8 +62,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l json -d 'Sa
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -82,8 +83,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l name -d 'Display name' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l email -d 'Email address' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -93,8 +94,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -105,8 +106,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l limit -d 'At most N results' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -123,8 +124,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 locked\t''
 disabled\t''"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l limit -d 'At most N users' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -135,8 +136,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -147,8 +148,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l reason -d 'Why, for the audit log' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -158,8 +159,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -177,8 +178,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "lock" -d 'Lock an account'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -196,8 +197,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -f -a "exempt" -d 'Exempt a user from MFA, optionally until a time'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -f -a "unexempt" -d 'Remove a user\'s MFA exemption'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -214,8 +215,8 @@ SHA512\t''"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l digits -d 'Digits per code' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l period -d 'Seconds per code' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr-png -d 'Also write the QR code as a PNG (mode 0600)' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -226,8 +227,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -238,8 +239,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l remember-device -d 'Remember this device: prints a device token once' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -252,8 +253,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l from-file -d 'Read users from a file, one per line (# comments, blank lines skipped; - = stdin)' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l reason -d 'Why, recorded in the audit log' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l backup -d 'Write a consistent copy of the store here before changing anything' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -267,8 +268,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l until -d 'When the exemption ends (RFC 3339, a date, or a span like 7d)' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -278,8 +279,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -297,8 +298,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from help" -f -a "exempt" -d 'Exempt a user from MFA, optionally until a time'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from help" -f -a "unexempt" -d 'Remove a user\'s MFA exemption'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -312,8 +313,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -f -a "check" -d 'Verify a recovery code; a valid code is consumed (exit 0 valid, 4 not)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -f -a "regenerate" -d 'Replace all recovery codes and show the new ones once'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -323,8 +324,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -334,8 +335,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -349,8 +350,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from help" -f -a "check" -d 'Verify a recovery code; a valid code is consumed (exit 0 valid, 4 not)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from help" -f -a "regenerate" -d 'Replace all recovery codes and show the new ones once'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -365,8 +366,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -f -a "revoke" -d 'Revoke one remembered device, or all of them'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -f -a "prune" -d 'Delete expired remembered devices of every user (they no longer work anyway)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -376,8 +377,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -387,8 +388,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -399,8 +400,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -415,8 +416,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke one remembered device, or all of them'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete expired remembered devices of every user (they no longer work anyway)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -429,8 +430,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "show" -d 'Show every policy setting'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "set" -d 'Change one setting (validated)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -440,8 +441,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -458,8 +459,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fis
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l action -d 'Only this action (e.g. mfa.reset), or a family (mfa)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l since -d 'Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l limit -d 'At most N rows' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -471,8 +472,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fis
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first bad row'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -484,8 +485,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_se
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first bad row'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -498,8 +499,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -f -a "check" -d 'Check that every stored secret decrypts with the key file'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -f -a "rotate" -d 'Re-encrypt every secret with a new key (old key kept as a 0600 backup)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -509,8 +510,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -523,8 +524,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check that every stored secret decrypts with the key file'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Re-encrypt every secret with a new key (old key kept as a 0600 backup)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -534,8 +535,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l json -d '
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -545,8 +546,19 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l json -d '
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+json\t''
+csv\t''"
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -560,8 +572,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -f -a "ack" -d 'Mark notifications delivered'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l limit -d 'At most N' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -572,8 +584,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -586,8 +598,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "list" -d 'Notifications, newest first'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "ack" -d 'Mark notifications delivered'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -597,19 +609,20 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l json
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "init" -d 'Create the store and its key file, or migrate an existing store forward'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "user" -d 'Add, import, find, list, show, lock and unlock users'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "mfa" -d 'Enroll, confirm, verify, reset and exempt users\' TOTP'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "recovery" -d 'Recovery codes: status, check (consumes), regenerate'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "device" -d 'Remembered devices: list, check, revoke'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "policy" -d 'Organisation-wide MFA policy'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "audit" -d 'Read the audit trail (newest first), or verify its hash chain'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "key" -d 'Check or rotate the key file that encrypts TOTP secrets'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "notify" -d 'User notifications (factor reset, enrollment, lockout) for the application to deliver'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "completions" -d 'Print a shell completion script (the script is the output: no --json or --output)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "init" -d 'Create the store and its key file, or migrate an existing store forward'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "user" -d 'Add, import, find, list, show, lock and unlock users'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "mfa" -d 'Enroll, confirm, verify, reset and exempt users\' TOTP'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "recovery" -d 'Recovery codes: status, check (consumes), regenerate'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "device" -d 'Remembered devices: list, check, revoke'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "policy" -d 'Organisation-wide MFA policy'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "audit" -d 'Read the audit trail (newest first), or verify its hash chain'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "key" -d 'Check or rotate the key file that encrypts TOTP secrets'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "copy" -d 'Copy the whole store into a new SQLite file or an empty PostgreSQL database'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "notify" -d 'User notifications (factor reset, enrollment, lockout) for the application to deliver'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "completions" -d 'Print a shell completion script (the script is the output: no --json or --output)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "add" -d 'Add a user'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "import" -d 'Add users from CSV with header username,name,email (one transaction; - = stdin)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'

@@ -142,6 +142,13 @@ pub enum Command {
     Doctor,
     /// Write a consistent copy of the store, safe while the application runs
     Backup(BackupArgs),
+    /// Copy the whole store into a new SQLite file or an empty PostgreSQL database
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin --db users.db copy postgresql://mfa@db.internal/users   # move to PostgreSQL\n",
+        "  mfa-admin --db postgresql://mfa@db.internal/users --key-file mfa.key copy users.db",
+    ))]
+    Copy(CopyArgs),
     /// User notifications (factor reset, enrollment, lockout) for the application to deliver
     #[command(subcommand)]
     Notify(NotifyCommand),
@@ -488,6 +495,13 @@ pub enum KeyCommand {
     Check,
     /// Re-encrypt every secret with a new key (old key kept as a 0600 backup)
     Rotate,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// A new SQLite file, or the postgresql:// URL of an empty database
+    #[arg(value_name = "PATH|URL", value_parser = LocationParser)]
+    pub dest: Location,
 }
 
 #[derive(Debug, Args)]

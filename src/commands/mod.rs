@@ -3,6 +3,7 @@
 
 mod audit;
 mod backup;
+mod copy;
 mod device;
 mod doctor;
 mod init;
@@ -138,6 +139,7 @@ fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
         Command::Key(cmd) => key::run(ctx, cmd),
         Command::Doctor => doctor::run(ctx),
         Command::Backup(args) => backup::run(ctx, args),
+        Command::Copy(args) => copy::run(ctx, args),
         Command::Notify(cmd) => notify::run(ctx, cmd),
         Command::Completions(args) => {
             // The script is the output: a JSON or CSV rendering of it means nothing, and a

@@ -62,7 +62,7 @@ pub(crate) struct RawRow {
 
 impl Chain {
     /// Reads the head. Call inside the write transaction that appends.
-    fn load(conn: &Connection) -> rusqlite::Result<Chain> {
+    pub(super) fn load(conn: &Connection) -> rusqlite::Result<Chain> {
         let head = super::meta_get(conn, HEAD_KEY)?;
         Ok(match head {
             Some(bytes) if bytes.len() == 40 => {
@@ -81,6 +81,14 @@ impl Chain {
                 count: 0,
                 id: 0,
             },
+        })
+    }
+
+    /// Reads the head of chain 0 without locking it (PostgreSQL; `copy` in a snapshot).
+    pub(super) fn read_pg(c: &mut postgres::Client) -> Result<Chain, pg::Error> {
+        Ok(match pg::audit::read_head(c, 0)? {
+            Some((count, head)) => decode_head(count, &head),
+            None => decode_head(0, &[]),
         })
     }
 

@@ -20,6 +20,7 @@
 //! one binary anyway.
 
 pub(crate) mod audit;
+pub(crate) mod copy;
 pub(crate) mod credentials;
 pub(crate) mod devices;
 pub(crate) mod doctor;
@@ -391,13 +392,48 @@ impl Store {
         map_sqlite(&self.path, self.busy_timeout_ms, e)
     }
 
-    /// Writes a consistent copy of the store to `dest` with SQLite's online backup API
-    /// (safe while the application writes), created 0600, and checks that the copy opens
-    /// and passes `PRAGMA integrity_check`.
+    /// Writes a consistent copy of the store to `dest`, an SQLite file created 0600, and
+    /// checks that the copy opens and passes `PRAGMA integrity_check`: SQLite's online
+    /// backup API (safe while the application writes), or from PostgreSQL a `copy` out of
+    /// one snapshot.
     pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<()> {
         use anyhow::Context;
+        if dest.exists() {
+            anyhow::bail!(
+                "{} already exists; choose a new backup path (a backup never overwrites)",
+                dest.display()
+            );
+        }
         let Engine::Sqlite(conn) = &self.engine else {
-            anyhow::bail!("backup of a PostgreSQL store is not supported yet");
+            let result = (|| -> anyhow::Result<()> {
+                let (copy, _) = Store::create_or_migrate(
+                    &Location::File(dest.to_owned()),
+                    self.busy_timeout_ms,
+                )?;
+                self.copy_into(&copy)?;
+                let check = copy.quick_check()?;
+                if check != "ok" {
+                    anyhow::bail!("integrity check of the copy failed: {check}");
+                }
+                let Engine::Sqlite(target) = &copy.engine else {
+                    unreachable!("a file")
+                };
+                target.pragma_update(None, "journal_mode", "DELETE")?;
+                Ok(())
+            })();
+            if let Err(e) = result {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut name = dest.as_os_str().to_owned();
+                    name.push(suffix);
+                    let _ = fs::remove_file(name);
+                }
+                return Err(e.context(format!(
+                    "backup to {} failed; nothing changed",
+                    dest.display()
+                )));
+            }
+            fs::set_permissions(dest, fs::Permissions::from_mode(0o600))?;
+            return Ok(());
         };
         if dest.exists() {
             anyhow::bail!(

@@ -24,10 +24,11 @@ mod schema;
 pub(super) mod users;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use postgres::Client;
 use postgres::error::SqlState;
+use postgres::{Client, Statement};
 
 use super::location::PgUrl;
 use super::{Result, StoreError};
@@ -40,6 +41,8 @@ pub(super) struct Pg {
     client: RefCell<Client>,
     url: PgUrl,
     busy_timeout_ms: u64,
+    /// Statements prepared on this connection, by text (a bulk job runs one many times).
+    statements: RefCell<HashMap<String, Statement>>,
 }
 
 /// What `init` learnt while migrating, for it to tell the administrator.
@@ -57,7 +60,20 @@ impl Pg {
             client: RefCell::new(client),
             url: url.clone(),
             busy_timeout_ms,
+            statements: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// `sql` prepared once per connection.
+    pub(super) fn prepared(&self, c: &mut Client, sql: &str) -> Result<Statement, Error> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = c.prepare(sql)?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
     }
 
     /// The store's name in messages: the URL without its password.
