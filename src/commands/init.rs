@@ -47,22 +47,41 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
         ));
     }
     let now = ctx.now;
-    let first_init = store.key_check()?.is_none();
+    let mut first_init = store.key_check()?.is_none();
     let key = if first_init {
         // First init of this store: create the key (or adopt one the administrator placed
         // there) and record it, with the audit trail's first row, in one transaction.
-        let key = if key_path.exists() {
-            MasterKey::load(&key_path)?
-        } else {
+        let made_key = !key_path.exists();
+        let key = if made_key {
             MasterKey::create(&key_path)?
+        } else {
+            MasterKey::load(&key_path)?
         };
         let check = key.check_value();
-        store.write(|tx| {
-            tx.set_key_check(&check)?;
+        // Another host may be initialising the same database right now: only one records
+        // its key; the other finds the store initialised and must use that key.
+        first_init = store.write(|tx| {
+            if !tx.claim_key_check(&check)? {
+                return Ok(false);
+            }
             tx.audit(now, &ctx.entry(Action::StoreInit, None))?;
-            Ok(())
+            Ok(true)
         })?;
-        Some(key)
+        if first_init {
+            Some(key)
+        } else {
+            if made_key {
+                // Ours lost: a key file that is not the store's would only mislead.
+                let _ = std::fs::remove_file(&key_path);
+            }
+            if !key_path.exists() {
+                anyhow::bail!(
+                    "another host initialised {db} at the same moment with its own key; copy that host's key file to {}",
+                    key_path.display()
+                );
+            }
+            Some(ctx.load_key(&store)?)
+        }
     } else if !key_path.exists() {
         ctx.out.warn(&format!(
             "the key file {} is missing: stored TOTP secrets cannot be read; restore it or pass --key-file",

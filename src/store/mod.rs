@@ -533,6 +533,17 @@ impl Deref for Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// Records the key check value of a store's first key unless one is recorded already
+    /// (another `init` won); returns whether this one was recorded.
+    pub(crate) fn claim_key_check(&self, check: &[u8]) -> Result<bool> {
+        const CLAIM: &str = "INSERT INTO meta (key, value) VALUES ('key_check', ?1)
+             ON CONFLICT (key) DO NOTHING";
+        self.on(
+            |c| Ok(c.execute(CLAIM, [check])? == 1),
+            |c| Ok(c.execute(&CLAIM.replace("?1", "$1"), &[&check])? == 1),
+        )
+    }
+
     /// Records the key check value of the key that encrypts the store's secrets.
     pub(crate) fn set_key_check(&self, check: &[u8]) -> Result<()> {
         self.on(

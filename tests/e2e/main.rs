@@ -23,6 +23,7 @@ mod key;
 mod notify;
 mod output;
 mod policy;
+mod postgres;
 mod recovery;
 mod reset;
 mod sequences;
