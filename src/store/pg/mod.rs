@@ -24,11 +24,10 @@ mod schema;
 pub(super) mod users;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
+use postgres::Client;
 use postgres::error::SqlState;
-use postgres::{Client, Statement};
 
 use super::location::PgUrl;
 use super::{Result, StoreError};
@@ -41,8 +40,6 @@ pub(super) struct Pg {
     client: RefCell<Client>,
     url: PgUrl,
     busy_timeout_ms: u64,
-    /// Statements prepared on this connection, by text (a bulk job runs one many times).
-    statements: RefCell<HashMap<String, Statement>>,
 }
 
 /// What `init` learnt while migrating, for it to tell the administrator.
@@ -60,20 +57,7 @@ impl Pg {
             client: RefCell::new(client),
             url: url.clone(),
             busy_timeout_ms,
-            statements: RefCell::new(HashMap::new()),
         })
-    }
-
-    /// `sql` prepared once per connection.
-    pub(super) fn prepared(&self, c: &mut Client, sql: &str) -> Result<Statement, Error> {
-        if let Some(statement) = self.statements.borrow().get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = c.prepare(sql)?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_owned(), statement.clone());
-        Ok(statement)
     }
 
     /// The store's name in messages: the URL without its password.
@@ -250,7 +234,17 @@ impl Pg {
         };
         if !self.run(installed)? {
             // A role without the privilege gets an error; that is the answer, not a failure.
-            let _ = self.run(|c| c.batch_execute(schema::CREATE_EXTENSION));
+            // Under the migration lock: two hosts creating it at once would collide.
+            let _ = self.run(|c| {
+                c.batch_execute("BEGIN")?;
+                c.execute(
+                    "SELECT pg_advisory_xact_lock($1)",
+                    &[&schema::MIGRATION_LOCK],
+                )?;
+                c.batch_execute(schema::CREATE_EXTENSION)?;
+                c.batch_execute("COMMIT")
+            });
+            self.rollback();
         }
         if !self.run(installed)? {
             let db = self.run(|c| {
@@ -261,7 +255,21 @@ impl Pg {
                 "`user find` scans every user until the pg_trgm extension exists: a superuser can run `CREATE EXTENSION pg_trgm;` in database {db:?}, then run `mfa-admin init` again"
             )));
         }
-        self.run(|c| c.batch_execute(schema::SEARCH_INDEX))?;
+        self.begin_write()?;
+        let built = self.run(|c| {
+            c.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&schema::MIGRATION_LOCK],
+            )?;
+            c.batch_execute(schema::SEARCH_INDEX)
+        });
+        match built {
+            Ok(()) => self.commit()?,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
+        }
         Ok(None)
     }
 

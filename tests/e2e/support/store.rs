@@ -641,13 +641,26 @@ impl Env {
     pub fn hold_write_lock(&self) -> WriteLock {
         if self.pg.is_some() {
             let mut c = self.pg_client();
-            c.batch_execute(
-                "BEGIN; LOCK TABLE users, totp_credentials, recovery_sets, recovery_codes,
-                    trusted_devices, policy, meta, audit_log, audit_heads, notifications
-                 IN EXCLUSIVE MODE",
-            )
-            .unwrap();
-            return WriteLock::Postgres(c);
+            // Taking ten table locks one by one while mfa-admin runs can deadlock with a
+            // transaction that holds one and wants another; the server then cancels one
+            // side. An application would retry, and so does this.
+            for _ in 0..100 {
+                let locked = c.batch_execute(
+                    "BEGIN; LOCK TABLE users, totp_credentials, recovery_sets, recovery_codes,
+                        trusted_devices, policy, meta, audit_log, audit_heads, notifications
+                     IN EXCLUSIVE MODE",
+                );
+                match locked {
+                    Ok(()) => return WriteLock::Postgres(c),
+                    Err(e)
+                        if e.code() == Some(&postgres::error::SqlState::T_R_DEADLOCK_DETECTED) =>
+                    {
+                        c.batch_execute("ROLLBACK").unwrap();
+                    }
+                    Err(e) => panic!("LOCK TABLE: {e}"),
+                }
+            }
+            panic!("could not take the table locks");
         }
         let c = self.sql();
         c.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
@@ -672,4 +685,40 @@ impl Env {
         }
         std::fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("nanosleep"))
     }
+}
+
+/// The tables whose rows are the store's content, as `copy` and `backup` carry it.
+const CONTENT_TABLES: &[&str] = &[
+    "users",
+    "totp_credentials",
+    "recovery_sets",
+    "recovery_codes",
+    "trusted_devices",
+    "policy",
+    "notifications",
+    "audit_log",
+];
+
+/// The store's content (every row of every content table, and the key check value) in a
+/// form that does not depend on the engine: a PostgreSQL store and its SQLite backup compare
+/// equal exactly when they hold the same rows.
+pub fn content(env: &Env) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in CONTENT_TABLES {
+        for row in env.rows(&format!("SELECT * FROM {table} ORDER BY 1"), &[]) {
+            out.push(format!("{table}: {row:?}"));
+        }
+    }
+    out.push(format!(
+        "{:?}",
+        env.rows("SELECT value FROM meta WHERE key = 'key_check'", &[])
+    ));
+    out
+}
+
+/// [`content`] of an SQLite store file that is not an environment's (a backup).
+pub fn content_file(path: &Path) -> Vec<String> {
+    let env = Env::on(super::Engine::Sqlite);
+    std::fs::copy(path, &env.db).expect("copy store file");
+    content(&env)
 }
