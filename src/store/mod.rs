@@ -676,41 +676,61 @@ impl Store {
         Ok(bytes)
     }
 
-    /// `backup_to` from PostgreSQL: a new SQLite store at `dest`, filled from one snapshot.
+    /// `backup_to` from PostgreSQL: a new SQLite store, filled from one snapshot, built in a
+    /// private (0700) directory of our own and streamed into `dest`, which is created new
+    /// (`O_EXCL|O_NOFOLLOW`) and written only through its descriptor, as from SQLite.
     fn backup_pg_to(&self, dest: &Path) -> anyhow::Result<u64> {
-        if fs::symlink_metadata(dest).is_ok() {
-            anyhow::bail!(
-                "{} already exists; choose a new backup path (a backup never overwrites or follows a symlink)",
-                dest.display()
-            );
-        }
-        let result = (|| -> anyhow::Result<()> {
-            let (copy, _, _) =
-                Store::create_or_migrate(&Location::File(dest.to_owned()), self.busy_timeout_ms)?;
-            self.copy_into(&copy)?;
-            let check = copy.quick_check()?;
-            if check != "ok" {
-                anyhow::bail!("integrity check of the copy failed: {check}");
+        use anyhow::Context;
+        use std::os::unix::fs::DirBuilderExt;
+        let mut out = crate::files::create_private(dest).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow::anyhow!(
+                    "{} already exists; choose a new backup path (a backup never overwrites or follows a symlink)",
+                    dest.display()
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("cannot create backup {}", dest.display()))
             }
-            let Engine::Sqlite(target) = &copy.engine else {
-                unreachable!("a file")
-            };
-            target.pragma_update(None, "journal_mode", "DELETE")?;
+        })?;
+        let work = std::env::temp_dir().join(format!(
+            "mfa-admin-backup-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let result = (|| -> anyhow::Result<()> {
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&work)
+                .with_context(|| format!("cannot create {}", work.display()))?;
+            let temp = work.join("backup.db");
+            {
+                let (copy, _, _) =
+                    Store::create_or_migrate(&Location::File(temp.clone()), self.busy_timeout_ms)?;
+                self.copy_into(&copy)?;
+                let check = copy.quick_check()?;
+                if check != "ok" {
+                    anyhow::bail!("integrity check of the copy failed: {check}");
+                }
+                copy.run(|c| c.pragma_update(None, "journal_mode", "DELETE"))?;
+            }
+            let mut from = fs::File::open(&temp)?;
+            std::io::copy(&mut from, &mut out)?;
             Ok(())
         })();
+        let _ = fs::remove_dir_all(&work);
         if let Err(e) = result {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut name = dest.as_os_str().to_owned();
-                name.push(suffix);
-                let _ = fs::remove_file(name);
-            }
+            drop(out);
+            let _ = fs::remove_file(dest);
             return Err(e.context(format!(
                 "backup to {} failed; nothing changed",
                 dest.display()
             )));
         }
+        let bytes = out.metadata()?.len();
+        out.sync_all()
+            .with_context(|| format!("cannot write backup {}", dest.display()))?;
         let _ = crate::files::sync_parent(dest);
-        Ok(fs::metadata(dest)?.len())
+        Ok(bytes)
     }
 
     /// `VACUUM INTO` a private temporary file beside the store, checked, then copied into
@@ -942,6 +962,23 @@ impl Tx<'_> {
         self.on(
             |c| Ok(c.execute(CLAIM, [check])? == 1),
             |c| Ok(c.execute(&CLAIM.replace("?1", "$1"), &[&check])? == 1),
+        )
+    }
+
+    /// The key check value, read under a lock that lasts until this transaction ends, so a
+    /// key rotation on another host cannot commit between this check and the secrets this
+    /// transaction writes (PostgreSQL: `FOR SHARE`, or `FOR UPDATE` for the rotation itself,
+    /// which then waits for every writer holding the old key; SQLite's write lock already
+    /// excludes every other writer).
+    pub(crate) fn key_check_locked(&self, exclusive: bool) -> Result<Option<Vec<u8>>> {
+        let sql = if exclusive {
+            "SELECT value FROM meta WHERE key = 'key_check' FOR UPDATE"
+        } else {
+            "SELECT value FROM meta WHERE key = 'key_check' FOR SHARE"
+        };
+        self.on(
+            |c| meta_get(c, KEY_CHECK),
+            |c| Ok(c.query_opt(sql, &[])?.map(|r| r.get(0))),
         )
     }
 

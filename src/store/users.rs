@@ -566,7 +566,10 @@ fn count(conn: &Connection) -> rusqlite::Result<i64> {
 impl Store {
     /// Looks a user up by name (case-insensitive) or id.
     pub(crate) fn user(&self, user: &UserRef) -> Result<Option<User>> {
-        self.on(|c| find(c, user), |c| pg::users::find(c, user))
+        match &self.engine {
+            super::Engine::Sqlite(_) => self.run(|c| find(c, user)),
+            super::Engine::Postgres(pg) => pg.run(|c| pg::users::find(c, user, pg.writing())),
+        }
     }
 
     /// Looks up only the id and name of a user (the cheap path bulk resolution takes).

@@ -291,12 +291,7 @@ fn a_hundred_consecutive_failures_lock_until_an_administrator_unlocks() {
     let mut now = T0 + 30;
     let mut failures = 0;
     // The first 95 failures as earlier lockout periods left them.
-    env.sql()
-        .execute(
-            "UPDATE users SET failed_attempts = 95 WHERE username = 'alice'",
-            [],
-        )
-        .unwrap();
+    env.execute("UPDATE users SET failed_attempts = 95 WHERE username = 'alice'");
     failures += 95;
     while failures < 100 {
         env.now = Some(now);

@@ -481,6 +481,8 @@ fn assert_gone(bytes: &[u8], blobs: &[Vec<u8>], what: &str) {
 /// SQLite-only: reads the files.
 #[test]
 fn a_reset_leaves_nothing_to_resurrect_in_the_file_the_wal_or_a_backup() {
+    // SQLite-only: reads the store file's and WAL's bytes (secure_delete, checkpoint).
+    crate::sqlite_only!();
     let mut env = quick_env(&["alice", "bob"]);
     let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
     enroll_confirmed(&mut env, "bob", T0);
@@ -553,6 +555,8 @@ fn a_reset_leaves_nothing_to_resurrect_in_the_file_the_wal_or_a_backup() {
 /// the files, so the kept old key opens only backups made before it. SQLite-only.
 #[test]
 fn after_a_rotation_no_old_key_ciphertext_is_left_in_the_file_or_the_wal() {
+    // SQLite-only: reads the store file's and WAL's bytes (secure_delete, checkpoint).
+    crate::sqlite_only!();
     let mut env = quick_env(&["alice", "bob"]);
     enroll_confirmed(&mut env, "alice", T0);
     env.run(&["mfa", "enroll", "bob"]).ok();
@@ -619,9 +623,7 @@ fn key_rotate_racing_enroll_never_leaves_a_secret_under_the_old_key() {
 #[test]
 fn a_store_without_its_key_check_record_refuses_to_encrypt() {
     let env = quick_env(&["alice"]);
-    env.sql()
-        .execute("DELETE FROM meta WHERE key = 'key_check'", [])
-        .unwrap();
+    env.execute("DELETE FROM meta WHERE key = 'key_check'");
     let before = dump(&env);
     let foreign = foreign_key(&env);
     for args in [

@@ -218,6 +218,8 @@ fn backup_of_a_postgres_store_is_a_private_sqlite_file() {
     let mut env = Env::new();
     rich_store(&mut env);
     let path = env.path("backup.db");
+    // What the backup holds: the store as it was (the backup's own audit row comes after).
+    let before = shown(&env);
     let done: BackupDone = env.run(&["--json", "backup", s(&path)]).ok().json();
     assert_eq!(done.integrity_check, "ok");
     assert_eq!(mode(&path), 0o600);
@@ -229,7 +231,8 @@ fn backup_of_a_postgres_store_is_a_private_sqlite_file() {
     restored.now = env.now;
     audit_ok(&restored);
     restored.run(&["key", "check"]).ok();
-    assert_eq!(shown(&restored), shown(&env));
+    assert_eq!(shown(&restored), before);
+    assert_eq!(audit(&env, &["--limit", "1"])[0].action, "store.backup");
 }
 
 #[test]
@@ -255,7 +258,7 @@ fn two_hosts_running_init_at_once_migrate_once() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    assert_eq!(count(&env, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_eq!(count(&env, "SELECT count(*) FROM schema_migrations"), 4);
     assert_eq!(audit_count(&env, "store.init"), 1);
     audit_ok(&env);
     env.run(&["key", "check"]).ok();

@@ -512,6 +512,8 @@ fn a_full_disk_fails_cleanly_and_loses_nothing() {
 /// in one short line, by every command, and left as it was.
 #[test]
 fn another_programs_sqlite_database_is_not_an_mfa_admin_store() {
+    // SQLite-only: another program's SQLite file.
+    crate::sqlite_only!();
     let env = Env::new();
     env.sql()
         .execute_batch(
@@ -540,6 +542,8 @@ fn another_programs_sqlite_database_is_not_an_mfa_admin_store() {
 /// `-wal` and `-shm` SQLite created while finding out.
 #[test]
 fn a_corrupt_store_leaves_no_wal_or_shm_behind() {
+    // SQLite-only: about the store file and its -wal/-shm.
+    crate::sqlite_only!();
     let env = Env::with_users(&["ann", "bo"]);
     // Fold the WAL into the file, then remove the side files and damage table pages.
     env.run(&["init"]).ok();
@@ -574,6 +578,8 @@ fn a_corrupt_store_leaves_no_wal_or_shm_behind() {
 #[test]
 #[allow(clippy::print_stderr)]
 fn another_os_user_can_read_a_store_it_cannot_write() {
+    // SQLite-only: file permissions of the store file.
+    crate::sqlite_only!();
     let env = Env::with_users(&["ann", "bo"]);
     env.run(&["mfa", "enroll", "ann"]).ok();
     // `init` folds the WAL into the file; the WAL and its index stay, 0600 and empty.

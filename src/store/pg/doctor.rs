@@ -81,7 +81,7 @@ pub(crate) fn ahead_of_clock(
     let skew = i64::from(skew);
     let r = c.query_one(
         "SELECT count(*), max(last_step * period) FROM totp_credentials
-         WHERE last_step IS NOT NULL AND last_step > div($1, period) + $2",
+         WHERE last_step IS NOT NULL AND last_step > $1::bigint / period + $2::bigint",
         &[&now, &skew],
     )?;
     Ok((r.get(0), r.get(1)))

@@ -38,6 +38,8 @@ pub(super) use postgres::Error;
 /// single-threaded and never runs two statements at once, so a `RefCell` lends it out.
 pub(super) struct Pg {
     client: RefCell<Client>,
+    /// Whether a write transaction is open: reads of a user inside one lock its row.
+    writing: std::cell::Cell<bool>,
     url: PgUrl,
     busy_timeout_ms: u64,
 }
@@ -57,6 +59,7 @@ impl Pg {
         let client = connect::connect(url).map_err(StoreError::Unreachable)?;
         Ok(Pg {
             client: RefCell::new(client),
+            writing: std::cell::Cell::new(false),
             url: url.clone(),
             busy_timeout_ms,
         })
@@ -126,7 +129,14 @@ impl Pg {
             c.batch_execute(&format!(
                 "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {ms}"
             ))
-        })
+        })?;
+        self.writing.set(true);
+        Ok(())
+    }
+
+    /// Whether a write transaction is open.
+    pub(super) fn writing(&self) -> bool {
+        self.writing.get()
     }
 
     /// Starts a read transaction that sees one moment.
@@ -135,11 +145,13 @@ impl Pg {
     }
 
     pub(super) fn commit(&self) -> Result<()> {
+        self.writing.set(false);
         self.run(|c| c.batch_execute("COMMIT"))
     }
 
     /// Abandons the open transaction; a failure here leaves nothing committed either.
     pub(super) fn rollback(&self) {
+        self.writing.set(false);
         let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
     }
 
@@ -194,21 +206,22 @@ impl Pg {
                     .ok()
                     .and_then(|v| schema::MIGRATIONS.get(v))
                 else {
-                    return Ok(Ok(false));
+                    return Ok(Ok(None));
                 };
                 c.batch_execute(sql)?;
                 c.execute(
                     "INSERT INTO schema_migrations (version) VALUES ($1)",
                     &[&(version + 1)],
                 )?;
-                Ok(Ok(version == 0))
+                Ok(Ok(Some(version)))
             });
             match step {
-                Ok(Ok(true)) => {
+                // One migration applied (the first creates the store); on to the next.
+                Ok(Ok(Some(from))) => {
                     self.commit()?;
-                    report.created = true;
+                    report.created |= from == 0;
                 }
-                Ok(Ok(false)) => {
+                Ok(Ok(None)) => {
                     self.commit()?;
                     break;
                 }
@@ -224,6 +237,21 @@ impl Pg {
                     self.rollback();
                     return Err(e);
                 }
+            }
+        }
+        self.begin_write()?;
+        let restored = self.run(|c| {
+            c.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&schema::MIGRATION_LOCK],
+            )?;
+            c.batch_execute(schema::RESTORE_TRIGGERS)
+        });
+        match restored {
+            Ok(()) => self.commit()?,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
             }
         }
         report.warning = self.ensure_search_index()?;

@@ -73,7 +73,7 @@ pub(crate) fn consume(c: &mut Client, user_id: i64, slot: i64) -> Result<bool, E
     let bit: i64 = 1 << slot;
     let changed = c.execute(
         "UPDATE recovery_sets SET used_mask = used_mask | $2, remaining = remaining - 1
-         WHERE user_id = $1 AND used_mask & $2 = 0 AND $3 < length(code_hashes) / 32",
+         WHERE user_id = $1 AND used_mask & $2 = 0 AND $3::bigint < length(code_hashes) / 32",
         &[&user_id, &bit, &slot],
     )?;
     Ok(changed == 1)

@@ -2,9 +2,9 @@
 //! parameter and every statement takes `= ANY($1)`.
 //!
 //! SQLite's write lock keeps the batch's rows still between reading what each user has and
-//! deleting it; here the wipe first locks the batch's credentials and users (in id order,
-//! credentials first as `mfa verify` does, so the two rarely wait on each other in a cycle),
-//! so what it reports is what it removed.
+//! deleting it; here the wipe first locks the batch's users and credentials (in id order,
+//! users first as every single-user command does when it reads its user, so the two rarely
+//! wait on each other in a cycle), so what it reports is what it removed.
 
 use postgres::Client;
 
@@ -55,12 +55,12 @@ pub(crate) fn wipe_many(c: &mut Client, user_ids: &[i64]) -> Result<Vec<Removed>
     let mut ids: Vec<i64> = user_ids.to_vec();
     ids.sort_unstable();
     c.execute(
-        "SELECT 1 FROM (SELECT user_id FROM totp_credentials WHERE user_id = ANY($1)
-                        ORDER BY user_id FOR UPDATE) c",
+        "SELECT 1 FROM (SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE) u",
         &[&ids],
     )?;
     c.execute(
-        "SELECT 1 FROM (SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE) u",
+        "SELECT 1 FROM (SELECT user_id FROM totp_credentials WHERE user_id = ANY($1)
+                        ORDER BY user_id FOR UPDATE) c",
         &[&ids],
     )?;
     let removed = inspect_many(c, user_ids)?;

@@ -202,6 +202,31 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// Puts back any append-only trigger of the audit tables that was dropped (`init` runs it
+/// after migrating, as on SQLite; `doctor` reports a missing one).
+pub(super) const RESTORE_TRIGGERS: &str = r#"
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('audit_log_no_update', 'audit_log', 'BEFORE UPDATE', 'ROW', 'audit_log_append_only'),
+        ('audit_log_no_delete', 'audit_log', 'BEFORE DELETE', 'ROW', 'audit_log_append_only'),
+        ('audit_log_no_truncate', 'audit_log', 'BEFORE TRUNCATE', 'STATEMENT', 'audit_log_append_only'),
+        ('audit_chains_no_delete', 'audit_chains', 'BEFORE DELETE', 'ROW', 'audit_chains_guard'),
+        ('audit_chains_no_truncate', 'audit_chains', 'BEFORE TRUNCATE', 'STATEMENT', 'audit_chains_guard'),
+        ('audit_chains_forward_only', 'audit_chains', 'BEFORE UPDATE', 'ROW', 'audit_chains_guard')
+    ) AS v (name, tab, event, level, func)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                       WHERE tgname = t.name AND tgrelid = t.tab::regclass) THEN
+            EXECUTE format('CREATE TRIGGER %I %s ON %I FOR EACH %s EXECUTE FUNCTION %I()',
+                           t.name, t.event, t.tab, t.level, t.func);
+        END IF;
+    END LOOP;
+END $$;
+"#;
+
 /// The trigram index over `search_text`, and the statement a superuser runs when the
 /// extension is missing.
 pub(super) const SEARCH_INDEX: &str = "CREATE INDEX IF NOT EXISTS users_search_trgm

@@ -42,11 +42,15 @@ fn from_row(row: &Row) -> User {
     }
 }
 
-pub(crate) fn find(c: &mut Client, user: &UserRef) -> Result<Option<User>, Error> {
+/// Looks a user up; `lock`: inside a write transaction, the user's row stays locked until
+/// it ends, so what the command checks (status, failures) is what it changes — SQLite's
+/// write lock gives the same, for the whole store.
+pub(crate) fn find(c: &mut Client, user: &UserRef, lock: bool) -> Result<Option<User>, Error> {
+    let lock = if lock { " FOR UPDATE OF u" } else { "" };
     let row = match user {
-        UserRef::Id(id) => c.query_opt(&format!("{SELECT_USER} WHERE u.id = $1"), &[id])?,
+        UserRef::Id(id) => c.query_opt(&format!("{SELECT_USER} WHERE u.id = $1{lock}"), &[id])?,
         UserRef::Name(name) => c.query_opt(
-            &format!("{SELECT_USER} WHERE u.username_key = $1"),
+            &format!("{SELECT_USER} WHERE u.username_key = $1{lock}"),
             &[&username_key(name)],
         )?,
     };

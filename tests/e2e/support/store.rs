@@ -63,9 +63,10 @@ impl Env {
 #[track_caller]
 pub fn count(env: &Env, sql: &str) -> i64 {
     if env.pg.is_some() {
+        // As bigint: PostgreSQL's sum() of integers is numeric.
         return env
             .pg_client()
-            .query_one(sql, &[])
+            .query_one(&format!("SELECT ({sql})::bigint"), &[])
             .map(|r| r.get(0))
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -325,7 +326,10 @@ pub fn mfa_rows(env: &Env, username: &str) -> (i64, i64, i64, i64) {
         };
         return (
             n("SELECT count(*) FROM totp_credentials WHERE user_id = ?1"),
-            n("SELECT count(*) FROM recovery_codes WHERE user_id = ?1"),
+            n(
+                "SELECT coalesce(sum(length(code_hashes) / 32), 0)::bigint FROM recovery_sets
+                 WHERE user_id = ?1",
+            ),
             n("SELECT count(*) FROM recovery_sets WHERE user_id = ?1"),
             n("SELECT count(*) FROM trusted_devices WHERE user_id = ?1"),
         );
@@ -580,12 +584,28 @@ impl Env {
         rows.remove(0)
     }
 
+    /// Drops one trigger of the audit tables (`audit_log_*` or `audit_chains_*`), as an
+    /// attacker with the database owner's rights could.
+    pub fn drop_trigger(&self, name: &str) {
+        if self.pg.is_some() {
+            let table = if name.starts_with("audit_chains") {
+                "audit_chains"
+            } else {
+                "audit_log"
+            };
+            self.execute(&format!("DROP TRIGGER IF EXISTS {name} ON {table}"));
+        } else {
+            self.execute(&format!("DROP TRIGGER IF EXISTS {name}"));
+        }
+    }
+
     /// Drops the triggers that keep the audit log append-only, as an attacker with the
     /// database owner's rights could.
     pub fn drop_audit_triggers(&self) {
         if self.pg.is_some() {
             self.execute(
                 "DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log;
+                 DROP TRIGGER IF EXISTS audit_log_no_delete ON audit_log;
                  DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;",
             );
         } else {
@@ -648,8 +668,8 @@ impl Env {
             // side. An application would retry, and so does this.
             for _ in 0..100 {
                 let locked = c.batch_execute(
-                    "BEGIN; LOCK TABLE users, totp_credentials, recovery_sets, recovery_codes,
-                        trusted_devices, policy, meta, audit_log, audit_heads, notifications
+                    "BEGIN; LOCK TABLE users, totp_credentials, recovery_sets, trusted_devices,
+                        policy, meta, audit_log, audit_chains, notifications
                      IN EXCLUSIVE MODE",
                 );
                 match locked {
