@@ -95,14 +95,14 @@ SQL=$OUT/pg/sql
 mkdir -p "$SQL"
 cat >"$SQL/show.sql" <<SQL
 SELECT $cols WHERE u.username_key = '$user';
-SELECT count(*) FILTER (WHERE used_at IS NULL), count(*) FROM recovery_codes WHERE user_id = $uid;
+SELECT remaining, length(code_hashes) / 32 FROM recovery_sets WHERE user_id = $uid;
 SELECT count(*) FROM trusted_devices WHERE user_id = $uid AND expires_at > $now;
 SQL
 cat >"$SQL/status.sql" <<SQL
 SELECT $cols WHERE u.username_key = '$user';
 SELECT state, secret, algorithm, digits, period, last_step, created_at, confirmed_at
     FROM totp_credentials WHERE user_id = $uid;
-SELECT count(*) FILTER (WHERE used_at IS NULL), count(*) FROM recovery_codes WHERE user_id = $uid;
+SELECT remaining, length(code_hashes) / 32 FROM recovery_sets WHERE user_id = $uid;
 SELECT count(*) FROM trusted_devices WHERE user_id = $uid AND expires_at > $now;
 SQL
 for kind in exact partial common; do
@@ -129,10 +129,10 @@ SELECT state, secret, algorithm, digits, period, last_step FROM totp_credentials
 UPDATE totp_credentials SET last_step = $now / 30
     WHERE user_id = $1 AND (last_step IS NULL OR last_step < $now / 30);
 UPDATE users SET failed_attempts = 0 WHERE id = $1;
-SELECT count, head FROM audit_heads WHERE chain = 0 FOR UPDATE;
+SELECT seq, head FROM audit_chains WHERE chain = 1 + pg_backend_pid() % 8 FOR UPDATE;
 INSERT INTO audit_log (at, actor, action, user_id, username, prev_hash, hash)
     VALUES ($now, 'bench', 'mfa.verify', $1, '$2', '\\x00', '\\x00');
-UPDATE audit_heads SET count = count + 1, head = '\\x00' WHERE chain = 0;
+UPDATE audit_chains SET seq = seq + 1, head = '\\x00' WHERE chain = 1 + pg_backend_pid() % 8;
 COMMIT;
 SQL
 }

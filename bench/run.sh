@@ -33,7 +33,8 @@ if [[ ${1:-} == --hook ]]; then
                       PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
         ;;
     rearm-recovery) # DB USER: un-use the user's recovery codes and clear the failure counter
-        "${SQLITE[@]}" "$1" "UPDATE recovery_codes SET used_at = NULL
+        "${SQLITE[@]}" "$1" "UPDATE recovery_sets SET used_mask = 0,
+                          remaining = length(code_hashes) / 32
                       WHERE user_id = (SELECT id FROM users WHERE username_key = '$2');
                       UPDATE users SET failed_attempts = 0 WHERE username_key = '$2';
                       PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
@@ -47,12 +48,10 @@ CREATE TEMP TABLE target AS
     SELECT u.id FROM listed l JOIN main.users u ON u.username_key = lower(l.username);
 BEGIN IMMEDIATE;
 DELETE FROM main.totp_credentials WHERE user_id IN target;
-DELETE FROM main.recovery_codes WHERE user_id IN target;
 DELETE FROM main.recovery_sets WHERE user_id IN target;
 DELETE FROM main.trusted_devices WHERE user_id IN target;
 INSERT INTO main.totp_credentials SELECT * FROM cache.totp_credentials WHERE user_id IN target;
 INSERT INTO main.recovery_sets SELECT * FROM cache.recovery_sets WHERE user_id IN target;
-INSERT INTO main.recovery_codes SELECT * FROM cache.recovery_codes WHERE user_id IN target;
 INSERT INTO main.trusted_devices SELECT * FROM cache.trusted_devices WHERE user_id IN target;
 UPDATE main.users SET enrollment_required =
     (SELECT c.enrollment_required FROM cache.users c WHERE c.id = users.id)
@@ -249,14 +248,14 @@ for size in "${SIZES[@]}"; do
         u.created_at, c.state FROM users u LEFT JOIN totp_credentials c ON c.user_id = u.id"
     cat >"$sqldir/show.sql" <<SQL
 SELECT $cols WHERE u.username_key = '$user';
-SELECT count(*) FILTER (WHERE used_at IS NULL), count(*) FROM recovery_codes WHERE user_id = $uid;
+SELECT remaining, length(code_hashes) / 32 FROM recovery_sets WHERE user_id = $uid;
 SELECT count(*) FROM trusted_devices WHERE user_id = $uid AND expires_at > unixepoch();
 SQL
     cat >"$sqldir/status.sql" <<SQL
 SELECT $cols WHERE u.username_key = '$user';
 SELECT user_id, state, secret, algorithm, digits, period, last_step, created_at, confirmed_at
     FROM totp_credentials WHERE user_id = $uid;
-SELECT count(*) FILTER (WHERE used_at IS NULL), count(*) FROM recovery_codes WHERE user_id = $uid;
+SELECT remaining, length(code_hashes) / 32 FROM recovery_sets WHERE user_id = $uid;
 SELECT count(*) FROM trusted_devices WHERE user_id = $uid AND expires_at > unixepoch();
 SQL
     # user find: the statements users::search runs. With the trigram index (schema 2) it
@@ -303,9 +302,10 @@ SQL
     cat >"$sqldir/doctor.sql" <<SQL
 PRAGMA quick_check;
 SELECT count(*), sum(length(secret)) FROM totp_credentials;
-SELECT u.id, u.username, count(*) FROM recovery_codes r JOIN users u ON u.id = r.user_id
-    WHERE NOT EXISTS (SELECT 1 FROM totp_credentials c WHERE c.user_id = r.user_id)
-    GROUP BY u.id ORDER BY u.id;
+SELECT u.id, u.username, length(s.code_hashes) / 32 FROM recovery_sets s
+    JOIN users u ON u.id = s.user_id
+    WHERE NOT EXISTS (SELECT 1 FROM totp_credentials c WHERE c.user_id = s.user_id)
+    AND length(s.code_hashes) > 0 ORDER BY u.id;
 SELECT u.id, u.username, count(*) FROM trusted_devices d JOIN users u ON u.id = d.user_id
     WHERE NOT EXISTS (SELECT 1 FROM totp_credentials c WHERE c.user_id = d.user_id)
     GROUP BY u.id ORDER BY u.id;
@@ -322,8 +322,9 @@ SELECT count(*), sum(length(actor) + length(action) + coalesce(length(username),
     + coalesce(length(details), 0) + length(prev_hash) + length(hash))
     FROM (SELECT * FROM audit_log ORDER BY id);
 SQL
-    append_audit="SELECT value FROM meta WHERE key = 'audit_head';
+    append_audit="SELECT seq, head FROM audit_chains WHERE chain = 1;
 INSERT INTO audit_log (at, actor, action, user_id, username, details, prev_hash, hash)"
+    move_head="UPDATE audit_chains SET seq = seq + 1, head = randomblob(32) WHERE chain = 1;"
     cat >"$sqldir/verify.sql" <<SQL
 SELECT $cols WHERE u.username_key = '$FIXTURE_USER';
 SELECT * FROM totp_credentials WHERE user_id = $fid;
@@ -337,7 +338,7 @@ UPDATE totp_credentials SET last_step = unixepoch() / 30
 UPDATE users SET failed_attempts = 0 WHERE id = $fid;
 $append_audit VALUES (unixepoch(), 'bench', 'mfa.verify', $fid, '$FIXTURE_USER', NULL,
     zeroblob(32), randomblob(32));
-INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+$move_head
 COMMIT;
 SQL
     cat >"$sqldir/recovery.sql" <<SQL
@@ -347,13 +348,13 @@ SELECT key, value FROM policy;
 BEGIN IMMEDIATE;
 SELECT $cols WHERE u.id = $fid;
 SELECT salt, scheme, issued_at FROM recovery_sets WHERE user_id = $fid;
-SELECT id, code_hash FROM recovery_codes WHERE user_id = $fid AND used_at IS NULL ORDER BY id;
-UPDATE recovery_codes SET used_at = unixepoch() WHERE id =
-    (SELECT min(id) FROM recovery_codes WHERE user_id = $fid AND used_at IS NULL);
+SELECT code_hashes, used_mask FROM recovery_sets WHERE user_id = $fid;
+UPDATE recovery_sets SET used_mask = used_mask | 1, remaining = remaining - 1
+    WHERE user_id = $fid AND used_mask & 1 = 0;
 UPDATE users SET failed_attempts = 0 WHERE id = $fid;
 $append_audit VALUES (unixepoch(), 'bench', 'recovery.use', $fid, '$FIXTURE_USER',
     '{"remaining":9}', zeroblob(32), randomblob(32));
-INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+$move_head
 COMMIT;
 SQL
     # mfa reset of a list: resolve, inspect, delete, flag, audit and notify, in one transaction.
@@ -367,10 +368,9 @@ CREATE TEMP TABLE target AS SELECT u.id, u.username FROM listed l
     JOIN users u ON u.username_key = lower(l.username);
 CREATE TEMP TABLE had AS SELECT id, username FROM target t
     WHERE EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = t.id)
-       OR EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = t.id AND used_at IS NULL)
+       OR EXISTS (SELECT 1 FROM recovery_sets WHERE user_id = t.id AND remaining > 0)
        OR EXISTS (SELECT 1 FROM trusted_devices WHERE user_id = t.id);
 DELETE FROM totp_credentials WHERE user_id IN (SELECT id FROM target);
-DELETE FROM recovery_codes WHERE user_id IN (SELECT id FROM target);
 DELETE FROM recovery_sets WHERE user_id IN (SELECT id FROM target);
 DELETE FROM trusted_devices WHERE user_id IN (SELECT id FROM target);
 UPDATE users SET enrollment_required = 1 WHERE id IN (SELECT id FROM target);
@@ -381,7 +381,7 @@ INSERT INTO audit_log (at, actor, action, user_id, username, reason, details, pr
 INSERT INTO notifications (user_id, kind, message, created_at)
     SELECT id, 'mfa.reset', 'Your two-factor authentication was reset by an administrator.',
         unixepoch() FROM had;
-INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+$move_head
 COMMIT;
 SQL
     done
@@ -397,7 +397,7 @@ INSERT INTO users (username, username_key, name, email, search_text, created_at,
     FROM csv WHERE true ON CONFLICT (username_key) DO NOTHING;
 $append_audit VALUES (unixepoch(), 'bench', 'user.import', NULL, NULL, '{"count":$size}',
     zeroblob(32), randomblob(32));
-INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+$move_head
 COMMIT;
 SQL
 
