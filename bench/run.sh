@@ -356,8 +356,9 @@ SELECT count(*), sum(length(actor) + length(action) + coalesce(length(username),
     + coalesce(length(details), 0) + length(prev_hash) + length(hash))
     FROM (SELECT * FROM audit_log ORDER BY id);
 SQL
-    append_audit="SELECT value FROM meta WHERE key = 'audit_head';
+    append_audit="SELECT seq, head FROM audit_chains WHERE chain = 1;
 INSERT INTO audit_log (at, actor, action, user_id, username, details, prev_hash, hash)"
+    move_head="UPDATE audit_chains SET seq = seq + 1, head = randomblob(32) WHERE chain = 1;"
     cat >"$sqldir/verify.sql" <<SQL
 SELECT $cols WHERE u.username_key = '$FIXTURE_USER';
 SELECT * FROM totp_credentials WHERE user_id = $fid;
@@ -371,7 +372,7 @@ UPDATE totp_credentials SET last_step = unixepoch() / 30
 UPDATE users SET failed_attempts = 0 WHERE id = $fid;
 $append_audit VALUES (unixepoch(), 'bench', 'mfa.verify', $fid, '$FIXTURE_USER', NULL,
     zeroblob(32), randomblob(32));
-INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+$move_head
 COMMIT;
 SQL
     cat >"$sqldir/recovery.sql" <<SQL
@@ -387,7 +388,7 @@ UPDATE recovery_sets SET used_mask = used_mask | 1, remaining = remaining - 1
 UPDATE users SET failed_attempts = 0 WHERE id = $fid;
 $append_audit VALUES (unixepoch(), 'bench', 'recovery.use', $fid, '$FIXTURE_USER',
     '{"remaining":9}', zeroblob(32), randomblob(32));
-INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+$move_head
 COMMIT;
 SQL
     # The tool folds the WAL of a large write into the file before it exits (no command
@@ -417,7 +418,7 @@ INSERT INTO audit_log (at, actor, action, user_id, username, reason, details, pr
 INSERT INTO notifications (user_id, kind, message, created_at)
     SELECT id, 'mfa.reset', 'Your two-factor authentication was reset by an administrator.',
         unixepoch() FROM had;
-INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+$move_head
 COMMIT;
 $(fold_wal "$n")
 SQL
@@ -434,7 +435,7 @@ INSERT INTO users (username, username_key, name, email, search_text, created_at,
     FROM csv WHERE true ON CONFLICT (username_key) DO NOTHING;
 $append_audit VALUES (unixepoch(), 'bench', 'user.import', NULL, NULL, '{"count":1}',
     zeroblob(32), randomblob(32));
-INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', randomblob(40));
+$move_head
 COMMIT;
 $(fold_wal $((size < 1000000 ? size : 1000000)))
 SQL

@@ -25,6 +25,9 @@ _mfa_admin() {
             mfa_admin,completions)
                 cmd="mfa_admin__subcmd__completions"
                 ;;
+            mfa_admin,copy)
+                cmd="mfa_admin__subcmd__copy"
+                ;;
             mfa_admin,device)
                 cmd="mfa_admin__subcmd__device"
                 ;;
@@ -111,6 +114,9 @@ _mfa_admin() {
                 ;;
             mfa_admin__subcmd__help,completions)
                 cmd="mfa_admin__subcmd__help__subcmd__completions"
+                ;;
+            mfa_admin__subcmd__help,copy)
+                cmd="mfa_admin__subcmd__help__subcmd__copy"
                 ;;
             mfa_admin__subcmd__help,device)
                 cmd="mfa_admin__subcmd__help__subcmd__device"
@@ -428,7 +434,7 @@ _mfa_admin() {
 
     case "${cmd}" in
         mfa_admin)
-            opts="-y -q -h -V --db --key-file --output --json --actor --yes --quiet --busy-timeout --help --version init user mfa recovery device policy audit key doctor backup notify completions help"
+            opts="-y -q -h -V --db --key-file --output --json --actor --yes --quiet --busy-timeout --help --version init user mfa recovery device policy audit key doctor backup copy notify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -675,6 +681,40 @@ _mfa_admin() {
             ;;
         mfa_admin__subcmd__completions)
             opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__copy)
+            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -996,7 +1036,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__help)
-            opts="init user mfa recovery device policy audit key doctor backup notify completions help"
+            opts="init user mfa recovery device policy audit key doctor backup copy notify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1066,6 +1106,20 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__help__subcmd__copy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -24,8 +24,8 @@ function __fish_mfa_admin_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -46,12 +46,13 @@ complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "audit" -d 'Read
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "key" -d 'Check or rotate the key file that encrypts TOTP secrets'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "copy" -d 'Copy the whole store into a new SQLite file or an empty PostgreSQL database'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "notify" -d 'User notifications (factor reset, enrollment, lockout) for the application to deliver'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "completions" -d 'Print a shell completion script (the script is the output: no --json or --output)'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l sample -d 'Also add N realistic demo users (some enrolled, pending, exempt, one locked)' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -61,8 +62,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l json -d 'Sa
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -84,8 +85,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l name -d 'Display name' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l email -d 'Email address' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -95,8 +96,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -108,8 +109,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l limit -d 'At most N results' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -126,8 +127,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 locked\t''
 disabled\t''"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l limit -d 'At most N users' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -139,8 +140,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -151,8 +152,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l reason -d 'Why, for the audit log' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -162,8 +163,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -174,8 +175,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l reason -d 'Why, for the audit log' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -185,8 +186,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -206,8 +207,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an account: it passes no factor check (exit 6) until enabled'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Enable a disabled account again'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -225,8 +226,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -f -a "exempt" -d 'Exempt a user from MFA, optionally until a time'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -f -a "unexempt" -d 'Remove a user\'s MFA exemption'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -246,8 +247,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr-png -d 'Also write the QR code as a PNG (a new file, mode 0600; an existing path is refused)' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr -d 'The terminal\'s background, so the QR code shows dark modules on light (scanners need that): dark (default) or light' -r -f -a "dark\t'Light text on a dark background (most terminals)'
 light\t'Dark text on a light background'"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -258,8 +259,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -270,8 +271,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l remember-device -d 'Remember this device: prints a device token once' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -284,8 +285,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l from-file -d 'Read users from a file, one per line (# comments, blank lines skipped; - = stdin)' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l reason -d 'Why, recorded in the audit log' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l backup -d 'Write a consistent copy of the store here before changing anything' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -299,8 +300,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l until -d 'When the exemption ends (RFC 3339, a date, or a span like 7d)' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -310,8 +311,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -329,8 +330,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from help" -f -a "exempt" -d 'Exempt a user from MFA, optionally until a time'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from help" -f -a "unexempt" -d 'Remove a user\'s MFA exemption'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -344,8 +345,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -f -a "check" -d 'Verify a recovery code; a valid code is consumed (exit 0 valid, 4 not)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -f -a "regenerate" -d 'Replace all recovery codes and show the new ones once'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -355,8 +356,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -366,8 +367,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -381,8 +382,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from help" -f -a "check" -d 'Verify a recovery code; a valid code is consumed (exit 0 valid, 4 not)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from help" -f -a "regenerate" -d 'Replace all recovery codes and show the new ones once'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -397,8 +398,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -f -a "revoke" -d 'Revoke one remembered device, or all of them'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -f -a "prune" -d 'Delete expired remembered devices of every user (they no longer work anyway)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -408,8 +409,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -419,8 +420,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -431,8 +432,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -447,8 +448,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke one remembered device, or all of them'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete expired remembered devices of every user (they no longer work anyway)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -461,8 +462,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "show" -d 'Show every policy setting'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "set" -d 'Change one setting (validated)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -472,8 +473,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -490,8 +491,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fis
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l action -d 'Only this action (e.g. mfa.reset), or a family (mfa)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l since -d 'Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l limit -d 'At most N rows' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -505,8 +506,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fis
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -f -a "head" -d 'Print the current head (rows, head) to record outside the store'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l expect -d 'A head printed earlier by `audit head`: the trail must still contain it, which detects a truncated or rolled-back trail' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -516,8 +517,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_se
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -530,8 +531,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_se
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the keyed chain; exit 1 naming the first bad row'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "head" -d 'Print the current head (rows, head) to record outside the store'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -544,8 +545,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -f -a "check" -d 'Check that every stored secret decrypts with the key file'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -f -a "rotate" -d 'Re-encrypt every secret with a new key (old key kept as a 0600 backup)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -555,8 +556,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -569,8 +570,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check that every stored secret decrypts with the key file'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Re-encrypt every secret with a new key (old key kept as a 0600 backup)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -580,8 +581,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l json -d '
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -591,8 +592,19 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l json -d '
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+json\t''
+csv\t''"
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -606,8 +618,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -f -a "ack" -d 'Mark notifications delivered'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l limit -d 'At most N' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -618,8 +630,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -633,8 +645,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "list" -d 'Notifications, newest first'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "ack" -d 'Mark notifications delivered'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l db -d 'The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside the store, <db>.key]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
@@ -644,19 +656,20 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l json
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "init" -d 'Create the store and its key file, or migrate an existing store forward'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "user" -d 'Add, import, find, list, show, lock, unlock, disable and enable users'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "mfa" -d 'Enroll, confirm, verify, reset and exempt users\' TOTP'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "recovery" -d 'Recovery codes: status, check (consumes), regenerate'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "device" -d 'Remembered devices: list, check, revoke'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "policy" -d 'Organisation-wide MFA policy'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "audit" -d 'Read the audit trail (newest first), verify its keyed chain, or print its head'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "key" -d 'Check or rotate the key file that encrypts TOTP secrets'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "notify" -d 'User notifications (factor reset, enrollment, lockout) for the application to deliver'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "completions" -d 'Print a shell completion script (the script is the output: no --json or --output)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup notify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "init" -d 'Create the store and its key file, or migrate an existing store forward'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "user" -d 'Add, import, find, list, show, lock, unlock, disable and enable users'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "mfa" -d 'Enroll, confirm, verify, reset and exempt users\' TOTP'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "recovery" -d 'Recovery codes: status, check (consumes), regenerate'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "device" -d 'Remembered devices: list, check, revoke'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "policy" -d 'Organisation-wide MFA policy'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "audit" -d 'Read the audit trail (newest first), verify its keyed chain, or print its head'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "key" -d 'Check or rotate the key file that encrypts TOTP secrets'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "doctor" -d 'Report inconsistencies in the store (exit 1 if anything is wrong)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "backup" -d 'Write a consistent copy of the store, safe while the application runs'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "copy" -d 'Copy the whole store into a new SQLite file or an empty PostgreSQL database'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "notify" -d 'User notifications (factor reset, enrollment, lockout) for the application to deliver'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "completions" -d 'Print a shell completion script (the script is the output: no --json or --output)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and not __fish_seen_subcommand_from init user mfa recovery device policy audit key doctor backup copy notify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "add" -d 'Add a user'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "import" -d 'Add users from CSV with header username,name,email (one transaction; - = stdin)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'

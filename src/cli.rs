@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::output::Format;
+pub use crate::store::location::{Location, PgUrl};
 
 /// Administer multi-factor authentication in an application's SQLite user store.
 ///
@@ -34,10 +35,18 @@ pub struct Cli {
 /// Flags every command accepts.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// The store file [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]
-    #[arg(long, global = true, env = "MFA_ADMIN_DB", value_name = "PATH")]
-    pub db: Option<PathBuf>,
-    /// The key file that encrypts TOTP secrets [default: beside the store, <db>.key]
+    /// The store: an SQLite file, or a postgresql:// URL [default:
+    /// $XDG_DATA_HOME/mfa-admin/mfa-admin.db]
+    #[arg(
+        long,
+        global = true,
+        env = "MFA_ADMIN_DB",
+        value_name = "PATH|URL",
+        value_parser = LocationParser
+    )]
+    pub db: Option<Location>,
+    /// The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key;
+    /// required for PostgreSQL]
     #[arg(long, global = true, env = "MFA_ADMIN_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<PathBuf>,
     /// Output format of data on stdout
@@ -81,6 +90,26 @@ pub fn empty_env_var() -> Option<String> {
             .is_some_and(|v| v.is_empty())
             .then(|| format!("{var} is set but empty; unset it or set it to {what}"))
     })
+}
+
+/// `--db`: a file path (any bytes) or a PostgreSQL URL.
+#[derive(Clone)]
+struct LocationParser;
+
+impl clap::builder::TypedValueParser for LocationParser {
+    type Value = Location;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Location, clap::Error> {
+        Location::parse(value).map_err(|why| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{why}\n"))
+                .with_cmd(cmd)
+        })
+    }
 }
 
 impl GlobalArgs {
@@ -131,6 +160,13 @@ pub enum Command {
     Doctor,
     /// Write a consistent copy of the store, safe while the application runs
     Backup(BackupArgs),
+    /// Copy the whole store into a new SQLite file or an empty PostgreSQL database
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin --db users.db copy postgresql://mfa@db.internal/users   # move to PostgreSQL\n",
+        "  mfa-admin --db postgresql://mfa@db.internal/users --key-file mfa.key copy users.db",
+    ))]
+    Copy(CopyArgs),
     /// User notifications (factor reset, enrollment, lockout) for the application to deliver
     #[command(subcommand)]
     Notify(NotifyCommand),
@@ -537,6 +573,13 @@ pub enum KeyCommand {
     Check,
     /// Re-encrypt every secret with a new key (old key kept as a 0600 backup)
     Rotate,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// A new SQLite file, or the postgresql:// URL of an empty database
+    #[arg(value_name = "PATH|URL", value_parser = LocationParser)]
+    pub dest: Location,
 }
 
 #[derive(Debug, Args)]

@@ -360,6 +360,7 @@ const AUDIT_KEY_LABEL: &[u8] = b"mfa-admin/kdf/audit-mac/v2";
 /// The key that MACs the audit trail's rows (HMAC-SHA256). Derived from the master key when
 /// a store first gets a keyed trail, then kept in the store wrapped (AEAD) under the master
 /// key, so a key rotation re-wraps it instead of invalidating every MAC already written.
+#[derive(Clone)]
 pub(crate) struct AuditKey(Zeroizing<[u8; 32]>);
 
 impl fmt::Debug for AuditKey {

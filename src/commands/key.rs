@@ -89,7 +89,7 @@ fn rotate(ctx: &mut Context) -> Result<()> {
     // meanwhile is either committed before (and re-encrypted here) or waits for this
     // transaction and then finds the new key check (and refuses, see `ensure_current`).
     let result = store.write(|tx| {
-        key::ensure_current(tx, &old)?;
+        key::ensure_current_exclusive(tx, &old)?;
         let secrets = tx.secrets()?;
         for (user_id, _, ciphertext) in &secrets {
             let aad = crypto::secret_aad(*user_id);

@@ -3,6 +3,7 @@
 
 mod audit;
 pub(crate) mod backup;
+mod copy;
 mod device;
 mod doctor;
 mod init;
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{Cli, Command, GlobalArgs, Location};
 use crate::clock::{self, UnixTime};
 use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
@@ -73,25 +74,34 @@ impl Context {
     }
 
     /// `--db`, then `MFA_ADMIN_DB` (both via clap), then the platform data directory.
-    pub(crate) fn db_path(&self) -> Result<PathBuf> {
-        if let Some(path) = &self.global.db {
-            return Ok(path.clone());
+    pub(crate) fn location(&self) -> Result<Location> {
+        if let Some(location) = &self.global.db {
+            return Ok(location.clone());
         }
         let data = dirs::data_dir().context(
             "cannot find a data directory for the default store; pass --db PATH or set MFA_ADMIN_DB",
         )?;
-        Ok(data.join("mfa-admin").join("mfa-admin.db"))
+        Ok(Location::File(data.join("mfa-admin").join("mfa-admin.db")))
     }
 
-    /// `--key-file`, `MFA_ADMIN_KEY_FILE`, else `<store>.key` beside the store. A store
-    /// reached through a symlink has its key beside the link's target: the store, its WAL
-    /// (SQLite follows the link too) and its key stay together in the directory that holds
-    /// the real file, and a link planted elsewhere cannot bring a key of its own along.
+    /// `--key-file`, `MFA_ADMIN_KEY_FILE`, else `<store>.key` beside an SQLite store. A
+    /// store reached through a symlink has its key beside the link's target: the store, its
+    /// WAL (SQLite follows the link too) and its key stay together in the directory that
+    /// holds the real file, and a link planted elsewhere cannot bring a key of its own
+    /// along. A PostgreSQL store has no "beside": its key file must be named (exit 2
+    /// without).
     pub(crate) fn key_path(&self) -> Result<PathBuf> {
         if let Some(path) = &self.global.key_file {
             return Ok(path.clone());
         }
-        let mut db = self.db_path()?;
+        let mut db = match self.location()? {
+            Location::File(db) => db,
+            Location::Postgres(_) => {
+                return Err(error::usage(
+                    "a PostgreSQL store needs --key-file PATH (or MFA_ADMIN_KEY_FILE): the key that encrypts TOTP secrets is kept on each host, never in the database",
+                ));
+            }
+        };
         if std::fs::symlink_metadata(&db).is_ok_and(|m| m.file_type().is_symlink()) {
             db = std::fs::canonicalize(&db)
                 .with_context(|| format!("cannot resolve the store link {}", db.display()))?;
@@ -106,7 +116,7 @@ impl Context {
     /// loaded too (without failing here): every audit row is MACed under a key it
     /// unlocks, so a command that writes needs it, one that only reads does not.
     pub(crate) fn open(&self) -> Result<Store> {
-        match Store::open(&self.db_path()?, self.global.busy_timeout) {
+        match Store::open(&self.location()?, self.global.busy_timeout) {
             Err(crate::store::StoreError::Missing(path)) => Err(anyhow::anyhow!(
                 "no store at {}; run `mfa-admin{} init` to create it{}",
                 path.display(),
@@ -186,6 +196,7 @@ fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
         Command::Key(cmd) => key::run(ctx, cmd),
         Command::Doctor => doctor::run(ctx),
         Command::Backup(args) => backup::run(ctx, args),
+        Command::Copy(args) => copy::run(ctx, args),
         Command::Notify(cmd) => notify::run(ctx, cmd),
         Command::Completions(args) => {
             // The script is the output: a JSON or CSV rendering of it means nothing, and a
@@ -208,8 +219,11 @@ fn dispatch(ctx: &mut Context, command: Command) -> Result<()> {
 /// from `MFA_ADMIN_DB` (still set for the next command) or the default.
 pub(crate) fn db_hint(ctx: &Context) -> String {
     match &ctx.global.db {
-        Some(path) if std::env::var_os("MFA_ADMIN_DB").as_deref() != Some(path.as_os_str()) => {
-            format!(" --db {}", shell_word(&path.display().to_string()))
+        Some(location)
+            if std::env::var_os("MFA_ADMIN_DB").as_deref()
+                != Some(std::ffi::OsStr::new(&location.to_string())) =>
+        {
+            format!(" --db {}", shell_word(&location.to_string()))
         }
         _ => String::new(),
     }

@@ -304,7 +304,8 @@ pub struct Fixture<'a> {
 /// with months of history (see [`Options::bench`]) and the fixture as the last user.
 pub fn generate_bench_store(path: &Path, count: u32, fixture: &Fixture<'_>) -> Result<()> {
     ensure!(count >= 10, "a benchmark store needs at least 10 users");
-    let (store, created, _) = Store::create_or_migrate(path, 5_000)?;
+    let (store, created, _) =
+        Store::create_or_migrate(&crate::cli::Location::File(path.to_owned()), 5_000)?;
     ensure!(
         created,
         "{} already exists; remove it first",

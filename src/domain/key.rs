@@ -57,7 +57,17 @@ fn no_key_check() -> anyhow::Error {
 /// encrypted under it: another process (a `key rotate`) may have changed the store's key
 /// since the key was loaded.
 pub(crate) fn ensure_current(tx: &Tx<'_>, key: &MasterKey) -> Result<()> {
-    match tx.key_check()? {
+    check_current(tx, key, false)
+}
+
+/// [`ensure_current`] for `key rotate`: the check value stays locked against every other
+/// writer until the rotation commits (see `Tx::key_check_locked`).
+pub(crate) fn ensure_current_exclusive(tx: &Tx<'_>, key: &MasterKey) -> Result<()> {
+    check_current(tx, key, true)
+}
+
+fn check_current(tx: &Tx<'_>, key: &MasterKey, exclusive: bool) -> Result<()> {
+    match tx.key_check_locked(exclusive)? {
         Some(check) if key.matches_check_value(&check) => Ok(()),
         Some(_) => Err(anyhow::anyhow!(
             "the store's key changed while this command ran (a concurrent `key rotate`?); nothing changed — run it again"

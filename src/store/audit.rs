@@ -30,7 +30,7 @@ use std::fmt::Write as _;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{Now, Result, Store, StoreError, Tx};
+use super::{Engine, Now, Result, Store, StoreError, Tx, pg};
 use crate::crypto::{AuditKey, MasterKey, ct_eq};
 use crate::domain::audit::Action;
 
@@ -131,6 +131,72 @@ impl Chain {
         Ok(())
     }
 
+    /// Picks this backend's chain and locks its head (PostgreSQL; see `pg::audit`). Call
+    /// inside the write transaction that appends.
+    fn load_pg(c: &mut postgres::Client) -> std::result::Result<Chain, pg::Error> {
+        let id = pg::audit::append_chain(c)?;
+        Ok(match pg::audit::lock_head(c, id)? {
+            Some((seq, head)) => Chain {
+                id,
+                seq,
+                prev: to_32(&head),
+            },
+            None => {
+                let legacy = super::pg::meta_get(c, LEGACY_HEAD_KEY)?;
+                Chain {
+                    id,
+                    seq: 0,
+                    prev: decode_legacy_head(legacy).1,
+                }
+            }
+        })
+    }
+
+    /// [`Chain::append`] on PostgreSQL.
+    fn append_pg(
+        &mut self,
+        c: &mut postgres::Client,
+        key: &AuditKey,
+        at: Now,
+        entry: &Entry<'_>,
+    ) -> std::result::Result<(), pg::Error> {
+        let seq = self.seq + 1;
+        let content = Content {
+            at,
+            actor: entry.actor,
+            action: entry.action.as_str(),
+            user_id: entry.user_id,
+            username: entry.username,
+            reason: entry.reason,
+            details: entry.details.as_deref(),
+        };
+        let mac = row_mac(key, self.id, seq, &self.prev, &content);
+        pg::audit::insert(
+            c,
+            &pg::audit::NewRow {
+                at,
+                actor: entry.actor,
+                action: entry.action.as_str(),
+                user_id: entry.user_id,
+                username: entry.username,
+                reason: entry.reason,
+                details: entry.details.as_deref(),
+                prev: &self.prev,
+                mac: &mac,
+                chain: self.id,
+                seq,
+            },
+        )?;
+        self.prev = mac;
+        self.seq = seq;
+        Ok(())
+    }
+
+    /// Stores the chain's head (PostgreSQL).
+    pub(super) fn finish_pg(&self, c: &mut postgres::Client) -> std::result::Result<(), pg::Error> {
+        pg::audit::store_head(c, self.id, self.seq, &self.prev)
+    }
+
     /// Stores the chain's head.
     pub(super) fn finish(&self, conn: &Connection) -> rusqlite::Result<()> {
         conn.prepare_cached(
@@ -152,14 +218,20 @@ fn to_32(bytes: &[u8]) -> [u8; 32] {
 
 /// The legacy chain's recorded head (row count, last hash); zeros when there is none.
 fn legacy_head(conn: &Connection) -> rusqlite::Result<(i64, [u8; 32])> {
-    Ok(match super::meta_get(conn, LEGACY_HEAD_KEY)? {
+    Ok(decode_legacy_head(super::meta_get(conn, LEGACY_HEAD_KEY)?))
+}
+
+/// The legacy head as `meta.audit_head` stores it: the row count (8 bytes, big-endian),
+/// then the last hash; zeros when there is none.
+pub(super) fn decode_legacy_head(bytes: Option<Vec<u8>>) -> (i64, [u8; 32]) {
+    match bytes {
         Some(bytes) if bytes.len() == 40 => {
             let mut count = [0u8; 8];
             count.copy_from_slice(&bytes[..8]);
             (i64::from_be_bytes(count), to_32(&bytes[8..]))
         }
         _ => (0, [0; 32]),
-    })
+    }
 }
 
 /// Appends one row to chain 1 (loads the head, appends, stores the head).
@@ -337,27 +409,114 @@ impl Head {
     }
 }
 
+/// One stored audit row as `verify` reads it.
+pub(super) struct StoredRow {
+    pub(super) id: i64,
+    pub(super) seq: Option<i64>,
+    pub(super) prev: Vec<u8>,
+    pub(super) hash: Vec<u8>,
+    pub(super) content: RowContent,
+}
+
+/// What `verify` reads, from either engine: the rows of the legacy chain (`None`, in id
+/// order) or of one keyed chain (in seq order), the recorded heads, and whether the store
+/// was initialised. `each` returns a verdict to stop the walk with it.
+pub(super) trait Trail {
+    type Error;
+    fn rows(
+        &mut self,
+        chain: Option<i64>,
+        each: &mut dyn FnMut(StoredRow) -> Option<Verdict>,
+    ) -> std::result::Result<Option<Verdict>, Self::Error>;
+    fn legacy_head(&mut self) -> std::result::Result<(i64, [u8; 32]), Self::Error>;
+    /// Every keyed chain with rows or a recorded head, ascending.
+    fn chains(&mut self) -> std::result::Result<Vec<i64>, Self::Error>;
+    fn recorded(&mut self, chain: i64) -> std::result::Result<Option<(i64, Vec<u8>)>, Self::Error>;
+    fn initialised(&mut self) -> std::result::Result<bool, Self::Error>;
+}
+
+const COLUMNS: &str =
+    "id, at, actor, action, user_id, username, reason, details, prev_hash, hash, seq";
+
+impl Trail for &Connection {
+    type Error = rusqlite::Error;
+
+    fn rows(
+        &mut self,
+        chain: Option<i64>,
+        each: &mut dyn FnMut(StoredRow) -> Option<Verdict>,
+    ) -> rusqlite::Result<Option<Verdict>> {
+        let mut stmt = match chain {
+            None => self.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE chain IS NULL ORDER BY id"
+            ))?,
+            Some(_) => self.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq"
+            ))?,
+        };
+        let mut rows = match chain {
+            None => stmt.query([])?,
+            Some(chain) => stmt.query([chain])?,
+        };
+        while let Some(r) = rows.next()? {
+            let row = StoredRow {
+                id: r.get(0)?,
+                seq: r.get(10)?,
+                prev: r.get(8)?,
+                hash: r.get(9)?,
+                content: RowContent {
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    user_id: r.get(4)?,
+                    username: r.get(5)?,
+                    reason: r.get(6)?,
+                    details: r.get(7)?,
+                },
+            };
+            if let Some(verdict) = each(row) {
+                return Ok(Some(verdict));
+            }
+        }
+        Ok(None)
+    }
+
+    fn legacy_head(&mut self) -> rusqlite::Result<(i64, [u8; 32])> {
+        legacy_head(self)
+    }
+
+    fn chains(&mut self) -> rusqlite::Result<Vec<i64>> {
+        self.prepare(
+            "SELECT chain FROM audit_log WHERE chain IS NOT NULL
+             UNION SELECT chain FROM audit_chains ORDER BY 1",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect()
+    }
+
+    fn recorded(&mut self, chain: i64) -> rusqlite::Result<Option<(i64, Vec<u8>)>> {
+        self.prepare_cached("SELECT seq, head FROM audit_chains WHERE chain = ?1")?
+            .query_row([chain], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+    }
+
+    fn initialised(&mut self) -> rusqlite::Result<bool> {
+        Ok(super::meta_get(self, super::KEY_CHECK)?.is_some())
+    }
+}
+
 /// Walks the legacy chain, then every keyed chain, and checks each against its recorded
 /// head; with `expect`, also that every recorded head is still in its chain.
 fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite::Result<Verdict> {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, RowContent)> {
-        Ok((
-            r.get(0)?,
-            r.get(8)?,
-            r.get(9)?,
-            RowContent {
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                user_id: r.get(4)?,
-                username: r.get(5)?,
-                reason: r.get(6)?,
-                details: r.get(7)?,
-            },
-        ))
-    }
-    const COLUMNS: &str =
-        "id, at, actor, action, user_id, username, reason, details, prev_hash, hash, seq";
+    verify_trail(&mut { conn }, key, expect)
+}
+
+/// [`verify`] over either engine's [`Trail`].
+pub(super) fn verify_trail<T: Trail>(
+    trail: &mut T,
+    key: &AuditKey,
+    expect: Option<&Head>,
+) -> std::result::Result<Verdict, T::Error> {
     let broken = |row: i64, why: &str| Verdict::Broken {
         row: Some(row),
         why: why.to_owned(),
@@ -367,31 +526,28 @@ fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite:
     let mut rows_total = 0i64;
     let mut prev = [0u8; 32];
     let mut count = 0i64;
-    {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE chain IS NULL ORDER BY id"
-        ))?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let (id, stored_prev, stored_hash, content) = read(r)?;
-            if stored_prev != prev {
-                return Ok(broken(
-                    id,
-                    "its link to the previous row does not match (a row before it was deleted, inserted or edited)",
-                ));
-            }
-            let hash = legacy_hash(&prev, &content.as_content());
-            if stored_hash != hash {
-                return Ok(broken(
-                    id,
-                    "its content does not match its hash (the row was edited or forged)",
-                ));
-            }
-            prev = hash;
-            count += 1;
+    let stopped = trail.rows(None, &mut |row| {
+        if row.prev != prev {
+            return Some(broken(
+                row.id,
+                "its link to the previous row does not match (a row before it was deleted, inserted or edited)",
+            ));
         }
+        let hash = legacy_hash(&prev, &row.content.as_content());
+        if row.hash != hash {
+            return Some(broken(
+                row.id,
+                "its content does not match its hash (the row was edited or forged)",
+            ));
+        }
+        prev = hash;
+        count += 1;
+        None
+    })?;
+    if let Some(verdict) = stopped {
+        return Ok(verdict);
     }
-    let (legacy_count, legacy_prev) = legacy_head(conn)?;
+    let (legacy_count, legacy_prev) = trail.legacy_head()?;
     if legacy_count != count || legacy_prev != prev {
         return Ok(Verdict::Broken {
             row: None,
@@ -404,42 +560,30 @@ fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite:
     let anchor = prev;
 
     // Every keyed chain, from its rows and from the recorded heads.
-    let chains: Vec<i64> = conn
-        .prepare(
-            "SELECT chain FROM audit_log WHERE chain IS NOT NULL
-             UNION SELECT chain FROM audit_chains ORDER BY 1",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let chains = trail.chains()?;
     let mut head = Head::default();
     let mut found: Vec<(i64, i64, [u8; 32])> = Vec::new();
     for chain in chains {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq"
-        ))?;
-        let mut rows = stmt.query([chain])?;
         let mut prev = anchor;
         let mut seq = 0i64;
-        while let Some(r) = rows.next()? {
-            let (id, stored_prev, stored_mac, content) = read(r)?;
-            let row_seq: Option<i64> = r.get(10)?;
-            if row_seq != Some(seq + 1) {
-                return Ok(broken(
-                    id,
+        let stopped = trail.rows(Some(chain), &mut |row| {
+            if row.seq != Some(seq + 1) {
+                return Some(broken(
+                    row.id,
                     "a row before it in its chain is missing (deleted) or it was inserted",
                 ));
             }
-            if !ct_eq(&stored_prev, &prev) {
-                return Ok(broken(
-                    id,
+            if !ct_eq(&row.prev, &prev) {
+                return Some(broken(
+                    row.id,
                     "its link to the previous row does not match (a row before it was deleted, inserted or edited)",
                 ));
             }
             seq += 1;
-            let mac = row_mac(key, chain, seq, &prev, &content.as_content());
-            if !ct_eq(&stored_mac, &mac) {
-                return Ok(broken(
-                    id,
+            let mac = row_mac(key, chain, seq, &prev, &row.content.as_content());
+            if !ct_eq(&row.hash, &mac) {
+                return Some(broken(
+                    row.id,
                     "its content does not match its MAC (the row was edited or forged)",
                 ));
             }
@@ -448,8 +592,8 @@ fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite:
                     expect.0.iter().find(|(c, s, _)| *c == chain && *s == seq)
                 && !ct_eq(want, &mac)
             {
-                return Ok(broken(
-                    id,
+                return Some(broken(
+                    row.id,
                     "it is not the row the expected head recorded at this position (the trail was rolled back and rewritten)",
                 ));
             }
@@ -457,12 +601,12 @@ fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite:
                 found.push((chain, seq, mac));
             }
             prev = mac;
+            None
+        })?;
+        if let Some(verdict) = stopped {
+            return Ok(verdict);
         }
-        let recorded: Option<(i64, Vec<u8>)> = conn
-            .prepare_cached("SELECT seq, head FROM audit_chains WHERE chain = ?1")?
-            .query_row([chain], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        match recorded {
+        match trail.recorded(chain)? {
             Some((rseq, rhead)) if rseq == seq && ct_eq(&rhead, &prev) => {}
             Some((rseq, _)) => {
                 return Ok(Verdict::Broken {
@@ -486,7 +630,7 @@ fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite:
     }
     // `init` writes the first row in the transaction that records the key: an initialised
     // store with no row at all had its whole trail (and its heads) wiped.
-    if rows_total == 0 && super::meta_get(conn, super::KEY_CHECK)?.is_some() {
+    if rows_total == 0 && trail.initialised()? {
         return Ok(Verdict::Broken {
             row: None,
             why: "the trail is empty although the store was initialised (every row and head was deleted)".into(),
@@ -512,14 +656,14 @@ fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite:
 }
 
 /// An audit row's content as read back, for recomputing its MAC.
-struct RowContent {
-    at: Now,
-    actor: String,
-    action: String,
-    user_id: Option<i64>,
-    username: Option<String>,
-    reason: Option<String>,
-    details: Option<String>,
+pub(super) struct RowContent {
+    pub(super) at: Now,
+    pub(super) actor: String,
+    pub(super) action: String,
+    pub(super) user_id: Option<i64>,
+    pub(super) username: Option<String>,
+    pub(super) reason: Option<String>,
+    pub(super) details: Option<String>,
 }
 
 impl RowContent {
@@ -568,13 +712,19 @@ impl Store {
         filter: &Filter,
         each: impl FnMut(Row) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        self.stream(|c| query(c, filter, each))
+        match &self.engine {
+            Engine::Sqlite(_) => self.stream(|c| query(c, filter, each)),
+            Engine::Postgres(pg) => pg.stream(|c| pg::audit::query(c, filter, each)),
+        }
     }
 
     /// Unlocks the audit key with the master key (the store keeps it wrapped), or derives
     /// it for a store whose trail is not keyed yet; appending and verifying need it.
     pub(crate) fn attach_audit_key(&self, master: &MasterKey) -> Result<()> {
-        let wrapped = self.run(|c| super::meta_get(c, AUDIT_KEY))?;
+        let wrapped = self.on(
+            |c| super::meta_get(c, AUDIT_KEY),
+            |c| pg::meta_get(c, AUDIT_KEY),
+        )?;
         let key = match wrapped {
             Some(blob) => AuditKey::unwrap(master, &blob).map_err(|_| {
                 StoreError::AuditKey(
@@ -582,7 +732,7 @@ impl Store {
                 )
             })?,
             None => {
-                if self.run(has_keyed_rows)? {
+                if self.on(has_keyed_rows, pg::audit::has_keyed_rows)? {
                     // Deleted: deriving again gives the same key unless the master key was
                     // rotated since, in which case verification reports the trail broken.
                     *self.audit_key_problem.borrow_mut() =
@@ -619,12 +769,21 @@ impl Store {
 
     /// `audit verify [--expect HEAD]`: walks every chain.
     pub(crate) fn verify_audit(&self, expect: Option<&Head>) -> Result<Verdict> {
-        self.with_audit_key(|key| self.run(|c| verify(c, key, expect)))
+        self.with_audit_key(|key| match &self.engine {
+            Engine::Sqlite(_) => self.run(|c| verify(c, key, expect)),
+            // One snapshot: every chain's rows and recorded head as of one moment, while
+            // other hosts go on appending.
+            Engine::Postgres(pg) => {
+                self.snapshot(|_| pg.run(|c| verify_trail(&mut { c }, key, expect)))
+            }
+        })
     }
 
     /// The append-only triggers that were dropped (for `doctor`).
     pub(crate) fn missing_audit_triggers(&self) -> Result<Vec<&'static str>> {
-        self.run(missing_triggers)
+        self.on(missing_triggers, |c| {
+            pg::audit::missing_triggers(c, APPEND_ONLY_TRIGGERS)
+        })
     }
 }
 
@@ -635,17 +794,36 @@ impl Tx<'_> {
         self.with_audit_key(|key| {
             let mut chain = self.chain.borrow_mut();
             if chain.is_none() {
-                *chain = Some(self.run(|c| Chain::load(c, SQLITE_CHAIN))?);
-                // First keyed row of this store: keep the audit key, wrapped.
-                if self.run(|c| super::meta_get(c, AUDIT_KEY))?.is_none() {
-                    let wrapped = self.store.new_audit_key.borrow();
-                    if let Some(wrapped) = wrapped.as_ref() {
-                        self.run(|c| super::meta_set(c, AUDIT_KEY, wrapped))?;
-                    }
+                *chain = Some(self.on(|c| Chain::load(c, SQLITE_CHAIN), Chain::load_pg)?);
+                // First keyed row of this store: keep the audit key, wrapped. (Two hosts
+                // doing this at once store the same key: it is derived from the master key.)
+                let wrapped = self.store.new_audit_key.borrow();
+                if let Some(wrapped) = wrapped.as_ref() {
+                    self.on(
+                        |c| {
+                            c.execute(
+                                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                                 ON CONFLICT (key) DO NOTHING",
+                                params![AUDIT_KEY, wrapped],
+                            )
+                            .map(drop)
+                        },
+                        |c| {
+                            c.execute(
+                                "INSERT INTO meta (key, value) VALUES ($1, $2)
+                                 ON CONFLICT (key) DO NOTHING",
+                                &[&AUDIT_KEY, &wrapped],
+                            )
+                            .map(drop)
+                        },
+                    )?;
                 }
             }
             let chain = chain.as_mut().expect("loaded above");
-            self.run(|c| chain.append(c, key, at, entry))
+            match &self.store.engine {
+                Engine::Sqlite(_) => self.run(|c| chain.append(c, key, at, entry)),
+                Engine::Postgres(pg) => pg.run(|c| chain.append_pg(c, key, at, entry)),
+            }
         })
     }
 
@@ -654,7 +832,10 @@ impl Tx<'_> {
     pub(crate) fn rewrap_audit_key(&self, new_master: &MasterKey) -> Result<()> {
         self.with_audit_key(|key| {
             let wrapped = key.wrap(new_master);
-            self.run(|c| super::meta_set(c, AUDIT_KEY, &wrapped))
+            self.on(
+                |c| super::meta_set(c, AUDIT_KEY, &wrapped),
+                |c| pg::meta_set(c, AUDIT_KEY, &wrapped),
+            )
         })
     }
 }

@@ -7,7 +7,7 @@
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Now, Result, Store, Tx};
+use super::{Now, Result, Store, Tx, pg};
 
 /// A stored credential (ciphertext only).
 /// A credential is `pending` until a first valid code confirms it, then `enrolled`.
@@ -149,17 +149,20 @@ fn update_secret(conn: &Connection, user_id: i64, ciphertext: &[u8]) -> rusqlite
 impl Store {
     /// The user's TOTP credential, if any.
     pub(crate) fn credential(&self, user_id: i64) -> Result<Option<Credential>> {
-        self.run(|c| get(c, user_id))
+        self.on(|c| get(c, user_id), |c| pg::credentials::get(c, user_id))
     }
 
     /// Every stored secret: (user id, user name, ciphertext), by user id.
     pub(crate) fn secrets(&self) -> Result<Vec<(i64, String, Vec<u8>)>> {
-        self.run(all_secrets)
+        self.on(all_secrets, pg::credentials::all_secrets)
     }
 
     /// Calls `each` with every stored secret: (user id, ciphertext), by user id.
     pub(crate) fn each_secret(&self, each: impl FnMut(i64, &[u8])) -> Result<()> {
-        self.run(|c| each_secret(c, each))
+        match &self.engine {
+            super::Engine::Sqlite(_) => self.run(|c| each_secret(c, each)),
+            super::Engine::Postgres(pg) => pg.run(|c| pg::credentials::each_secret(c, each)),
+        }
     }
 }
 
@@ -172,32 +175,55 @@ impl Tx<'_> {
         params: crate::totp::TotpParams,
         now: Now,
     ) -> Result<()> {
-        self.run(|c| {
-            insert_pending(
-                c,
-                user_id,
-                ciphertext,
-                params.algorithm.as_str(),
-                params.digits,
-                params.period,
-                now,
-            )
-        })
+        let algorithm = params.algorithm.as_str();
+        self.on(
+            |c| {
+                insert_pending(
+                    c,
+                    user_id,
+                    ciphertext,
+                    algorithm,
+                    params.digits,
+                    params.period,
+                    now,
+                )
+            },
+            |c| {
+                pg::credentials::insert_pending(
+                    c,
+                    user_id,
+                    ciphertext,
+                    algorithm,
+                    params.digits,
+                    params.period,
+                    now,
+                )
+            },
+        )
     }
 
     /// The replay guard: moves `last_step` forward to `step` only if it is after it, so of
     /// two processes presenting the same code exactly one sees `true`.
     pub(crate) fn advance_step(&self, user_id: i64, step: u64) -> Result<bool> {
-        self.run(|c| advance_step(c, user_id, step))
+        self.on(
+            |c| advance_step(c, user_id, step),
+            |c| pg::credentials::advance_step(c, user_id, step),
+        )
     }
 
     /// Marks a pending credential enrolled.
     pub(crate) fn confirm_credential(&self, user_id: i64, now: Now) -> Result<()> {
-        self.run(|c| confirm(c, user_id, now))
+        self.on(
+            |c| confirm(c, user_id, now),
+            |c| pg::credentials::confirm(c, user_id, now),
+        )
     }
 
     /// Replaces a secret's ciphertext (key rotation).
     pub(crate) fn set_secret(&self, user_id: i64, ciphertext: &[u8]) -> Result<()> {
-        self.run(|c| update_secret(c, user_id, ciphertext))
+        self.on(
+            |c| update_secret(c, user_id, ciphertext),
+            |c| pg::credentials::update_secret(c, user_id, ciphertext),
+        )
     }
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::{Now, Result, Store, Tx};
+use super::{Now, Result, Store, Tx, pg};
 
 /// A device as listed (never the token).
 #[derive(Clone, Debug)]
@@ -154,7 +154,7 @@ fn prune_expired(conn: &Connection, window: Window) -> rusqlite::Result<i64> {
 impl Store {
     /// The user's remembered devices, newest first.
     pub(crate) fn devices(&self, user_id: i64) -> Result<Vec<Device>> {
-        self.run(|c| list(c, user_id))
+        self.on(|c| list(c, user_id), |c| pg::devices::list(c, user_id))
     }
 
     /// The hashes of the user's active devices.
@@ -163,12 +163,18 @@ impl Store {
         user_id: i64,
         window: Window,
     ) -> Result<Vec<Verifier>> {
-        self.run(|c| active_verifiers(c, user_id, window))
+        self.on(
+            |c| active_verifiers(c, user_id, window),
+            |c| pg::devices::active_verifiers(c, user_id, window),
+        )
     }
 
     /// How many active devices the user has.
     pub(crate) fn active_device_count(&self, user_id: i64, window: Window) -> Result<i64> {
-        self.run(|c| count_active(c, user_id, window))
+        self.on(
+            |c| count_active(c, user_id, window),
+            |c| pg::devices::count_active(c, user_id, window),
+        )
     }
 }
 
@@ -183,26 +189,41 @@ impl Tx<'_> {
         now: Now,
         expires_at: Now,
     ) -> Result<i64> {
-        self.run(|c| insert(c, user_id, label, salt, hash, now, expires_at))
+        self.on(
+            |c| insert(c, user_id, label, salt, hash, now, expires_at),
+            |c| pg::devices::insert(c, user_id, label, salt, hash, now, expires_at),
+        )
     }
 
     /// Records a device's use, if it is still active.
     pub(crate) fn touch_device(&self, id: i64, window: Window) -> Result<bool> {
-        self.run(|c| touch(c, id, window))
+        self.on(
+            |c| touch(c, id, window),
+            |c| pg::devices::touch(c, id, window),
+        )
     }
 
     /// Forgets one device of a user; false when the user has no such device.
     pub(crate) fn revoke_device(&self, user_id: i64, id: i64) -> Result<bool> {
-        self.run(|c| revoke(c, user_id, id))
+        self.on(
+            |c| revoke(c, user_id, id),
+            |c| pg::devices::revoke(c, user_id, id),
+        )
     }
 
     /// Forgets every device of a user; returns how many.
     pub(crate) fn revoke_devices(&self, user_id: i64) -> Result<i64> {
-        self.run(|c| revoke_all(c, user_id))
+        self.on(
+            |c| revoke_all(c, user_id),
+            |c| pg::devices::revoke_all(c, user_id),
+        )
     }
 
     /// Deletes every device no longer active; returns how many.
     pub(crate) fn prune_devices(&self, window: Window) -> Result<i64> {
-        self.run(|c| prune_expired(c, window))
+        self.on(
+            |c| prune_expired(c, window),
+            |c| pg::devices::prune_expired(c, window),
+        )
     }
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::{Now, Result, Store};
+use super::{Now, Result, Store, pg};
 
 /// One problem found.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -100,21 +100,36 @@ impl Store {
         now: Now,
         skew: u32,
     ) -> Result<(i64, Option<Now>)> {
-        self.run(|c| ahead_of_clock(c, now, skew))
+        self.on(
+            |c| ahead_of_clock(c, now, skew),
+            |c| pg::doctor::ahead_of_clock(c, now, skew),
+        )
     }
 
     /// The query checks of `doctor`, in a fixed order; `require_mfa` adds the check for
     /// users nothing would ask for a second factor.
     pub(crate) fn doctor_findings(&self, now: Now, require_mfa: bool) -> Result<Vec<Finding>> {
-        self.run(|c| {
-            let mut findings = Vec::new();
-            for &check in CHECKS {
-                run_check(c, check, now, &mut findings)?;
-            }
-            if require_mfa {
-                run_check(c, UNPROTECTED, now, &mut findings)?;
-            }
-            Ok(findings)
-        })
+        self.on(
+            |c| {
+                let mut findings = Vec::new();
+                for &check in CHECKS {
+                    run_check(c, check, now, &mut findings)?;
+                }
+                if require_mfa {
+                    run_check(c, UNPROTECTED, now, &mut findings)?;
+                }
+                Ok(findings)
+            },
+            |c| {
+                let mut findings = Vec::new();
+                for &check in pg::doctor::CHECKS {
+                    pg::doctor::run_check(c, check, now, &mut findings)?;
+                }
+                if require_mfa {
+                    pg::doctor::run_check(c, pg::doctor::UNPROTECTED, now, &mut findings)?;
+                }
+                Ok(findings)
+            },
+        )
     }
 }

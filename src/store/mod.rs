@@ -1,6 +1,7 @@
 //! The store: the only place that knows SQL or rusqlite.
 //!
-//! One SQLite file (docs/integration.md). [`Store::open`] refuses anything that is not a store
+//! One SQLite file (docs/integration.md), or a PostgreSQL database (docs/postgres.md).
+//! [`Store::open`] refuses anything that is not a store
 //! this binary understands — missing, not SQLite, corrupt, too new — without writing to it.
 //! The connection is private: callers get typed operations that return domain types and
 //! one [`StoreError`] that already knows its exit code. Reads are methods of [`Store`];
@@ -12,18 +13,22 @@
 //! functions over a `&Connection` (unit-tested on an in-memory store) and the typed
 //! operations as `impl Store` / `impl Tx` blocks beside them.
 //!
-//! A second engine (PostgreSQL) will be a second implementation of these same operations:
-//! `Store` becomes an enum of engines, each operation matching on it and calling that
-//! engine's statements. An enum rather than a trait object because the operations are
-//! generic (`write<T>`, streaming callbacks), which a `dyn` trait cannot carry, the set of
-//! engines is closed, and both engines are linked into one binary anyway.
+//! PostgreSQL (`pg/`) is a second implementation of these same operations: the store holds
+//! an [`Engine`], and each operation passes [`Store::on`] one closure per engine (the SQLite
+//! statements beside it, the PostgreSQL ones in `pg/<concern>.rs`). An enum rather than a
+//! trait object because the operations are generic (`write<T>`, streaming callbacks), which
+//! a `dyn` trait cannot carry, the set of engines is closed, and both engines are linked into
+//! one binary anyway.
 
 pub(crate) mod audit;
+pub(crate) mod copy;
 pub(crate) mod credentials;
 pub(crate) mod devices;
 pub(crate) mod doctor;
+pub(crate) mod location;
 mod migrations;
 pub(crate) mod notifications;
+mod pg;
 pub(crate) mod policy;
 pub(crate) mod recovery;
 pub(crate) mod reset;
@@ -40,6 +45,7 @@ use std::ops::Deref;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::clock::UnixTime;
+use location::{Location, PgUrl};
 pub(crate) use migrations::LATEST_VERSION;
 
 /// Typed failures of the store; all of them exit 1 (docs/exit-codes.md).
@@ -93,6 +99,10 @@ pub(crate) enum StoreError {
     Sqlite(String),
     #[error("{0}")]
     AuditKey(String),
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("{0} is not available on a PostgreSQL store yet; use an SQLite store for it")]
+    Unsupported(&'static str),
     // The io error is the source: the one-line error prints it once, after this.
     #[error("cannot create {path}")]
     Create {
@@ -105,7 +115,8 @@ pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// An open store. Its connection never leaves this module.
 pub(crate) struct Store {
-    conn: Connection,
+    engine: Engine,
+    /// The store's name in messages (for PostgreSQL, the URL without its password).
     path: PathBuf,
     busy_timeout_ms: u64,
     /// The audit trail's MAC key, once the master key unlocked it (see `audit`).
@@ -117,6 +128,14 @@ pub(crate) struct Store {
     /// The `-wal`/`-shm` this open created, removed again if the file proves corrupt.
     side_files: SideFiles,
     corrupt: std::cell::Cell<bool>,
+    /// What `init` should tell the administrator after migrating (PostgreSQL only).
+    init_warning: Option<String>,
+}
+
+/// The engines, a closed set (see the module docs).
+enum Engine {
+    Sqlite(Connection),
+    Postgres(Box<pg::Pg>),
 }
 
 impl Drop for Store {
@@ -124,9 +143,10 @@ impl Drop for Store {
     /// beside it while finding out are removed once the connection is closed.
     fn drop(&mut self) {
         if self.corrupt.get()
+            && let Engine::Sqlite(conn) = &mut self.engine
             && let Ok(memory) = Connection::open_in_memory()
         {
-            drop(std::mem::replace(&mut self.conn, memory));
+            drop(std::mem::replace(conn, memory));
             self.side_files.remove_new_empty();
         }
     }
@@ -136,13 +156,79 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 impl Store {
     /// Opens an existing store at the current schema version. Reads only.
+    pub(crate) fn open(location: &Location, busy_timeout_ms: u64) -> Result<Store> {
+        match location {
+            Location::File(path) => Store::open_file(path, busy_timeout_ms),
+            Location::Postgres(url) => Store::open_pg(url, busy_timeout_ms),
+        }
+    }
+
+    /// Creates a new store, or migrates an existing one forward. Returns the store and
+    /// whether it was created.
+    pub(crate) fn create_or_migrate(
+        location: &Location,
+        busy_timeout_ms: u64,
+    ) -> Result<(Store, bool, i64)> {
+        match location {
+            Location::File(path) => Store::create_or_migrate_file(path, busy_timeout_ms),
+            Location::Postgres(url) => {
+                let mut store = Store::connect_pg(url, busy_timeout_ms)?;
+                let Engine::Postgres(pg) = &store.engine else {
+                    unreachable!("connected to PostgreSQL")
+                };
+                let report = pg.migrate(LATEST_VERSION)?;
+                store.init_warning = report.warning;
+                Ok((store, report.created, report.version_before))
+            }
+        }
+    }
+
+    /// Whether this store is a PostgreSQL database.
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+
+    /// A line `init` should print after migrating, if any.
+    pub(crate) fn init_warning(&self) -> Option<&str> {
+        self.init_warning.as_deref()
+    }
+
+    fn connect_pg(url: &PgUrl, busy_timeout_ms: u64) -> Result<Store> {
+        let pg = pg::Pg::connect(url, busy_timeout_ms)?;
+        Ok(Store {
+            path: pg.name(),
+            engine: Engine::Postgres(Box::new(pg)),
+            busy_timeout_ms,
+            audit_key: RefCell::new(None),
+            audit_key_problem: RefCell::new(None),
+            new_audit_key: RefCell::new(None),
+            side_files: SideFiles {
+                created: Vec::new(),
+            },
+            corrupt: std::cell::Cell::new(false),
+            init_warning: None,
+        })
+    }
+
+    fn open_pg(url: &PgUrl, busy_timeout_ms: u64) -> Result<Store> {
+        let store = Store::connect_pg(url, busy_timeout_ms)?;
+        let Engine::Postgres(pg) = &store.engine else {
+            unreachable!("connected to PostgreSQL")
+        };
+        let Some(version) = pg.version()? else {
+            return Err(StoreError::Missing(store.path.clone()));
+        };
+        store.check_version(version)?;
+        Ok(store)
+    }
+
     ///
     /// A store this user may read but not write (another OS user's 0644 file in a folder
     /// it cannot write) is opened read-only: reads work, [`Store::write`] refuses. When
     /// SQLite cannot set up WAL reading for this user (no `-shm` it may open or create)
     /// and the WAL holds nothing, the file alone is the whole store and is read as
     /// immutable. A failed open leaves no `-wal`/`-shm` of its own behind.
-    pub(crate) fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
+    fn open_file(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
         check_file(path)?;
         let side_files = SideFiles::before(path);
         let opened = Store::open_as(path, busy_timeout_ms, Access::ReadWrite).or_else(|e| {
@@ -170,15 +256,20 @@ impl Store {
         let store = Store::connect(path, busy_timeout_ms, access)?;
         let version = store.user_version()?;
         store.check_is_ours(version)?;
+        store.check_version(version)?;
+        Ok(store)
+    }
+
+    fn check_version(&self, version: i64) -> Result<()> {
         match version.cmp(&LATEST_VERSION) {
-            std::cmp::Ordering::Equal => Ok(store),
+            std::cmp::Ordering::Equal => Ok(()),
             std::cmp::Ordering::Greater => Err(StoreError::TooNew {
-                path: path.to_owned(),
+                path: self.path.clone(),
                 found: version,
                 known: LATEST_VERSION,
             }),
             std::cmp::Ordering::Less => Err(StoreError::TooOld {
-                path: path.to_owned(),
+                path: self.path.clone(),
                 found: version,
                 known: LATEST_VERSION,
             }),
@@ -228,10 +319,7 @@ impl Store {
     /// Creates a new store (and its folder), or migrates an existing one forward, and puts
     /// back any append-only trigger of the audit trail that was dropped.
     /// Returns the store, whether it was created, and the version it had before.
-    pub(crate) fn create_or_migrate(
-        path: &Path,
-        busy_timeout_ms: u64,
-    ) -> Result<(Store, bool, i64)> {
+    fn create_or_migrate_file(path: &Path, busy_timeout_ms: u64) -> Result<(Store, bool, i64)> {
         // `symlink_metadata`: a symlink at the path is something, never "missing" (creating
         // through it would write wherever it points).
         let created = fs::symlink_metadata(path).is_err();
@@ -276,14 +364,14 @@ impl Store {
             });
         }
         if created {
-            store
-                .conn
-                .pragma_update(None, "journal_mode", "WAL")
-                .map_err(|e| store.map_err(e))?;
+            store.run(|c| c.pragma_update(None, "journal_mode", "WAL"))?;
         }
         let busy = store.busy_timeout_ms;
-        migrations::apply(&mut store.conn).map_err(|e| map_sqlite(path, busy, e))?;
-        migrations::restore_triggers(&store.conn).map_err(|e| map_sqlite(path, busy, e))?;
+        let Engine::Sqlite(conn) = &mut store.engine else {
+            unreachable!("opened a file")
+        };
+        migrations::apply(conn).map_err(|e| map_sqlite(path, busy, e))?;
+        migrations::restore_triggers(conn).map_err(|e| map_sqlite(path, busy, e))?;
         Ok((store, created, version))
     }
 
@@ -292,7 +380,7 @@ impl Store {
         let conn =
             open_connection(path, access).map_err(|e| map_sqlite(path, busy_timeout_ms, e))?;
         let store = Store {
-            conn,
+            engine: Engine::Sqlite(conn),
             path: path.to_owned(),
             busy_timeout_ms,
             audit_key: RefCell::new(None),
@@ -300,33 +388,30 @@ impl Store {
             new_audit_key: RefCell::new(None),
             side_files,
             corrupt: std::cell::Cell::new(false),
+            init_warning: None,
         };
-        store
-            .conn
-            .busy_timeout(Duration::from_millis(busy_timeout_ms))
+        let Engine::Sqlite(conn) = &store.engine else {
+            unreachable!("opened a file")
+        };
+        conn.busy_timeout(Duration::from_millis(busy_timeout_ms))
             .map_err(|e| store.map_err(e))?;
-        store
-            .conn
+        conn
             // FULL: a consumed recovery code or an accepted TOTP step must survive a power
             // loss too, or the code could be used again; in WAL mode that is one fsync per commit.
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
             .map_err(|e| store.map_err(e))?;
-        harden(&store.conn).map_err(|e| store.map_err(e))?;
-        store
-            .conn
-            .pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)
+        harden(conn).map_err(|e| store.map_err(e))?;
+        conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)
             .map_err(|e| store.map_err(e))?;
         // A short-lived CLI process is usually the last connection: without this, closing
         // checkpoints and deletes the WAL every run (several fsyncs — most of a `mfa verify`).
         // SQLite's automatic checkpoints keep small writes' WAL bounded; a large write folds its WAL
         // into the file before returning (`Store::fold_large_wal`).
-        store
-            .conn
-            .set_db_config(
-                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-                true,
-            )
-            .map_err(|e| store.map_err(e))?;
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .map_err(|e| store.map_err(e))?;
         // The page cache stays at SQLite's 2 MB: a larger one only adds page faults to a
         // command that streams over many pages once (`user find` at a million users: 75 ms
         // with 2 MB, 108 ms with 32 MB), and a 100,000-user reset gains nothing from it.
@@ -337,7 +422,17 @@ impl Store {
     /// not shared between threads): `doctor` reads the whole file on one core while it
     /// checks secrets and the audit chain on the other.
     pub(crate) fn second_connection(&self) -> Result<Store> {
-        let access = if self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+        let conn = match &self.engine {
+            Engine::Sqlite(conn) => conn,
+            Engine::Postgres(pg) => {
+                let store = Store::connect_pg(pg.url(), self.busy_timeout_ms)?;
+                if let Some(key) = self.audit_key.borrow().as_ref() {
+                    *store.audit_key.borrow_mut() = Some(key.clone());
+                }
+                return Ok(store);
+            }
+        };
+        let access = if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
             Access::ReadOnly
         } else {
             Access::ReadWrite
@@ -346,38 +441,111 @@ impl Store {
     }
 
     fn user_version(&self) -> Result<i64> {
-        self.run(|c| c.pragma_query_value(None, "user_version", |row| row.get(0)))
+        self.sqlite_only(|c| c.pragma_query_value(None, "user_version", |row| row.get(0)))
     }
 
-    /// Runs statements on the connection, mapping their errors.
+    /// Runs one operation on whichever engine this store is: `sqlite` with the SQLite
+    /// connection or `pg` with the PostgreSQL client, mapping either's errors.
+    fn on<T>(
+        &self,
+        sqlite: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+        pg: impl FnOnce(&mut postgres::Client) -> Result<T, pg::Error>,
+    ) -> Result<T> {
+        match &self.engine {
+            Engine::Sqlite(conn) => sqlite(conn).map_err(|e| self.map_err(e)),
+            Engine::Postgres(store) => store.run(pg),
+        }
+    }
+
+    /// Runs an operation only the SQLite engine implements; on PostgreSQL it is refused
+    /// with [`StoreError::Unsupported`] naming `what`.
+    fn sqlite_op<T>(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        match &self.engine {
+            Engine::Sqlite(conn) => f(conn).map_err(|e| self.map_err(e)),
+            Engine::Postgres(_) => Err(StoreError::Unsupported(what)),
+        }
+    }
+
+    /// [`Store::sqlite_op`] without a name, for SQLite's own maintenance and tests.
     fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        f(&self.conn).map_err(|e| self.map_err(e))
+        self.sqlite_op("this operation", f)
     }
 
     /// Like [`Store::run`] for listings that stream rows into a caller's callback: a
     /// SQLite error is mapped, the callback's own errors pass through.
     fn stream(&self, f: impl FnOnce(&Connection) -> anyhow::Result<()>) -> anyhow::Result<()> {
-        f(&self.conn).map_err(|e| self.map_any(e))
+        match &self.engine {
+            Engine::Sqlite(conn) => f(conn).map_err(|e| self.map_any(e)),
+            Engine::Postgres(_) => Err(StoreError::Unsupported("this listing").into()),
+        }
     }
 
-    /// Runs `f` in one write transaction that takes the lock up front (`BEGIN IMMEDIATE`),
-    /// committing only if `f` succeeds: every change `f` makes through the [`Tx`], the audit
-    /// rows it appends and the notifications it queues commit together or not at all.
-    /// Other errors (a declined check, a rejected code) roll back and pass through.
+    /// An SQLite-only operation (file maintenance); on PostgreSQL it does nothing and
+    /// returns the default.
+    fn sqlite_only<T: Default>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        match &self.engine {
+            Engine::Sqlite(conn) => f(conn).map_err(|e| self.map_err(e)),
+            Engine::Postgres(_) => Ok(T::default()),
+        }
+    }
+
+    /// Maps the errors of a listing that streams rows into a caller's callback: engine
+    /// errors become [`StoreError`]s, the callback's own errors pass through.
+    fn stream_err(&self, e: anyhow::Error) -> anyhow::Error {
+        match &self.engine {
+            Engine::Sqlite(_) => self.map_any(e),
+            Engine::Postgres(pg) => pg.map_any(e),
+        }
+    }
+
+    /// Runs `f` in one write transaction, committing only if `f` succeeds: every change `f`
+    /// makes through the [`Tx`], the audit rows it appends and the notifications it queues
+    /// commit together or not at all. Other errors (a declined check, a rejected code) roll
+    /// back and pass through. SQLite takes the write lock up front (`BEGIN IMMEDIATE`);
+    /// PostgreSQL locks rows as the transaction reaches them (see `pg`).
     pub(crate) fn write<T>(
         &self,
         f: impl FnOnce(&Tx<'_>) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
+        let conn = match &self.engine {
+            Engine::Sqlite(conn) => conn,
+            Engine::Postgres(pg) => {
+                pg.begin_write()?;
+                let result = (|| {
+                    let tx = Tx {
+                        store: self,
+                        chain: RefCell::new(None),
+                    };
+                    let value = f(&tx).map_err(|e| pg.map_any(e))?;
+                    if let Some(chain) = tx.chain.take() {
+                        pg.run(|c| chain.finish_pg(c))?;
+                    }
+                    pg.commit()?;
+                    Ok(value)
+                })();
+                if result.is_err() {
+                    pg.rollback();
+                }
+                return result;
+            }
+        };
         // SQLite opens a file it may not write read-only; say so before any work, even for
         // a change that turns out to touch nothing.
-        if self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
             return Err(StoreError::ReadOnly(format!(
                 "{}: the file cannot be written by this user",
                 self.path.display()
             ))
             .into());
         }
-        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+        let transaction = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
             .map_err(|e| self.map_err(e))?;
         let tx = Tx {
             store: self,
@@ -385,7 +553,7 @@ impl Store {
         };
         let value = f(&tx).map_err(|e| self.map_any(e))?;
         if let Some(chain) = tx.chain.take() {
-            self.run(|c| chain.finish(c))?;
+            self.on(|c| chain.finish(c), |_| unreachable!("an SQLite store"))?;
         }
         transaction.commit().map_err(|e| self.map_err(e))?;
         self.fold_large_wal();
@@ -414,19 +582,30 @@ impl Store {
         if meta.len() <= LARGE_WAL_BYTES {
             return;
         }
-        let _ = self.conn.busy_timeout(Duration::ZERO);
-        let _ = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        let _ = self
-            .conn
-            .busy_timeout(Duration::from_millis(self.busy_timeout_ms));
+        let Engine::Sqlite(conn) = &self.engine else {
+            return;
+        };
+        let _ = conn.busy_timeout(Duration::ZERO);
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let _ = conn.busy_timeout(Duration::from_millis(self.busy_timeout_ms));
     }
 
     /// Runs `f` on one consistent snapshot (a read transaction), for commands that read
     /// many rows and must see them as of one moment (and pay for one lock, not one each).
     pub(crate) fn snapshot<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+        let conn = match &self.engine {
+            Engine::Sqlite(conn) => conn,
+            Engine::Postgres(pg) => {
+                pg.begin_snapshot()?;
+                let value = f(self);
+                match value {
+                    Ok(_) => pg.commit()?,
+                    Err(_) => pg.rollback(),
+                }
+                return value;
+            }
+        };
+        let transaction = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
             .map_err(|e| self.map_err(e))?;
         let value = f(self)?;
         transaction.commit().map_err(|e| self.map_err(e))?;
@@ -453,7 +632,7 @@ impl Store {
     }
 
     /// Writes a consistent copy of the store to `dest`, created new and 0600, and checks
-    /// that the copy passes `PRAGMA integrity_check`.
+    /// that the copy passes `PRAGMA integrity_check`. Returns the copy's size in bytes.
     ///
     /// Race-free by construction: `dest` is created `O_EXCL|O_NOFOLLOW` (an existing file or
     /// a symlink there is refused) and written only through that descriptor. SQLite itself
@@ -463,8 +642,14 @@ impl Store {
     /// directory whoever can write already owns the store — and streamed from there into
     /// `dest`. Another user watching `dest`'s directory can neither redirect the copy nor
     /// read it.
+    ///
+    /// From PostgreSQL the copy is an SQLite file too: created new the same way (by
+    /// [`Store::create_or_migrate`]) and filled by `copy` from one snapshot.
     pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<u64> {
         use anyhow::Context;
+        if let Engine::Postgres(_) = &self.engine {
+            return self.backup_pg_to(dest);
+        }
         let mut out = crate::files::create_private(dest).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 anyhow::anyhow!(
@@ -475,7 +660,64 @@ impl Store {
                 anyhow::Error::new(e).context(format!("cannot create backup {}", dest.display()))
             }
         })?;
-        let result = self.copy_into(&mut out);
+        let result = self.vacuum_into(&mut out);
+        if let Err(e) = result {
+            drop(out);
+            let _ = fs::remove_file(dest);
+            return Err(e.context(format!(
+                "backup to {} failed; nothing changed",
+                dest.display()
+            )));
+        }
+        let bytes = out.metadata()?.len();
+        out.sync_all()
+            .with_context(|| format!("cannot write backup {}", dest.display()))?;
+        let _ = crate::files::sync_parent(dest);
+        Ok(bytes)
+    }
+
+    /// `backup_to` from PostgreSQL: a new SQLite store, filled from one snapshot, built in a
+    /// private (0700) directory of our own and streamed into `dest`, which is created new
+    /// (`O_EXCL|O_NOFOLLOW`) and written only through its descriptor, as from SQLite.
+    fn backup_pg_to(&self, dest: &Path) -> anyhow::Result<u64> {
+        use anyhow::Context;
+        use std::os::unix::fs::DirBuilderExt;
+        let mut out = crate::files::create_private(dest).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow::anyhow!(
+                    "{} already exists; choose a new backup path (a backup never overwrites or follows a symlink)",
+                    dest.display()
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("cannot create backup {}", dest.display()))
+            }
+        })?;
+        let work = std::env::temp_dir().join(format!(
+            "mfa-admin-backup-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let result = (|| -> anyhow::Result<()> {
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&work)
+                .with_context(|| format!("cannot create {}", work.display()))?;
+            let temp = work.join("backup.db");
+            {
+                let (copy, _, _) =
+                    Store::create_or_migrate(&Location::File(temp.clone()), self.busy_timeout_ms)?;
+                self.copy_into(&copy)?;
+                let check = copy.quick_check()?;
+                if check != "ok" {
+                    anyhow::bail!("integrity check of the copy failed: {check}");
+                }
+                copy.run(|c| c.pragma_update(None, "journal_mode", "DELETE"))?;
+            }
+            let mut from = fs::File::open(&temp)?;
+            std::io::copy(&mut from, &mut out)?;
+            Ok(())
+        })();
+        let _ = fs::remove_dir_all(&work);
         if let Err(e) = result {
             drop(out);
             let _ = fs::remove_file(dest);
@@ -493,7 +735,7 @@ impl Store {
 
     /// `VACUUM INTO` a private temporary file beside the store, checked, then copied into
     /// `out`; the temporary file is removed whatever happens.
-    fn copy_into(&self, out: &mut fs::File) -> anyhow::Result<()> {
+    fn vacuum_into(&self, out: &mut fs::File) -> anyhow::Result<()> {
         let real = fs::canonicalize(&self.path)?;
         let temp = crate::files::temp_sibling(&real, "backup");
         // Created by us, empty and 0600, so VACUUM INTO (which accepts an empty file) writes
@@ -504,7 +746,7 @@ impl Store {
             let temp_name = temp_name
                 .to_str()
                 .ok_or_else(|| anyhow::anyhow!("the store's path is not UTF-8"))?;
-            self.conn.execute("VACUUM INTO ?1", [temp_name])?;
+            self.run(|c| c.execute("VACUUM INTO ?1", [temp_name]))?;
             {
                 let copy = open_connection(&temp, Access::ReadWrite)?;
                 harden(&copy)?;
@@ -534,6 +776,10 @@ impl Store {
     /// kept SQLite from finishing within the busy timeout: the old frames are then
     /// overwritten or truncated by a later checkpoint.
     pub(crate) fn purge_wal(&self) -> Result<bool> {
+        if self.is_postgres() {
+            // The server's own WAL and free space are the server's: nothing to fold here.
+            return Ok(true);
+        }
         self.run(|c| {
             let (busy, log, done): (i64, i64, i64) =
                 c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
@@ -545,20 +791,24 @@ impl Store {
 
     /// The key check value recorded by `init` (a wrong key is detected before any write).
     pub(crate) fn key_check(&self) -> Result<Option<Vec<u8>>> {
-        self.run(|c| meta_get(c, KEY_CHECK))
+        self.on(|c| meta_get(c, KEY_CHECK), |c| pg::meta_get(c, KEY_CHECK))
     }
 
     /// Switches the store to WAL mode (readers are not blocked while mfa-admin writes);
     /// false when SQLite could not (another program holds it open in another mode).
+    /// (PostgreSQL: nothing to switch, true.)
     pub(crate) fn enable_wal(&self) -> bool {
-        self.conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
-            .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal"))
+        match &self.engine {
+            Engine::Sqlite(conn) => conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+                .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal")),
+            Engine::Postgres(_) => true,
+        }
     }
 
     /// Folds the WAL into the main file and truncates it.
     pub(crate) fn checkpoint(&self) -> Result<()> {
-        self.run(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+        self.sqlite_only(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
     }
 
     /// Tunes this connection for a bulk write: a page cache of `mib` MiB, for work that
@@ -573,15 +823,21 @@ impl Store {
     /// statement that changes many pages must keep its share small (the reset works in
     /// chunks, see `store::reset`).
     pub(crate) fn prepare_bulk_write(&self, cache_mib: i64) -> Result<()> {
-        self.run(|c| {
+        self.sqlite_only(|c| {
             c.pragma_update(None, "cache_size", -1024 * cache_mib)?;
             c.pragma_update(None, "temp_store", "MEMORY")
         })
     }
 
-    /// SQLite's `quick_check`: "ok", or what is wrong with the file.
+    /// SQLite's `quick_check` (PostgreSQL: the schema's tables are there): "ok", or what
+    /// is wrong.
     pub(crate) fn quick_check(&self) -> Result<String> {
-        self.run(|c| c.query_row("PRAGMA quick_check", [], |r| r.get(0)))
+        match &self.engine {
+            Engine::Sqlite(conn) => conn
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(|e| self.map_err(e)),
+            Engine::Postgres(pg) => pg.quick_check(),
+        }
     }
 }
 
@@ -698,9 +954,40 @@ impl Deref for Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// Records the key check value of a store's first key unless one is recorded already
+    /// (another `init` won); returns whether this one was recorded.
+    pub(crate) fn claim_key_check(&self, check: &[u8]) -> Result<bool> {
+        const CLAIM: &str = "INSERT INTO meta (key, value) VALUES ('key_check', ?1)
+             ON CONFLICT (key) DO NOTHING";
+        self.on(
+            |c| Ok(c.execute(CLAIM, [check])? == 1),
+            |c| Ok(c.execute(&CLAIM.replace("?1", "$1"), &[&check])? == 1),
+        )
+    }
+
+    /// The key check value, read under a lock that lasts until this transaction ends, so a
+    /// key rotation on another host cannot commit between this check and the secrets this
+    /// transaction writes (PostgreSQL: `FOR SHARE`, or `FOR UPDATE` for the rotation itself,
+    /// which then waits for every writer holding the old key; SQLite's write lock already
+    /// excludes every other writer).
+    pub(crate) fn key_check_locked(&self, exclusive: bool) -> Result<Option<Vec<u8>>> {
+        let sql = if exclusive {
+            "SELECT value FROM meta WHERE key = 'key_check' FOR UPDATE"
+        } else {
+            "SELECT value FROM meta WHERE key = 'key_check' FOR SHARE"
+        };
+        self.on(
+            |c| meta_get(c, KEY_CHECK),
+            |c| Ok(c.query_opt(sql, &[])?.map(|r| r.get(0))),
+        )
+    }
+
     /// Records the key check value of the key that encrypts the store's secrets.
     pub(crate) fn set_key_check(&self, check: &[u8]) -> Result<()> {
-        self.run(|c| meta_set(c, KEY_CHECK, check))
+        self.on(
+            |c| meta_set(c, KEY_CHECK, check),
+            |c| pg::meta_set(c, KEY_CHECK, check),
+        )
     }
 }
 
@@ -830,7 +1117,8 @@ mod tests {
     #[test]
     fn connections_are_hardened() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, created, _) = Store::create_or_migrate(&dir.path().join("s.db"), 1000).unwrap();
+        let (store, created, _) =
+            Store::create_or_migrate(&Location::File(dir.path().join("s.db")), 1000).unwrap();
         assert!(created);
         let (secure, trusted): (i64, i64) = store
             .run(|c| {
@@ -841,19 +1129,19 @@ mod tests {
             })
             .unwrap();
         assert_eq!((secure, trusted), (1, 0));
-        let defensive = store
-            .conn
+        let Engine::Sqlite(conn) = &store.engine else {
+            unreachable!("a file")
+        };
+        let defensive = conn
             .db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE)
             .unwrap();
         assert!(defensive);
         // Defensive mode: the schema cannot be edited behind SQLite's back.
         assert!(
-            store
-                .conn
-                .execute_batch(
-                    "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '' WHERE 0;"
-                )
-                .is_err()
+            conn.execute_batch(
+                "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '' WHERE 0;"
+            )
+            .is_err()
         );
         assert_eq!(
             std::fs::metadata(dir.path().join("s.db"))
@@ -875,7 +1163,7 @@ mod tests {
     fn a_large_write_leaves_no_large_wal_and_a_small_one_no_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let (store, _, _) = Store::create_or_migrate(&path, 1_000).unwrap();
+        let (store, _, _) = Store::create_or_migrate(&Location::File(path.clone()), 1_000).unwrap();
         store.checkpoint().unwrap();
         // Small: stays in the WAL (no checkpoint, no extra fsyncs on the small-write path).
         store
@@ -901,7 +1189,7 @@ mod tests {
             "a large write folds its WAL into the file"
         );
         drop(store);
-        let store = Store::open(&path, 1_000).unwrap();
+        let store = Store::open(&Location::File(path), 1_000).unwrap();
         assert_eq!(store.key_check().unwrap(), None);
     }
 }

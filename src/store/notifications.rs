@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::{Now, Result, Store, Tx};
+use super::{Engine, Now, Result, Store, Tx, pg};
 use crate::domain::notice::Notice;
 
 /// One queued notification.
@@ -88,23 +88,33 @@ impl Store {
         limit: Option<u64>,
         each: impl FnMut(Notification) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        self.stream(|c| list(c, pending_only, limit, each))
+        match &self.engine {
+            Engine::Sqlite(c) => list(c, pending_only, limit, each),
+            Engine::Postgres(pg) => {
+                pg.stream(|c| pg::notifications::list(c, pending_only, limit, each))
+            }
+        }
+        .map_err(|e| self.stream_err(e))
     }
 }
 
 impl Tx<'_> {
     /// Queues a notice for the user, for the application to deliver.
     pub(crate) fn notify(&self, user_id: i64, notice: Notice, now: Now) -> Result<()> {
-        self.run(|c| queue(c, user_id, notice.kind(), notice.message(), now))
+        let (kind, message) = (notice.kind(), notice.message());
+        self.on(
+            |c| queue(c, user_id, kind, message, now),
+            |c| pg::notifications::queue(c, user_id, kind, message, now),
+        )
     }
 
     /// Marks a notification delivered; false when there is no pending one with that id.
     pub(crate) fn ack_notification(&self, id: i64, now: Now) -> Result<bool> {
-        self.run(|c| ack(c, id, now))
+        self.on(|c| ack(c, id, now), |c| pg::notifications::ack(c, id, now))
     }
 
     /// Marks every pending notification delivered; returns how many.
     pub(crate) fn ack_all_notifications(&self, now: Now) -> Result<usize> {
-        self.run(|c| ack_all(c, now))
+        self.on(|c| ack_all(c, now), |c| pg::notifications::ack_all(c, now))
     }
 }

@@ -4,46 +4,71 @@
 
 use rusqlite::{Connection, params};
 
-use super::{Result, Store, Tx};
+use super::{Result, Store, Tx, pg};
 use crate::domain::policy::{KEYS, KeySpec, Policy, validate_value};
 
-/// Every key with its effective value and whether it is the default.
-fn entries(conn: &Connection) -> rusqlite::Result<Vec<(&'static KeySpec, String, bool)>> {
-    let mut stmt = conn.prepare_cached("SELECT value FROM policy WHERE key = ?1")?;
+/// Every key with its effective value and whether it is the default, reading stored
+/// values with `stored` (one engine's lookup).
+fn entries_with<E>(
+    mut stored: impl FnMut(&str) -> Result<Option<String>, E>,
+) -> Result<Vec<(&'static KeySpec, String, bool)>, E> {
     KEYS.iter()
         .map(|key| {
-            use rusqlite::OptionalExtension;
-            let stored: Option<String> = stmt.query_row([key.name], |r| r.get(0)).optional()?;
             // A value that no longer validates (edited by hand) falls back to the default.
-            Ok(match stored.and_then(|v| validate_value(key, &v).ok()) {
-                Some(v) => {
-                    let is_default = v == key.default;
-                    (key, v, is_default)
-                }
-                None => (key, key.default.to_owned(), true),
-            })
+            Ok(
+                match stored(key.name)?.and_then(|v| validate_value(key, &v).ok()) {
+                    Some(v) => {
+                        let is_default = v == key.default;
+                        (key, v, is_default)
+                    }
+                    None => (key, key.default.to_owned(), true),
+                },
+            )
         })
         .collect()
 }
 
-/// The effective policy.
-fn load(conn: &Connection) -> rusqlite::Result<Policy> {
-    let values = entries(conn)?;
-    Ok(Policy::from_values(|key| {
+/// Every key with its effective value and whether it is the default.
+fn entries(conn: &Connection) -> rusqlite::Result<Vec<(&'static KeySpec, String, bool)>> {
+    use rusqlite::OptionalExtension;
+    let mut stmt = conn.prepare_cached("SELECT value FROM policy WHERE key = ?1")?;
+    entries_with(|key| stmt.query_row([key], |r| r.get(0)).optional())
+}
+
+fn pg_entries(
+    c: &mut postgres::Client,
+) -> Result<Vec<(&'static KeySpec, String, bool)>, pg::Error> {
+    entries_with(|key| pg::policy::get(c, key))
+}
+
+/// The effective policy from its entries.
+fn policy_of(values: &[(&'static KeySpec, String, bool)]) -> Policy {
+    Policy::from_values(|key| {
         values
             .iter()
             .find(|(spec, _, _)| spec.key == key)
             .map_or_else(|| key.spec().default.to_owned(), |(_, v, _)| v.clone())
-    }))
+    })
+}
+
+/// The effective policy.
+#[cfg(test)]
+fn load(conn: &Connection) -> rusqlite::Result<Policy> {
+    Ok(policy_of(&entries(conn)?))
+}
+
+/// The previous effective value of `key` among `entries`.
+fn previous(entries: Vec<(&'static KeySpec, String, bool)>, key: &str) -> String {
+    entries
+        .into_iter()
+        .find(|(k, _, _)| k.name == key)
+        .map(|(_, v, _)| v)
+        .unwrap_or_default()
 }
 
 /// Stores a value that [`validate`] accepted; returns the previous effective value.
 fn set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<String> {
-    let previous = entries(conn)?
-        .into_iter()
-        .find(|(k, _, _)| k.name == key)
-        .map(|(_, v, _)| v)
-        .unwrap_or_default();
+    let previous = previous(entries(conn)?, key);
     conn.execute(
         "INSERT INTO policy (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -55,12 +80,12 @@ fn set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<String> {
 impl Store {
     /// The effective policy.
     pub(crate) fn policy(&self) -> Result<Policy> {
-        self.run(load)
+        Ok(policy_of(&self.policy_entries()?))
     }
 
     /// Every key with its effective value and whether that is the default.
     pub(crate) fn policy_entries(&self) -> Result<Vec<(&'static KeySpec, String, bool)>> {
-        self.run(entries)
+        self.on(entries, pg_entries)
     }
 }
 
@@ -68,7 +93,14 @@ impl Tx<'_> {
     /// Stores a value that `domain::policy::validate` accepted; returns the previous
     /// effective value.
     pub(crate) fn set_policy(&self, key: &KeySpec, value: &str) -> Result<String> {
-        self.run(|c| set(c, key.name, value))
+        self.on(
+            |c| set(c, key.name, value),
+            |c| {
+                let previous = previous(pg_entries(c)?, key.name);
+                pg::policy::put(c, key.name, value)?;
+                Ok(previous)
+            },
+        )
     }
 }
 

@@ -11,7 +11,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Now, Result, Store, Tx};
+use super::{Now, Result, Store, Tx, pg};
 
 /// Bytes of one code's hash in `code_hashes`.
 const HASH_LEN: usize = 32;
@@ -101,17 +101,20 @@ fn counts(conn: &Connection, user_id: i64) -> rusqlite::Result<(i64, i64)> {
 impl Store {
     /// The salt and scheme of the user's current recovery codes.
     pub(crate) fn recovery_set(&self, user_id: i64) -> Result<Option<CodeSet>> {
-        self.run(|c| code_set(c, user_id))
+        self.on(
+            |c| code_set(c, user_id),
+            |c| pg::recovery::code_set(c, user_id),
+        )
     }
 
     /// The user's unused codes: (slot, hash).
     pub(crate) fn unused_recovery_codes(&self, user_id: i64) -> Result<Vec<(i64, Vec<u8>)>> {
-        self.run(|c| unused(c, user_id))
+        self.on(|c| unused(c, user_id), |c| pg::recovery::unused(c, user_id))
     }
 
     /// (unused, issued) recovery codes of a user.
     pub(crate) fn recovery_counts(&self, user_id: i64) -> Result<(i64, i64)> {
-        self.run(|c| counts(c, user_id))
+        self.on(|c| counts(c, user_id), |c| pg::recovery::counts(c, user_id))
     }
 }
 
@@ -125,13 +128,19 @@ impl Tx<'_> {
         hashes: &[[u8; 32]],
         now: Now,
     ) -> Result<()> {
-        self.run(|c| replace(c, user_id, salt, scheme, hashes, now))
+        self.on(
+            |c| replace(c, user_id, salt, scheme, hashes, now),
+            |c| pg::recovery::replace(c, user_id, salt, scheme, hashes, now),
+        )
     }
 
     /// Marks the user's code in `slot` used, if it still was unused; false when another
     /// process won.
     pub(crate) fn consume_recovery_code(&self, user_id: i64, slot: i64) -> Result<bool> {
-        self.run(|c| consume(c, user_id, slot))
+        self.on(
+            |c| consume(c, user_id, slot),
+            |c| pg::recovery::consume(c, user_id, slot),
+        )
     }
 }
 

@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 
 use super::credentials::CredentialState;
-use super::{Now, Result, Store, Tx};
+use super::{Now, Result, Store, Tx, pg};
 
 /// What a reset removes (or would remove) for one user.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -142,14 +142,20 @@ fn wipe_chunk(conn: &Connection, ids: &str) -> rusqlite::Result<()> {
 impl Store {
     /// What a reset of each user would remove, in the order of `user_ids`.
     pub(crate) fn inspect_resets(&self, user_ids: &[i64]) -> Result<Vec<Removed>> {
-        self.run(|c| inspect_many(c, user_ids))
+        self.on(
+            |c| inspect_many(c, user_ids),
+            |c| pg::reset::inspect_many(c, user_ids),
+        )
     }
 }
 
 impl Tx<'_> {
     /// Resets the MFA of each user (distinct ids); returns what was removed, in order.
     pub(crate) fn reset_mfa(&self, user_ids: &[i64]) -> Result<Vec<Removed>> {
-        self.run(|c| wipe_many(c, user_ids))
+        self.on(
+            |c| wipe_many(c, user_ids),
+            |c| pg::reset::wipe_many(c, user_ids),
+        )
     }
 }
 

@@ -8,7 +8,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::{Now, Result, Store, Tx};
+use super::{Engine, Now, Result, Store, Tx, pg};
 
 /// How a command names a user (docs/commands.md): a user name, or `#ID`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -567,17 +567,23 @@ fn count(conn: &Connection) -> rusqlite::Result<i64> {
 impl Store {
     /// Looks a user up by name (case-insensitive) or id.
     pub(crate) fn user(&self, user: &UserRef) -> Result<Option<User>> {
-        self.run(|c| find(c, user))
+        match &self.engine {
+            super::Engine::Sqlite(_) => self.run(|c| find(c, user)),
+            super::Engine::Postgres(pg) => pg.run(|c| pg::users::find(c, user, pg.writing())),
+        }
     }
 
     /// Looks up only the id and name of a user (the cheap path bulk resolution takes).
     pub(crate) fn user_id(&self, user: &UserRef) -> Result<Option<(i64, String)>> {
-        self.run(|c| find_id(c, user))
+        self.on(|c| find_id(c, user), |c| pg::users::find_id(c, user))
     }
 
     /// `user find`: see [`search`].
     pub(crate) fn search_users(&self, query: &str, limit: u64) -> Result<Vec<User>> {
-        self.run(|c| search(c, query, limit))
+        self.on(
+            |c| search(c, query, limit),
+            |c| pg::users::search(c, query, limit),
+        )
     }
 
     /// `user list`: streams the users matching `filter` in id order to `each`.
@@ -587,36 +593,49 @@ impl Store {
         now: Now,
         each: impl FnMut(User) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        self.stream(|c| list(c, filter, now, each))
+        match &self.engine {
+            Engine::Sqlite(c) => list(c, filter, now, each),
+            Engine::Postgres(pg) => pg.stream(|c| pg::users::list(c, filter, now, each)),
+        }
+        .map_err(|e| self.stream_err(e))
     }
 
     /// Number of users.
     pub(crate) fn user_count(&self) -> Result<i64> {
-        self.run(count)
+        self.on(count, pg::users::count)
     }
 
     /// The highest user id (0 for an empty store).
     pub(crate) fn max_user_id(&self) -> Result<i64> {
-        self.run(|c| c.query_row("SELECT coalesce(max(id), 0) FROM users", [], |r| r.get(0)))
+        self.on(
+            |c| c.query_row("SELECT coalesce(max(id), 0) FROM users", [], |r| r.get(0)),
+            pg::users::max_id,
+        )
     }
 
     /// The id of the `offset`-th user (0-based) with an id above `after`.
     pub(crate) fn user_id_after(&self, after: i64, offset: i64) -> Result<Option<i64>> {
-        self.run(|c| {
-            c.query_row(
-                "SELECT id FROM users WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET ?2",
-                [after, offset],
-                |r| r.get(0),
-            )
-            .optional()
-        })
+        self.on(
+            |c| {
+                c.query_row(
+                    "SELECT id FROM users WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET ?2",
+                    [after, offset],
+                    |r| r.get(0),
+                )
+                .optional()
+            },
+            |c| pg::users::id_after(c, after, offset),
+        )
     }
 }
 
 impl Tx<'_> {
     /// Adds a user; `None` when the name is taken (in any case).
     pub(crate) fn insert_user(&self, user: &NewUser<'_>, now: Now) -> Result<Option<i64>> {
-        self.run(|c| insert(c, user, now))
+        self.on(
+            |c| insert(c, user, now),
+            |c| pg::users::insert(c, user, now),
+        )
     }
 
     /// Locks an account. `until` is `None` for a lock only an administrator lifts.
@@ -627,12 +646,15 @@ impl Tx<'_> {
         now: Now,
         until: Option<Now>,
     ) -> Result<()> {
-        self.run(|c| lock(c, id, reason, now, until))
+        self.on(
+            |c| lock(c, id, reason, now, until),
+            |c| pg::users::lock(c, id, reason, now, until),
+        )
     }
 
     /// Unlocks an account and clears its failure counter.
     pub(crate) fn unlock_user(&self, id: i64) -> Result<()> {
-        self.run(|c| unlock(c, id))
+        self.on(|c| unlock(c, id), |c| pg::users::unlock(c, id))
     }
 
     /// `user disable` (true) / `user enable` (false).
@@ -643,32 +665,47 @@ impl Tx<'_> {
         reason: Option<&str>,
         now: Now,
     ) -> Result<()> {
-        self.run(|c| set_disabled(c, id, disabled, reason, now))
+        self.on(
+            |c| set_disabled(c, id, disabled, reason, now),
+            |c| pg::users::set_disabled(c, id, disabled, reason, now),
+        )
     }
 
     /// Counts one failed attempt; returns the new count.
     pub(crate) fn record_failure(&self, id: i64) -> Result<i64> {
-        self.run(|c| record_failure(c, id))
+        self.on(
+            |c| record_failure(c, id),
+            |c| pg::users::record_failure(c, id),
+        )
     }
 
     /// A success clears the failure counter (and an expired automatic lockout).
     pub(crate) fn clear_failures(&self, id: i64) -> Result<()> {
-        self.run(|c| clear_failures(c, id))
+        self.on(
+            |c| clear_failures(c, id),
+            |c| pg::users::clear_failures(c, id),
+        )
     }
 
     /// Sets or clears the flag that asks the user to enroll at next login.
     pub(crate) fn set_enrollment_required(&self, id: i64, required: bool) -> Result<()> {
-        self.run(|c| set_enrollment_required(c, id, required))
+        self.on(
+            |c| set_enrollment_required(c, id, required),
+            |c| pg::users::set_enrollment_required(c, id, required),
+        )
     }
 
     /// Exempts a user from MFA, optionally until a time.
     pub(crate) fn set_exempt(&self, id: i64, reason: &str, until: Option<Now>) -> Result<()> {
-        self.run(|c| set_exempt(c, id, reason, until))
+        self.on(
+            |c| set_exempt(c, id, reason, until),
+            |c| pg::users::set_exempt(c, id, reason, until),
+        )
     }
 
     /// Removes a user's exemption.
     pub(crate) fn clear_exempt(&self, id: i64) -> Result<()> {
-        self.run(|c| clear_exempt(c, id))
+        self.on(|c| clear_exempt(c, id), |c| pg::users::clear_exempt(c, id))
     }
 }
 

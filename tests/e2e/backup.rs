@@ -1,14 +1,16 @@
 //! Backups: `backup PATH` and `mfa reset --backup`, a verified 0600 copy that never
 //! overwrites, taken online while another process writes.
 //!
-//! SQLite-only as written: the copy is a SQLite file checked with `PRAGMA integrity_check`.
+//! On either engine the copy is an SQLite file checked with `PRAGMA integrity_check`; its
+//! rows are compared with the store's through [`content`], which does not depend on the
+//! engine.
 
 use crate::support::*;
 
 #[test]
 fn reset_backup_writes_a_verified_0600_copy_of_the_state_before() {
     let env = bulk_env();
-    let before = dump(&env);
+    let before = content(&env);
     let backup = env.path("before-reset.db");
     let done = env
         .run(&[
@@ -27,7 +29,7 @@ fn reset_backup_writes_a_verified_0600_copy_of_the_state_before() {
     assert_eq!(integrity(&backup), "ok");
     // The copy is self-contained and holds exactly the store as it was.
     assert!(!env.path("before-reset.db-wal").exists());
-    assert_same(&before, &dump_file(&backup), "backup content");
+    assert_same(&before, &content_file(&backup), "backup content");
     // And it is a working store: the undo path is to point mfa-admin at it.
     let status = env
         .cmd(&["--json", "mfa", "status", "alice"])
@@ -62,7 +64,7 @@ fn reset_backup_to_an_existing_path_changes_nothing() {
 fn backup_command_writes_a_verified_0600_copy_and_never_overwrites() {
     let mut env = env_with(&["alice", "bob"]);
     enroll_confirmed(&mut env, "alice", RESET_T0);
-    let before = dump(&env);
+    let before = content(&env);
     let backup = env.path("nightly.db");
     let out = env
         .run(&["--json", "backup", backup.to_str().unwrap()])
@@ -75,24 +77,22 @@ fn backup_command_writes_a_verified_0600_copy_and_never_overwrites() {
     );
     assert_eq!(mode(&backup), 0o600);
     assert_eq!(integrity(&backup), "ok");
-    assert_same(&before, &dump_file(&backup), "backup content");
+    assert_same(&before, &content_file(&backup), "backup content");
     // The store itself only gained the audit row of the backup (issue 12: backups are
     // audited), appended after the copy was taken.
     assert_same(
         &without_audit(&before),
-        &without_audit(&dump(&env)),
+        &without_audit(&content(&env)),
         "the store itself",
     );
     assert_eq!(audit_count(&env, "store.backup"), 1);
 
     // An existing path is refused and left alone.
     let copy = std::fs::read(&backup).unwrap();
-    env.sql()
-        .execute(
-            "UPDATE users SET name = 'Changed' WHERE username = 'bob'",
-            [],
-        )
-        .unwrap();
+    env.exec(
+        "UPDATE users SET name = 'Changed' WHERE username = 'bob'",
+        &[],
+    );
     env.run(&["backup", backup.to_str().unwrap()])
         .code_is(1)
         .error_mentions("already exists");
@@ -110,21 +110,18 @@ fn backup_command_writes_a_verified_0600_copy_and_never_overwrites() {
 #[test]
 fn backup_while_another_process_writes_copies_only_committed_data() {
     let env = env_with(&["alice"]);
-    let before = dump(&env);
-    let writer = env.sql();
-    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
-    writer
-        .execute(
-            "UPDATE users SET name = 'uncommitted' WHERE username = 'alice'",
-            [],
-        )
-        .unwrap();
+    let before = content(&env);
+    let mut writer = env.hold_write_lock();
+    writer.exec(
+        "UPDATE users SET name = 'uncommitted' WHERE username = 'alice'",
+        &[],
+    );
     let backup = env.path("online.db");
     env.run(&["--busy-timeout", "300", "backup", backup.to_str().unwrap()])
         .ok();
-    writer.execute_batch("COMMIT").unwrap();
+    writer.commit();
     assert_eq!(integrity(&backup), "ok");
-    assert_same(&before, &dump_file(&backup), "online backup");
+    assert_same(&before, &content_file(&backup), "online backup");
 }
 
 /// A dump without the audit trail's rows and chain heads.

@@ -3,8 +3,9 @@
 //! SIGKILL at random moments (user import, key rotation, recovery regeneration, a
 //! 100,000-user reset batch) leaving all or nothing.
 //!
-//! SQLite-only: the SIGKILL batch test watches the WAL to time its kills; the others hold the
-//! write lock through a direct connection, which another engine provides differently.
+//! SQLite-only: the SIGKILL batch test watches the WAL to time its kills (and builds its
+//! store with SQLite SQL). The others run on both engines; "another program holds the write
+//! lock" is `Env::hold_write_lock` (SQLite `BEGIN IMMEDIATE`, PostgreSQL table locks).
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
@@ -21,8 +22,7 @@ fn a_busy_store_times_out_with_exit_1_and_changes_nothing() {
     let before_users = all_users(&env);
     let before_policy = policy_rows(&env);
     let audits = audit_rows(&env);
-    let holder = env.sql();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let holder = env.hold_write_lock();
     for args in [
         &["--busy-timeout", "200", "user", "add", "bob"][..],
         &[
@@ -57,8 +57,7 @@ fn a_busy_store_times_out_with_exit_1_and_changes_nothing() {
     assert!(done.stderr().contains("busy"), "{}", done.stderr());
     // Readers are not blocked by a writer (WAL).
     assert_eq!(all_users(&env), before_users);
-    holder.execute_batch("ROLLBACK").unwrap();
-    drop(holder);
+    holder.rollback();
 
     assert_eq!(all_users(&env), before_users, "nothing changed");
     assert_eq!(policy_rows(&env), before_policy);
@@ -155,9 +154,7 @@ fn killed_user_import_leaves_all_or_nothing() {
         }
         if users != 1 {
             // Start again from "before".
-            env.sql()
-                .execute("DELETE FROM users WHERE username LIKE 'user%'", [])
-                .unwrap();
+            env.exec("DELETE FROM users WHERE username LIKE 'user%'", &[]);
         }
     }
     eprintln!("user import ({rows} rows, {full:?}): {killed} killed, {finished} finished");
@@ -226,17 +223,10 @@ fn killed_recovery_regeneration_leaves_old_or_new_codes() {
     env.run(&["policy", "set", "recovery_codes", "6"]).ok();
     enroll_confirmed(&mut env, "ann", NOW);
     let set = |env: &Env| -> (Vec<u8>, Vec<Vec<u8>>) {
-        let conn = env.sql();
-        let salt: Vec<u8> = conn
-            .query_row("SELECT salt FROM recovery_sets", [], |r| r.get(0))
-            .unwrap();
-        let (packed, used): (Vec<u8>, i64) = conn
-            .query_row(
-                "SELECT code_hashes, used_mask FROM recovery_sets",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
+        let salt = env.row("SELECT salt FROM recovery_sets", &[])[0].blob();
+        let set = env.row("SELECT code_hashes, used_mask FROM recovery_sets", &[]);
+        let packed = set[0].blob();
+        let used = set[1].int().unwrap();
         let hashes: Vec<Vec<u8>> = packed
             .chunks_exact(32)
             .enumerate()
@@ -428,18 +418,14 @@ fn concurrent_processes_and_an_application_writer_lose_nothing() {
             .collect();
         // The application: takes the write lock now and then and holds it a while.
         let app = scope.spawn(|| {
-            let conn = env.sql();
-            conn.busy_timeout(std::time::Duration::from_secs(30))
-                .unwrap();
             for i in 0..8 {
-                conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-                conn.execute(
+                let mut lock = env.hold_write_lock();
+                lock.exec(
                     "UPDATE users SET name = ?1 WHERE username = 'c0'",
-                    [format!("touched by the application {i}")],
-                )
-                .unwrap();
+                    &[format!("touched by the application {i}").into()],
+                );
                 std::thread::sleep(std::time::Duration::from_millis(150));
-                conn.execute_batch("COMMIT").unwrap();
+                lock.commit();
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
         });
@@ -564,11 +550,8 @@ fn concurrent_processes_and_an_application_writer_lose_nothing() {
 fn a_store_held_by_another_writer_exits_1_busy_and_changes_nothing() {
     let env = bulk_env();
     let before = dump(&env);
-    let writer = env.sql();
-    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
-    writer
-        .execute("UPDATE users SET name = 'app' WHERE username = 'dave'", [])
-        .unwrap();
+    let mut writer = env.hold_write_lock();
+    writer.exec("UPDATE users SET name = 'app' WHERE username = 'dave'", &[]);
     env.run(&[
         "--busy-timeout",
         "300",
@@ -580,16 +563,8 @@ fn a_store_held_by_another_writer_exits_1_busy_and_changes_nothing() {
     ])
     .code_is(1)
     .error_mentions("busy");
-    writer.execute_batch("ROLLBACK").unwrap();
-    drop(writer);
+    writer.rollback();
     assert_same(&before, &dump(&env), "busy store");
-}
-
-/// Whether process `pid` is asleep in a timed sleep: what SQLite's busy handler does between
-/// attempts at a lock another connection holds (Linux: `/proc/PID/wchan`). The binary sleeps
-/// nowhere else, so this is "blocked on the store", seen from outside.
-fn asleep_in_busy_handler(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("nanosleep"))
 }
 
 #[test]
@@ -599,11 +574,8 @@ fn a_reset_waits_for_a_writer_that_finishes_within_the_busy_timeout() {
     // then commits. A reset that did not wait would exit busy or write while the lock is
     // held, and fail here; one that waits finishes after the commit, on top of it.
     let env = bulk_env();
-    let writer = env.sql();
-    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
-    writer
-        .execute("UPDATE users SET name = 'app' WHERE username = 'dave'", [])
-        .unwrap();
+    let mut writer = env.hold_write_lock();
+    writer.exec("UPDATE users SET name = 'app' WHERE username = 'dave'", &[]);
     let mut child = env
         .command(&[
             "--busy-timeout",
@@ -629,7 +601,9 @@ fn a_reset_waits_for_a_writer_that_finishes_within_the_busy_timeout() {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        if asleep_in_busy_handler(child.id()) {
+        // SQLite's busy handler sleeps (the binary sleeps nowhere else); a PostgreSQL session
+        // waits on a lock: "blocked on the store", seen from outside.
+        if env.waiting_for_lock(child.id()) {
             break;
         }
         if Instant::now() > deadline {
@@ -642,7 +616,7 @@ fn a_reset_waits_for_a_writer_that_finishes_within_the_busy_timeout() {
     assert_eq!(mfa_rows(&env, "alice"), (1, 0, 0, 0));
     assert_eq!(audit_count(&env, "mfa.reset"), 0);
     assert!(child.try_wait().unwrap().is_none(), "still waiting");
-    writer.execute_batch("COMMIT").unwrap();
+    writer.commit();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -667,7 +641,8 @@ const BIG: i64 = 100_000;
 /// A store with `BIG` users, built with SQL in one transaction: every user has the flag
 /// off; every 3rd has a credential, every 5th two recovery codes, every 7th a device.
 fn big_store() -> Env {
-    let env = Env::init();
+    let env = Env::on(Engine::Sqlite);
+    env.run(&["init"]).ok();
     let conn = env.sql();
     conn.execute_batch(&format!(
         "BEGIN;
@@ -751,6 +726,8 @@ fn kill_batch_at(env: &Env, names: &[u8], moment: Moment) -> bool {
 
 #[test]
 fn sigkill_during_a_large_batch_leaves_none_or_all_of_it() {
+    // SQLite-only: times its kills by the WAL.
+    crate::sqlite_only!();
     let template = big_store();
     let credentials = count(&template, "SELECT count(*) FROM totp_credentials");
     let codes = count(

@@ -161,6 +161,7 @@ fn help(args: &[&str]) -> String {
     let done = env
         .cmd(args)
         .env_remove("MFA_ADMIN_DB")
+        .env_remove("MFA_ADMIN_KEY_FILE")
         .env_remove("MFA_ADMIN_ACTOR")
         .run()
         .ok();

@@ -59,71 +59,65 @@ fn doctor_reports_each_planted_problem() {
     type Plant = fn(&Env, i64, i64, i64);
     let plants: &[(&str, Option<&str>, Plant)] = &[
         ("orphan_recovery_codes", Some("dee"), |env, _, _, dee| {
-            env.sql()
-                .execute(
-                    "INSERT INTO recovery_sets (user_id, salt, scheme, issued_at, code_hashes, remaining)
-                     VALUES (?1, x'', '', 0, zeroblob(32), 1)",
-                    [dee],
-                )
-                .unwrap();
+            env.exec(
+                "INSERT INTO recovery_sets (user_id, salt, scheme, issued_at, code_hashes, remaining)
+                 VALUES (?1, ?2, '', 0, ?3, 1)",
+                &[dee.into(), Vec::<u8>::new().into(), vec![0u8; 32].into()],
+            );
         }),
         ("orphan_devices", Some("dee"), |env, _, _, dee| {
-            env.sql()
-                .execute(
-                    "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
-                     VALUES (?1, 'laptop', zeroblob(16), zeroblob(32), ?2, ?2 + 86400)",
-                    [dee, NOW],
-                )
-                .unwrap();
+            env.exec(
+                "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
+                 VALUES (?1, 'laptop', ?3, ?4, ?2, ?5)",
+                &[
+                    dee.into(),
+                    NOW.into(),
+                    vec![0u8; 16].into(),
+                    vec![0u8; 32].into(),
+                    (NOW + 86400).into(),
+                ],
+            );
         }),
         ("enrolled_but_flagged", Some("ann"), |env, ann, _, _| {
-            env.sql()
-                .execute(
-                    "UPDATE users SET enrollment_required = 1 WHERE id = ?1",
-                    [ann],
-                )
-                .unwrap();
+            env.exec(
+                "UPDATE users SET enrollment_required = 1 WHERE id = ?1",
+                &[ann.into()],
+            );
         }),
         ("expired_exemption", Some("cy"), |env, _, cy, _| {
-            env.sql()
-                .execute(
-                    "UPDATE users SET exempt_until = ?2 WHERE id = ?1",
-                    [cy, NOW - 1],
-                )
-                .unwrap();
+            env.exec(
+                "UPDATE users SET exempt_until = ?2 WHERE id = ?1",
+                &[cy.into(), (NOW - 1).into()],
+            );
         }),
         ("expired_devices", Some("ann"), |env, ann, _, _| {
-            env.sql()
-                .execute(
-                    "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
-                     VALUES (?1, 'old phone', zeroblob(16), zeroblob(32), ?2 - 100, ?2 - 1)",
-                    [ann, NOW],
-                )
-                .unwrap();
+            env.exec(
+                "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
+                 VALUES (?1, 'old phone', ?3, ?4, ?2, ?5)",
+                &[
+                    ann.into(),
+                    (NOW - 100).into(),
+                    vec![0u8; 16].into(),
+                    vec![0u8; 32].into(),
+                    (NOW - 1).into(),
+                ],
+            );
         }),
         ("undecryptable_secret", Some("ann"), |env, ann, _, _| {
-            env.sql()
-                .execute(
-                    "UPDATE totp_credentials SET secret = randomblob(60) WHERE user_id = ?1",
-                    [ann],
-                )
-                .unwrap();
+            env.exec(
+                "UPDATE totp_credentials SET secret = ?2 WHERE user_id = ?1",
+                &[ann.into(), vec![0x5a; 60].into()],
+            );
         }),
         ("not_protected", Some("dee"), |env, _, _, dee| {
-            env.sql()
-                .execute(
-                    "UPDATE users SET enrollment_required = 0 WHERE id = ?1",
-                    [dee],
-                )
-                .unwrap();
+            env.exec(
+                "UPDATE users SET enrollment_required = 0 WHERE id = ?1",
+                &[dee.into()],
+            );
         }),
         ("audit_chain", None, |env, _, _, _| {
-            env.sql()
-                .execute_batch(
-                    "DROP TRIGGER audit_log_no_update;
-                     UPDATE audit_log SET actor = 'mallory' WHERE id = 2;",
-                )
-                .unwrap();
+            env.drop_audit_triggers();
+            env.exec("UPDATE audit_log SET actor = 'mallory' WHERE id = 2", &[]);
         }),
         ("key_file", None, |env, _, _, _| {
             std::fs::remove_file(env.key()).unwrap();

@@ -291,12 +291,7 @@ fn a_hundred_consecutive_failures_lock_until_an_administrator_unlocks() {
     let mut now = T0 + 30;
     let mut failures = 0;
     // The first 95 failures as earlier lockout periods left them.
-    env.sql()
-        .execute(
-            "UPDATE users SET failed_attempts = 95 WHERE username = 'alice'",
-            [],
-        )
-        .unwrap();
+    env.execute("UPDATE users SET failed_attempts = 95 WHERE username = 'alice'");
     failures += 95;
     while failures < 100 {
         env.now = Some(now);
@@ -458,13 +453,7 @@ fn short_or_invalid_secrets_are_refused() {
 fn enroll_keeps_an_existing_credential_unless_forced() {
     let mut env = quick_env(&["alice", "bob"]);
     let stored = |env: &Env| -> Vec<u8> {
-        env.sql()
-            .query_row(
-                "SELECT secret FROM totp_credentials WHERE user_id = 2",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap()
+        env.row("SELECT secret FROM totp_credentials WHERE user_id = 2", &[])[0].blob()
     };
     env.run(&["mfa", "enroll", "bob"]).ok();
     let before = stored(&env);
@@ -630,14 +619,10 @@ fn qr_png_is_private_and_scans_to_the_uri() {
         assert!(uri.starts_with("otpauth://totp/ACME%20Corp:"), "{uri}");
         assert!(uri.contains("issuer=ACME%20Corp"), "{uri}");
     }
-    let last = env
-        .sql()
-        .query_row(
-            "SELECT count(*) FROM totp_credentials WHERE state = 'pending'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap();
+    let last = count(
+        &env,
+        "SELECT count(*) FROM totp_credentials WHERE state = 'pending'",
+    );
     assert_eq!(last, 2);
     // Writing the PNG fails: exit 1 and no credential is left behind.
     env.run(&["user", "add", "carol"]).ok();

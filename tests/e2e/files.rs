@@ -184,6 +184,8 @@ fn is_root() -> bool {
 
 #[test]
 fn init_does_not_adopt_another_users_empty_file() {
+    // SQLite-only: about the store file itself (PostgreSQL has none).
+    crate::sqlite_only!();
     let env = Env::new();
     std::fs::write(&env.db, b"").unwrap();
     std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o666)).unwrap();
@@ -242,6 +244,8 @@ fn a_fifo_at_the_key_path_is_refused_without_hanging() {
 /// elsewhere brings no key of its own (and `init` through it finds the real one).
 #[test]
 fn a_symlinked_store_uses_the_key_beside_its_target() {
+    // SQLite-only: the key beside the store file's target (a PostgreSQL store has no file).
+    crate::sqlite_only!();
     let mut env = quick_env(&["alice"]);
     let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
     let elsewhere = tempfile::tempdir().unwrap();

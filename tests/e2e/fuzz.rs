@@ -99,14 +99,14 @@ fn fuzz_seeds_replay_csv_imports() {
         let done = env.run(&["user", "import", s(&path)]);
         let after = count(&env, "SELECT count(*) FROM users");
         let audit_added = audit_count(&env, "user.import") - audit;
-        let conn = env.sql();
-        let added: Vec<String> = conn
-            .prepare("SELECT username FROM users WHERE id > ?1 ORDER BY id")
-            .unwrap()
-            .query_map([max_id], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let added: Vec<String> = env
+            .rows(
+                "SELECT username FROM users WHERE id > ?1 ORDER BY id",
+                &[max_id.into()],
+            )
+            .iter()
+            .map(|r| r[0].text().unwrap())
+            .collect();
         let code = u8::try_from(done.code()).unwrap_or(255);
         let result = std::panic::catch_unwind(|| {
             props::check_import(&bytes, code, before, after, audit_added, &added)
@@ -120,7 +120,6 @@ fn fuzz_seeds_replay_csv_imports() {
         if code != 0 {
             done.error_mentions("");
         }
-        conn.execute("DELETE FROM users WHERE id > ?1", [max_id])
-            .unwrap();
+        env.exec("DELETE FROM users WHERE id > ?1", &[max_id.into()]);
     }
 }

@@ -84,6 +84,8 @@ fn key_files(env: &Env) -> Vec<String> {
 
 #[test]
 fn the_raw_store_holds_no_secret_code_or_token() {
+    // SQLite-only: reads the store file's bytes.
+    crate::sqlite_only!();
     let mut env = Env::with_users(&["alice", "bob"]);
     set_policy(&env, "recovery_codes", "3");
     // Keep a WAL around while we look: an open reader stops the final checkpoint.
@@ -142,13 +144,11 @@ fn a_ciphertext_moved_to_another_user_does_not_decrypt() {
     enroll_confirmed(&mut env, "alice", T0);
     let (bob_secret, _) = enroll_confirmed(&mut env, "bob", T0);
     let (alice_id, bob_id) = (user_id(&env, "alice"), user_id(&env, "bob"));
-    env.sql()
-        .execute(
-            "UPDATE totp_credentials SET secret =
-                (SELECT secret FROM totp_credentials WHERE user_id = ?2) WHERE user_id = ?1",
-            [alice_id, bob_id],
-        )
-        .unwrap();
+    env.exec(
+        "UPDATE totp_credentials SET secret =
+            (SELECT secret FROM totp_credentials WHERE user_id = ?2) WHERE user_id = ?1",
+        &[alice_id.into(), bob_id.into()],
+    );
     env.now = Some(T0 + 30);
     let before = dump(&env);
     env.run(&["mfa", "verify", "alice", &code_at(&bob_secret, T0 + 30)])
@@ -268,13 +268,10 @@ fn rotate_keeps_every_user_verifying_and_retires_the_old_key() {
     let old_copy = env.path("old-copy.key");
     std::fs::copy(env.key(), &old_copy).unwrap();
     let old_cipher: Vec<Vec<u8>> = env
-        .sql()
-        .prepare("SELECT secret FROM totp_credentials ORDER BY user_id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        .rows("SELECT secret FROM totp_credentials ORDER BY user_id", &[])
+        .iter()
+        .map(|r| r[0].blob())
+        .collect();
 
     env.now = Some(T0 + 30);
     let rotated = env.run(&["--json", "key", "rotate"]).ok().json::<Rotated>();
@@ -291,13 +288,10 @@ fn rotate_keeps_every_user_verifying_and_retires_the_old_key() {
         key_files(&env)
     );
     let new_cipher: Vec<Vec<u8>> = env
-        .sql()
-        .prepare("SELECT secret FROM totp_credentials ORDER BY user_id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        .rows("SELECT secret FROM totp_credentials ORDER BY user_id", &[])
+        .iter()
+        .map(|r| r[0].blob())
+        .collect();
     assert_eq!(new_cipher.len(), 4);
     assert!(new_cipher.iter().zip(&old_cipher).all(|(n, o)| n != o));
 
@@ -342,12 +336,10 @@ fn key_check_reports_an_undecryptable_secret() {
         .json::<KeyChecked>();
     assert_eq!(ok.secrets, 2);
     let bob = user_id(&env, "bob");
-    env.sql()
-        .execute(
-            "UPDATE totp_credentials SET secret = zeroblob(60) WHERE user_id = ?1",
-            [bob],
-        )
-        .unwrap();
+    env.exec(
+        "UPDATE totp_credentials SET secret = ?2 WHERE user_id = ?1",
+        &[bob.into(), vec![0u8; 60].into()],
+    );
     let report = env
         .run(&["--json", "key", "check"])
         .code_is(1)
@@ -489,6 +481,8 @@ fn assert_gone(bytes: &[u8], blobs: &[Vec<u8>], what: &str) {
 /// SQLite-only: reads the files.
 #[test]
 fn a_reset_leaves_nothing_to_resurrect_in_the_file_the_wal_or_a_backup() {
+    // SQLite-only: reads the store file's and WAL's bytes (secure_delete, checkpoint).
+    crate::sqlite_only!();
     let mut env = quick_env(&["alice", "bob"]);
     let (secret, _) = enroll_confirmed(&mut env, "alice", T0);
     enroll_confirmed(&mut env, "bob", T0);
@@ -561,6 +555,8 @@ fn a_reset_leaves_nothing_to_resurrect_in_the_file_the_wal_or_a_backup() {
 /// the files, so the kept old key opens only backups made before it. SQLite-only.
 #[test]
 fn after_a_rotation_no_old_key_ciphertext_is_left_in_the_file_or_the_wal() {
+    // SQLite-only: reads the store file's and WAL's bytes (secure_delete, checkpoint).
+    crate::sqlite_only!();
     let mut env = quick_env(&["alice", "bob"]);
     enroll_confirmed(&mut env, "alice", T0);
     env.run(&["mfa", "enroll", "bob"]).ok();
@@ -627,9 +623,7 @@ fn key_rotate_racing_enroll_never_leaves_a_secret_under_the_old_key() {
 #[test]
 fn a_store_without_its_key_check_record_refuses_to_encrypt() {
     let env = quick_env(&["alice"]);
-    env.sql()
-        .execute("DELETE FROM meta WHERE key = 'key_check'", [])
-        .unwrap();
+    env.execute("DELETE FROM meta WHERE key = 'key_check'");
     let before = dump(&env);
     let foreign = foreign_key(&env);
     for args in [

@@ -24,6 +24,7 @@ mod key;
 mod notify;
 mod output;
 mod policy;
+mod postgres;
 mod recovery;
 mod reset;
 mod sequences;

@@ -96,13 +96,11 @@ fn notifications_queue_for_enroll_regenerate_reset_and_lockout_without_secrets()
     // No secret, code or token in any notification, as listed or as stored.
     let listed = env.run(&["--json", "notify", "list"]).ok().stdout();
     let stored: String = env
-        .sql()
-        .query_row(
-            "SELECT group_concat(kind || ' ' || message, ' ') FROM notifications",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .rows("SELECT kind || ' ' || message FROM notifications", &[])
+        .iter()
+        .map(|r| r[0].text().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
     for secret in &secrets {
         let normalized = secret.replace('-', "");
         for haystack in [&listed, &stored] {

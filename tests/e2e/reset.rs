@@ -7,38 +7,33 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 
 fn flag(env: &Env, username: &str) -> bool {
-    env.sql()
-        .query_row(
-            "SELECT enrollment_required FROM users WHERE username = ?1",
-            [username],
-            |r| r.get(0),
-        )
-        .unwrap()
+    user_field(env, username, "enrollment_required") == Some(1)
 }
 
 /// (actor, username, reason) of every `mfa.reset` audit row, oldest first.
 fn reset_audit(env: &Env) -> Vec<(String, String, Option<String>)> {
-    env.sql()
-        .prepare(
-            "SELECT actor, username, reason FROM audit_log WHERE action = 'mfa.reset' ORDER BY id",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    env.rows(
+        "SELECT actor, username, reason FROM audit_log WHERE action = 'mfa.reset' ORDER BY id",
+        &[],
+    )
+    .into_iter()
+    .map(|r| (r[0].text().unwrap(), r[1].text().unwrap(), r[2].text()))
+    .collect()
 }
 
 /// Plants a remembered device directly, as the application would (expired or not).
 fn plant_device(env: &Env, username: &str, expires_at: i64) {
-    env.sql()
-        .execute(
-            "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at,
-                                          expires_at)
-             VALUES (?1, 'planted', x'00', x'00', ?2, ?3)",
-            rusqlite::params![user_id(env, username), RESET_T0 - 86_400, expires_at],
-        )
-        .unwrap();
+    env.exec(
+        "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at,
+                                      expires_at)
+         VALUES (?1, 'planted', ?2, ?2, ?3, ?4)",
+        &[
+            user_id(env, username).into(),
+            vec![0u8].into(),
+            (RESET_T0 - 86_400).into(),
+            expires_at.into(),
+        ],
+    );
 }
 
 #[test]
@@ -70,35 +65,20 @@ fn reset_removes_credentials_codes_and_devices_sets_the_flag_and_keeps_the_lock(
     // Alice is locked with failures counted: the reset must not touch that.
     env.run(&["user", "lock", "alice", "--reason", "phone stolen"])
         .ok();
-    env.sql()
-        .execute(
-            "UPDATE users SET failed_attempts = 3 WHERE username = 'alice'",
-            [],
-        )
-        .unwrap();
+    env.exec(
+        "UPDATE users SET failed_attempts = 3 WHERE username = 'alice'",
+        &[],
+    );
     let account = |env: &Env| -> String {
-        env.sql()
-            .query_row(
+        format!(
+            "{:?}",
+            env.row(
                 "SELECT status, failed_attempts, locked_at, locked_until, lock_reason, name,
                         email, created_at, exempt_reason
                  FROM users WHERE username = 'alice'",
-                [],
-                |r| {
-                    Ok(format!(
-                        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                        r.get::<_, Option<i64>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, Option<String>>(8)?,
-                    ))
-                },
+                &[],
             )
-            .unwrap()
+        )
     };
     let account_before = account(&env);
     let users_before = count(&env, "SELECT count(*) FROM users");
@@ -199,9 +179,7 @@ fn nothing_to_reset_is_not_an_error_and_changes_nothing() {
 fn a_user_not_yet_asked_to_enroll_is_reset_and_audited() {
     // Nothing to remove, but the flag is off: the reset sets it, and that change is audited.
     let env = env_with(&["dave"]);
-    env.sql()
-        .execute("UPDATE users SET enrollment_required = 0", [])
-        .unwrap();
+    env.exec("UPDATE users SET enrollment_required = 0", &[]);
     let dry = env
         .run(&["--json", "mfa", "reset", "--dry-run", "dave"])
         .ok();
@@ -230,14 +208,17 @@ fn a_user_not_yet_asked_to_enroll_is_reset_and_audited() {
 fn leftover_used_codes_are_removed_and_audited() {
     let env = env_with(&["erin"]);
     let id = user_id(&env, "erin");
-    env.sql()
-        .execute(
-            "INSERT INTO recovery_sets (user_id, salt, scheme, issued_at, code_hashes, used_mask,
-                                        remaining)
-             VALUES (?1, x'', '', ?2, zeroblob(32), 1, 0)",
-            [id, RESET_T0],
-        )
-        .unwrap();
+    env.exec(
+        "INSERT INTO recovery_sets (user_id, salt, scheme, issued_at, code_hashes, used_mask,
+                                    remaining)
+         VALUES (?1, ?2, '', ?3, ?4, 1, 0)",
+        &[
+            id.into(),
+            Vec::<u8>::new().into(),
+            RESET_T0.into(),
+            vec![0u8; 32].into(),
+        ],
+    );
     let done = env.run(&["--json", "mfa", "reset", "erin", "--yes"]).ok();
     assert_eq!(results(&done), pairs(&[("erin", "reset")]));
     assert_eq!(mfa_rows(&env, "erin"), (0, 0, 0, 0));

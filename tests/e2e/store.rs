@@ -73,6 +73,8 @@ fn assert_refused_untouched(env: &Env, needle: &str, no_side_files: bool) {
 
 #[test]
 fn a_file_that_is_not_sqlite_is_refused_untouched() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::new();
     std::fs::write(&env.db, b"username,name,email\nalice,Alice,a@example.com\n").unwrap();
     assert_refused_untouched(&env, "not a SQLite database", true);
@@ -80,6 +82,8 @@ fn a_file_that_is_not_sqlite_is_refused_untouched() {
 
 #[test]
 fn a_corrupt_sqlite_file_is_refused_untouched() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::new();
     let mut bytes = b"SQLite format 3\0".to_vec();
     bytes.extend((0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
@@ -102,6 +106,8 @@ fn a_corrupt_sqlite_file_is_refused_untouched() {
 
 #[test]
 fn a_too_new_store_is_refused_untouched() {
+    // SQLite-only: sets PRAGMA user_version (PostgreSQL records migrations in a table).
+    crate::sqlite_only!();
     let env = Env::with_users(&["alice"]);
     env.sql()
         .pragma_update(None, "user_version", 99)
@@ -117,6 +123,8 @@ fn a_too_new_store_is_refused_untouched() {
 
 #[test]
 fn an_older_store_is_refused_until_init_migrates_it() {
+    // SQLite-only: sets PRAGMA user_version (PostgreSQL records migrations in a table).
+    crate::sqlite_only!();
     let env = Env::new();
     {
         // An application database at version 0 with a table of its own.
@@ -179,6 +187,8 @@ fn init_twice_is_idempotent() {
 
 #[test]
 fn store_and_key_file_are_mode_0600_and_the_folder_is_created() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::new();
     let db = env.path("deep/er/store.db");
     env.cmd(&["init"]).env("MFA_ADMIN_DB", &db).run().ok();
@@ -190,6 +200,8 @@ fn store_and_key_file_are_mode_0600_and_the_folder_is_created() {
 
 #[test]
 fn default_store_is_in_the_xdg_data_dir() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::new();
     let expected = env.path("xdg/mfa-admin/mfa-admin.db");
     let init = env
@@ -215,6 +227,8 @@ fn default_store_is_in_the_xdg_data_dir() {
 
 #[test]
 fn default_store_falls_back_to_home_local_share() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::new();
     let expected = env.path(".local/share/mfa-admin/mfa-admin.db");
     env.cmd(&["init"])
@@ -255,6 +269,8 @@ fn init_sample_adds_exactly_n_users() {
 
 #[test]
 fn init_adopts_an_empty_file_as_a_new_private_wal_store() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::new();
     std::fs::write(&env.db, b"").unwrap();
     std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -271,6 +287,8 @@ fn init_adopts_an_empty_file_as_a_new_private_wal_store() {
 
 #[test]
 fn init_of_an_older_store_switches_it_to_wal_and_starts_the_audit_trail() {
+    // SQLite-only: sets PRAGMA user_version (PostgreSQL records migrations in a table).
+    crate::sqlite_only!();
     let env = Env::new();
     env.sql()
         .execute_batch("CREATE TABLE app_sessions (id INTEGER PRIMARY KEY)")
@@ -290,6 +308,8 @@ fn init_of_an_older_store_switches_it_to_wal_and_starts_the_audit_trail() {
 
 #[test]
 fn a_directory_where_the_store_should_be_is_refused() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::new();
     std::fs::create_dir(&env.db).unwrap();
     for args in [&["user", "list"][..], &["init"], &["user", "add", "ann"]] {
@@ -339,6 +359,8 @@ impl Drop for ReadOnly {
 #[test]
 #[allow(clippy::print_stderr)]
 fn a_read_only_store_refuses_writes_and_loses_nothing() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::with_users(&["ann"]);
     let before = dump(&env);
     let Some(_guard) = ReadOnly::new(&env.db) else {
@@ -365,6 +387,8 @@ fn a_read_only_store_refuses_writes_and_loses_nothing() {
 
 #[test]
 fn a_wal_left_by_a_crash_is_recovered_and_uncommitted_work_is_not() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let env = Env::with_users(&["ann"]);
     // The tool's own commits stay in the WAL after it exits (no checkpoint on close).
     env.run(&["user", "add", "bo"]).ok();
@@ -421,6 +445,8 @@ impl Drop for Mount {
 #[test]
 #[allow(clippy::print_stderr)]
 fn a_full_disk_fails_cleanly_and_loses_nothing() {
+    // SQLite-only: about the store file itself.
+    crate::sqlite_only!();
     let mut env = Env::new();
     let small = env.path("small");
     std::fs::create_dir(&small).unwrap();
@@ -486,6 +512,8 @@ fn a_full_disk_fails_cleanly_and_loses_nothing() {
 /// in one short line, by every command, and left as it was.
 #[test]
 fn another_programs_sqlite_database_is_not_an_mfa_admin_store() {
+    // SQLite-only: another program's SQLite file.
+    crate::sqlite_only!();
     let env = Env::new();
     env.sql()
         .execute_batch(
@@ -514,6 +542,8 @@ fn another_programs_sqlite_database_is_not_an_mfa_admin_store() {
 /// `-wal` and `-shm` SQLite created while finding out.
 #[test]
 fn a_corrupt_store_leaves_no_wal_or_shm_behind() {
+    // SQLite-only: about the store file and its -wal/-shm.
+    crate::sqlite_only!();
     let env = Env::with_users(&["ann", "bo"]);
     // Fold the WAL into the file, then remove the side files and damage table pages.
     env.run(&["init"]).ok();
@@ -548,6 +578,8 @@ fn a_corrupt_store_leaves_no_wal_or_shm_behind() {
 #[test]
 #[allow(clippy::print_stderr)]
 fn another_os_user_can_read_a_store_it_cannot_write() {
+    // SQLite-only: file permissions of the store file.
+    crate::sqlite_only!();
     let env = Env::with_users(&["ann", "bo"]);
     env.run(&["mfa", "enroll", "ann"]).ok();
     // `init` folds the WAL into the file; the WAL and its index stay, 0600 and empty.

@@ -309,10 +309,7 @@ fn hostile_user_names_are_data() {
     }
     let list = all_users(&env);
     assert_eq!(list.len(), names.len() + 1, "the users table survived");
-    let n: i64 = env
-        .sql()
-        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
-        .unwrap();
+    let n = count(&env, "SELECT count(*) FROM users");
     assert_eq!(n as usize, names.len() + 1);
     // Each is stored exactly, and the audit log names them exactly.
     for name in &names {
@@ -586,12 +583,10 @@ fn user_lock_and_unlock_with_reason_and_actor() {
     assert_eq!(audit_rows(&env), audits);
 
     // The application counted failures meanwhile; unlock clears them.
-    env.sql()
-        .execute(
-            "UPDATE users SET failed_attempts = 4 WHERE username = 'alice'",
-            [],
-        )
-        .unwrap();
+    env.exec(
+        "UPDATE users SET failed_attempts = 4 WHERE username = 'alice'",
+        &[],
+    );
     assert_eq!(show(&env, "alice").failed_attempts, 4);
     let unlocked: Vec<User> = env
         .run(&["--json", "--actor", "Jane Admin", "user", "unlock", "alice"])
@@ -615,9 +610,7 @@ fn user_lock_and_unlock_with_reason_and_actor() {
 #[test]
 fn unlock_clears_failures_of_an_unlocked_user() {
     let env = Env::with_users(&["alice"]);
-    env.sql()
-        .execute("UPDATE users SET failed_attempts = 2", [])
-        .unwrap();
+    env.exec("UPDATE users SET failed_attempts = 2", &[]);
     env.run(&["user", "unlock", "alice"]).ok();
     assert_eq!(show(&env, "alice").failed_attempts, 0);
 }

@@ -7,16 +7,21 @@
 //! - [`store`]: everything that looks inside the store directly (SQL, dumps, counters);
 //! - [`fixtures`]: clocks, TOTP codes, ready-made stores and users, pseudo-terminals.
 //!
-//! The suite is meant to run against more than one storage engine later (PostgreSQL). What
-//! is engine-specific is kept behind `Env` and in [`store`]: tests name the store only
-//! through [`Env::db_arg`] (what `--db` / `MFA_ADMIN_DB` get), [`dump`], [`count`] and the
-//! other [`store`] helpers. Tests that look at the SQLite *file* itself (bytes, WAL, header,
-//! modes, read-only or full file systems, a copy of the files as a crash leaves them) are
-//! SQLite-only by nature and say so in a comment beginning `SQLite-only:`.
+//! The suite runs against either storage engine: SQLite by default, PostgreSQL with
+//! `MFA_ADMIN_TEST_ENGINE=postgres` and a server URL in `MFA_ADMIN_TEST_PG` (each [`Env`]
+//! then gets a database of its own, created from that URL and dropped at the end; see
+//! [`Engine`]). What is engine-specific is kept behind `Env` and in [`store`]: tests name the
+//! store only through [`Env::db_arg`] (what `--db` / `MFA_ADMIN_DB` get), [`dump`],
+//! [`count`] and the other [`store`] helpers, which have one implementation per engine.
+//! Tests that look at the SQLite *file* itself (bytes, WAL, header, modes, read-only or
+//! full file systems, a copy of the files as a crash leaves them), or open it with
+//! [`Env::sql`], are SQLite-only by nature: they say so in a comment beginning
+//! `SQLite-only:` and start with [`sqlite_only!`], which returns early on PostgreSQL.
 #![allow(dead_code)]
 
 pub mod fixtures;
 pub mod json;
+pub mod pg;
 pub mod store;
 
 pub use fixtures::*;
@@ -31,20 +36,75 @@ use serde::de::DeserializeOwned;
 /// The binary under test, as cargo built it for this test target.
 const BIN: &str = env!("CARGO_BIN_EXE_mfa-admin");
 
+/// The storage engine the suite runs against (`MFA_ADMIN_TEST_ENGINE`: `sqlite`, the
+/// default, or `postgres`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The engine of this run of the suite.
+pub fn engine() -> Engine {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    *ENGINE.get_or_init(|| match std::env::var("MFA_ADMIN_TEST_ENGINE").as_deref() {
+        Ok("postgres" | "postgresql" | "pg") => {
+            assert!(
+                pg::server_url().is_some(),
+                "MFA_ADMIN_TEST_ENGINE=postgres needs MFA_ADMIN_TEST_PG (a server URL); `tests/pg.sh` starts one"
+            );
+            Engine::Postgres
+        }
+        Ok("sqlite") | Err(_) => Engine::Sqlite,
+        Ok(other) => panic!("MFA_ADMIN_TEST_ENGINE={other:?}: use sqlite or postgres"),
+    })
+}
+
+/// Ends a test early on PostgreSQL: for tests about the SQLite file itself.
+#[macro_export]
+macro_rules! sqlite_only {
+    () => {
+        if $crate::support::engine() != $crate::support::Engine::Sqlite {
+            return;
+        }
+    };
+}
+
 pub struct Env {
     pub dir: tempfile::TempDir,
-    /// The SQLite store file (SQLite-specific: other engines will name their store by URL).
+    /// The SQLite store file; on PostgreSQL only the key file's name derives from it.
     pub db: PathBuf,
     /// Fake clock (unix seconds) for every run, if set.
     pub now: Option<i64>,
+    /// The database of this environment (PostgreSQL runs), dropped with it.
+    pub pg: Option<pg::TestDb>,
 }
 
 impl Env {
-    /// An environment with no store yet.
+    /// An environment with no store yet (on PostgreSQL: an empty database).
     pub fn new() -> Env {
+        Env::on(engine())
+    }
+
+    /// An environment with no store yet on a given engine.
+    pub fn on(engine: Engine) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("store.db");
-        Env { dir, db, now: None }
+        let pg = (engine == Engine::Postgres).then(pg::TestDb::create);
+        Env {
+            dir,
+            db,
+            now: None,
+            pg,
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        if self.pg.is_some() {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
     }
 
     /// An environment with an initialised, empty store.
@@ -66,12 +126,18 @@ impl Env {
     /// What names this environment's store on the command line (`--db`, `MFA_ADMIN_DB`),
     /// exactly as the binary echoes it back (`init --json` prints it as `db`).
     pub fn db_arg(&self) -> String {
-        self.db.display().to_string()
+        match &self.pg {
+            Some(db) => db.url(),
+            None => self.db.display().to_string(),
+        }
     }
 
     /// Whether the store exists yet.
     pub fn store_exists(&self) -> bool {
-        self.db.exists()
+        match &self.pg {
+            Some(db) => db.initialised(),
+            None => self.db.exists(),
+        }
     }
 
     /// The key file the binary uses by default: beside the store.
@@ -96,6 +162,10 @@ impl Env {
             .env("MFA_ADMIN_ACTOR", "tester")
             .env("NO_COLOR", "1")
             .args(args);
+        if self.pg.is_some() {
+            // A PostgreSQL store has no "beside the store": name the same key file.
+            cmd.env("MFA_ADMIN_KEY_FILE", self.key());
+        }
         if let Some(now) = self.now {
             cmd.env("MFA_ADMIN_FAKE_NOW", now.to_string());
         }
@@ -120,6 +190,17 @@ impl Env {
     /// names), as a file copy or a crash would leave them; the clock is not copied. Cheaper
     /// than replaying history. (SQLite-specific: copies files.)
     pub fn copy_store(&self) -> Env {
+        if let Some(db) = &self.pg {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let copy = Env {
+                db: dir.path().join("store.db"),
+                dir,
+                now: None,
+                pg: Some(db.duplicate()),
+            };
+            std::fs::copy(self.key(), copy.key()).expect("copy key file");
+            return copy;
+        }
         let copy = Env::new();
         for suffix in ["", "-wal", ".key"] {
             let from = with_suffix(&self.db, suffix);

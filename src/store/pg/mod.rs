@@ -1,0 +1,351 @@
+//! The PostgreSQL engine: one connection (`postgres::Client`, synchronous), the schema and
+//! its migrations, transactions, error mapping, and the statements of every store
+//! operation, one file per concern like the SQLite statements beside `store/mod.rs`.
+//!
+//! Transactions. A write is `BEGIN ISOLATION LEVEL READ COMMITTED` with `SET LOCAL
+//! lock_timeout` from `--busy-timeout`: a row another host holds longer than that fails the
+//! command with [`StoreError::Busy`] and nothing changed. READ COMMITTED (not REPEATABLE
+//! READ) on purpose: a conditional UPDATE that waited for another transaction re-reads the
+//! row it committed (the replay guard and single-use codes have exactly one winner), and an
+//! audit append that waited for its chain's head reads the head just committed instead of
+//! a stale snapshot that would fork the chain. Reads that must see one moment
+//! ([`Pg::begin_snapshot`]) use REPEATABLE READ, READ ONLY.
+
+pub(super) mod audit;
+pub(super) mod connect;
+pub(super) mod credentials;
+pub(super) mod devices;
+pub(super) mod doctor;
+pub(super) mod notifications;
+pub(super) mod policy;
+pub(super) mod recovery;
+pub(super) mod reset;
+mod schema;
+pub(super) mod users;
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use postgres::Client;
+use postgres::error::SqlState;
+
+use super::location::PgUrl;
+use super::{Result, StoreError};
+
+pub(super) use postgres::Error;
+
+/// An open PostgreSQL store. The client needs `&mut` for every statement; the CLI is
+/// single-threaded and never runs two statements at once, so a `RefCell` lends it out.
+pub(super) struct Pg {
+    client: RefCell<Client>,
+    /// Whether a write transaction is open: reads of a user inside one lock its row.
+    writing: std::cell::Cell<bool>,
+    url: PgUrl,
+    busy_timeout_ms: u64,
+}
+
+/// What `init` learnt while migrating, for it to tell the administrator.
+#[derive(Debug, Default)]
+pub(crate) struct InitReport {
+    pub(crate) created: bool,
+    /// The schema version before this `init` (0 for a new database).
+    pub(crate) version_before: i64,
+    /// One line for the administrator when `user find` cannot have its index yet.
+    pub(crate) warning: Option<String>,
+}
+
+impl Pg {
+    pub(super) fn connect(url: &PgUrl, busy_timeout_ms: u64) -> Result<Pg> {
+        let client = connect::connect(url).map_err(StoreError::Unreachable)?;
+        Ok(Pg {
+            client: RefCell::new(client),
+            writing: std::cell::Cell::new(false),
+            url: url.clone(),
+            busy_timeout_ms,
+        })
+    }
+
+    /// The store's name in messages: the URL without its password.
+    pub(super) fn url(&self) -> &PgUrl {
+        &self.url
+    }
+
+    pub(super) fn name(&self) -> PathBuf {
+        PathBuf::from(self.url.to_string())
+    }
+
+    /// Runs statements on the client, mapping their errors.
+    pub(super) fn run<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Error>) -> Result<T> {
+        let mut client = self.client.borrow_mut();
+        f(&mut client).map_err(|e| self.map_err(e))
+    }
+
+    /// Like [`Pg::run`] for listings streaming rows into a caller's callback (which must not
+    /// use the store): driver errors are mapped, the callback's own pass through.
+    pub(super) fn stream(
+        &self,
+        f: impl FnOnce(&mut Client) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut client = self.client.borrow_mut();
+        f(&mut client).map_err(|e| self.map_any(e))
+    }
+
+    pub(super) fn map_any(&self, e: anyhow::Error) -> anyhow::Error {
+        match e.downcast::<Error>() {
+            Ok(pg) => anyhow::Error::new(self.map_err(pg)),
+            Err(other) => other,
+        }
+    }
+
+    /// Maps server errors to those an administrator can act on.
+    pub(super) fn map_err(&self, e: Error) -> StoreError {
+        let code = e.code().cloned();
+        match code {
+            Some(c)
+                if c == SqlState::LOCK_NOT_AVAILABLE
+                    || c == SqlState::QUERY_CANCELED
+                    || c == SqlState::T_R_DEADLOCK_DETECTED
+                    || c == SqlState::T_R_SERIALIZATION_FAILURE =>
+            {
+                StoreError::Busy(self.busy_timeout_ms)
+            }
+            Some(c) if c == SqlState::READ_ONLY_SQL_TRANSACTION => {
+                StoreError::ReadOnly(format!("{}: {}", self.url, connect::describe(&e)))
+            }
+            Some(c) if c == SqlState::DISK_FULL => StoreError::Full,
+            _ if e.is_closed() => StoreError::Unreachable(format!(
+                "the connection to {} was lost: {}",
+                self.url,
+                connect::describe(&e)
+            )),
+            _ => StoreError::Sqlite(format!("PostgreSQL: {}", connect::describe(&e))),
+        }
+    }
+
+    /// Starts a write transaction (see the module docs).
+    pub(super) fn begin_write(&self) -> Result<()> {
+        let ms = self.busy_timeout_ms.max(1);
+        self.run(|c| {
+            c.batch_execute(&format!(
+                "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {ms}"
+            ))
+        })?;
+        self.writing.set(true);
+        Ok(())
+    }
+
+    /// Whether a write transaction is open.
+    pub(super) fn writing(&self) -> bool {
+        self.writing.get()
+    }
+
+    /// Starts a read transaction that sees one moment.
+    pub(super) fn begin_snapshot(&self) -> Result<()> {
+        self.run(|c| c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    }
+
+    pub(super) fn commit(&self) -> Result<()> {
+        self.writing.set(false);
+        self.run(|c| c.batch_execute("COMMIT"))
+    }
+
+    /// Abandons the open transaction; a failure here leaves nothing committed either.
+    pub(super) fn rollback(&self) {
+        self.writing.set(false);
+        let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
+    }
+
+    /// The schema version (the highest migration recorded); `None` for a database mfa-admin
+    /// never initialised.
+    pub(super) fn version(&self) -> Result<Option<i64>> {
+        self.run(|c| {
+            let exists: bool = c
+                .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?
+                .get(0);
+            if !exists {
+                return Ok(None);
+            }
+            let v: Option<i64> = c
+                .query_one("SELECT max(version) FROM schema_migrations", &[])?
+                .get(0);
+            Ok(Some(v.unwrap_or(0)))
+        })
+    }
+
+    /// Applies the migrations the database lacks, each in one transaction with its record,
+    /// under an advisory lock so that two hosts running `init` at once migrate once (the
+    /// second waits, then finds nothing left to do).
+    pub(super) fn migrate(&self, latest: i64) -> Result<InitReport> {
+        let mut report = InitReport {
+            version_before: self.version()?.unwrap_or(0),
+            ..InitReport::default()
+        };
+        loop {
+            self.begin_write()?;
+            let step = self.run(|c| {
+                c.execute(
+                    "SELECT pg_advisory_xact_lock($1)",
+                    &[&schema::MIGRATION_LOCK],
+                )?;
+                c.batch_execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version bigint PRIMARY KEY,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )",
+                )?;
+                let version: i64 = c
+                    .query_one(
+                        "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                        &[],
+                    )?
+                    .get(0);
+                if version > latest {
+                    return Ok(Err(version));
+                }
+                let Some(sql) = usize::try_from(version)
+                    .ok()
+                    .and_then(|v| schema::MIGRATIONS.get(v))
+                else {
+                    return Ok(Ok(None));
+                };
+                c.batch_execute(sql)?;
+                c.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[&(version + 1)],
+                )?;
+                Ok(Ok(Some(version)))
+            });
+            match step {
+                // One migration applied (the first creates the store); on to the next.
+                Ok(Ok(Some(from))) => {
+                    self.commit()?;
+                    report.created |= from == 0;
+                }
+                Ok(Ok(None)) => {
+                    self.commit()?;
+                    break;
+                }
+                Ok(Err(found)) => {
+                    self.rollback();
+                    return Err(StoreError::TooNew {
+                        path: self.name(),
+                        found,
+                        known: latest,
+                    });
+                }
+                Err(e) => {
+                    self.rollback();
+                    return Err(e);
+                }
+            }
+        }
+        self.begin_write()?;
+        let restored = self.run(|c| {
+            c.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&schema::MIGRATION_LOCK],
+            )?;
+            c.batch_execute(schema::RESTORE_TRIGGERS)
+        });
+        match restored {
+            Ok(()) => self.commit()?,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
+        }
+        report.warning = self.ensure_search_index()?;
+        Ok(report)
+    }
+
+    /// Creates `pg_trgm` if this role may, and the trigram index of `user find` once it
+    /// exists; without it, `user find` still works (a scan) and `init` says in one line what
+    /// a superuser must run.
+    fn ensure_search_index(&self) -> Result<Option<String>> {
+        let installed = |c: &mut Client| -> Result<bool, Error> {
+            Ok(c.query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')",
+                &[],
+            )?
+            .get(0))
+        };
+        if !self.run(installed)? {
+            // A role without the privilege gets an error; that is the answer, not a failure.
+            // Under the migration lock: two hosts creating it at once would collide.
+            let _ = self.run(|c| {
+                c.batch_execute("BEGIN")?;
+                c.execute(
+                    "SELECT pg_advisory_xact_lock($1)",
+                    &[&schema::MIGRATION_LOCK],
+                )?;
+                c.batch_execute(schema::CREATE_EXTENSION)?;
+                c.batch_execute("COMMIT")
+            });
+            self.rollback();
+        }
+        if !self.run(installed)? {
+            let db = self.run(|c| {
+                Ok(c.query_one("SELECT current_database()", &[])?
+                    .get::<_, String>(0))
+            })?;
+            return Ok(Some(format!(
+                "`user find` scans every user until the pg_trgm extension exists: a superuser can run `CREATE EXTENSION pg_trgm;` in database {db:?}, then run `mfa-admin init` again"
+            )));
+        }
+        self.begin_write()?;
+        let built = self.run(|c| {
+            c.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&schema::MIGRATION_LOCK],
+            )?;
+            c.batch_execute(schema::SEARCH_INDEX)
+        });
+        match built {
+            Ok(()) => self.commit()?,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
+        }
+        Ok(None)
+    }
+
+    /// A quick health check: the server answers and the schema's tables are there.
+    pub(super) fn quick_check(&self) -> Result<String> {
+        self.run(|c| {
+            let missing: Vec<String> = c
+                .query(
+                    "SELECT t FROM unnest(ARRAY['users', 'totp_credentials', 'recovery_sets',
+                        'trusted_devices', 'policy', 'meta', 'audit_log', 'audit_chains',
+                        'notifications']) t WHERE to_regclass(t) IS NULL",
+                    &[],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            Ok(if missing.is_empty() {
+                "ok".to_owned()
+            } else {
+                format!("missing tables: {}", missing.join(", "))
+            })
+        })
+    }
+}
+
+/// Reads one key of the `meta` table.
+pub(super) fn meta_get(c: &mut Client, key: &str) -> Result<Option<Vec<u8>>, Error> {
+    Ok(
+        c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
+            .and_then(|r| r.get(0)),
+    )
+}
+
+/// Writes one key of the `meta` table.
+pub(super) fn meta_set(c: &mut Client, key: &str, value: &[u8]) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&key, &value],
+    )?;
+    Ok(())
+}
