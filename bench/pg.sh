@@ -175,7 +175,7 @@ row() {
     printf '| %s | %.1f ms | %.1f ms | %.2f× | %s |\n' "$name" "$m" "$f" \
         "$(echo "$m / $f" | bc -l)" "$target" >>"$TABLE"
 }
-command -v jq >/dev/null || { apt-get update -q >&2; apt-get install -y -q jq bc >&2; }
+{ command -v jq && command -v bc; } >/dev/null || { apt-get update -q >&2; apt-get install -y -q jq bc >&2; }
 pq() { q "${PSQLF[@]}" -o /dev/null -f "$SQL/$1.sql"; }
 rearm="$(q "${PSQL[@]}" -c "UPDATE totp_credentials SET last_step = NULL WHERE user_id = $fid")"
 rearmf="$(q "${PSQLF[@]}" -c "UPDATE totp_credentials SET last_step = NULL WHERE user_id = $fid")"
