@@ -140,18 +140,16 @@ impl Pg {
     /// The schema version (the highest migration recorded); `None` for a database mfa-admin
     /// never initialised.
     pub(super) fn version(&self) -> Result<Option<i64>> {
-        self.run(|c| {
-            let exists: bool = c
-                .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?
-                .get(0);
-            if !exists {
-                return Ok(None);
-            }
-            let v: Option<i64> = c
-                .query_one("SELECT max(version) FROM schema_migrations", &[])?
-                .get(0);
-            Ok(Some(v.unwrap_or(0)))
-        })
+        // One round trip on the common path; a missing table is the answer, not an error.
+        let found = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT max(version) FROM schema_migrations", &[]);
+        match found {
+            Ok(row) => Ok(Some(row.get::<_, Option<i64>>(0).unwrap_or(0))),
+            Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => Ok(None),
+            Err(e) => Err(self.map_err(e)),
+        }
     }
 
     /// Applies the migrations the database lacks, each in one transaction with its record,
