@@ -380,3 +380,26 @@ fn many_hosts_at_once_accept_each_code_once_and_audit_every_success() {
     env.run(&["key", "check"]).ok();
     env.run(&["doctor"]).ok();
 }
+
+/// The PostgreSQL side of `store::a_too_new_store_is_refused_untouched` and
+/// `store::missing_store_is_refused_and_not_created`: the version lives in
+/// `schema_migrations`, not in a file header.
+#[test]
+fn an_empty_or_too_new_database_is_refused_untouched() {
+    if !postgres_pass() {
+        return;
+    }
+    let env = Env::new();
+    env.run(&["user", "list"])
+        .code_is(1)
+        .error_mentions("mfa-admin init");
+    assert!(!env.store_exists(), "a read does not create the schema");
+    env.run(&["init"]).ok();
+    env.run(&["user", "add", "alice"]).ok();
+    env.exec("INSERT INTO schema_migrations (version) VALUES (99)", &[]);
+    let before = dump(&env);
+    for args in [&["user", "list"][..], &["user", "add", "bob"], &["init"]] {
+        env.run(args).code_is(1).error_mentions("newer");
+    }
+    assert_same(&before, &dump(&env), "a too-new store");
+}
