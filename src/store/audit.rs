@@ -423,7 +423,9 @@ impl Tx<'_> {
             Engine::Sqlite(_) => self.on(|c| chain.append(c, at, entry), |_| unreachable!()),
             Engine::Postgres(store) => {
                 let row = chain.next_row(at, entry);
-                store.run(|c| pg::audit::insert(c, at, &row))
+                store.run_prepared(pg::audit::INSERT, |c, statement| {
+                    pg::audit::insert(c, statement, at, &row)
+                })
             }
         }
     }

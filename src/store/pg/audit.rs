@@ -47,10 +47,19 @@ pub(crate) fn store_head(c: &mut Client, chain: i64, count: i64, head: &[u8]) ->
     Ok(())
 }
 
-pub(crate) fn insert(c: &mut Client, at: Now, row: &RawRow) -> Result<(), Error> {
+/// Appends one row ([`INSERT`], prepared once per connection: a batch appends many).
+pub(crate) const INSERT: &str = "INSERT INTO audit_log
+        (at, actor, action, user_id, username, reason, details, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+pub(crate) fn insert(
+    c: &mut Client,
+    statement: &postgres::Statement,
+    at: Now,
+    row: &RawRow,
+) -> Result<(), Error> {
     c.execute(
-        "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        statement,
         &[
             &at,
             &row.actor,
