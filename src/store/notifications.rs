@@ -102,10 +102,13 @@ impl Tx<'_> {
     /// Queues a notice for the user, for the application to deliver.
     pub(crate) fn notify(&self, user_id: i64, notice: Notice, now: Now) -> Result<()> {
         let (kind, message) = (notice.kind(), notice.message());
-        self.on(
-            |c| queue(c, user_id, kind, message, now),
-            |c| pg::notifications::queue(c, user_id, kind, message, now),
-        )
+        match &self.engine {
+            Engine::Sqlite(c) => queue(c, user_id, kind, message, now).map_err(|e| self.map_err(e)),
+            Engine::Postgres(store) => store
+                .run_prepared(pg::notifications::QUEUE, |c, statement| {
+                    pg::notifications::queue(c, statement, user_id, kind, message, now)
+                }),
+        }
     }
 
     /// Marks a notification delivered; false when there is no pending one with that id.

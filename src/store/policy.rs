@@ -35,10 +35,19 @@ fn entries(conn: &Connection) -> rusqlite::Result<Vec<(&'static KeySpec, String,
     entries_with(|key| stmt.query_row([key], |r| r.get(0)).optional())
 }
 
+/// [`entries`] on PostgreSQL: every stored value in one round trip.
 fn pg_entries(
     c: &mut postgres::Client,
 ) -> Result<Vec<(&'static KeySpec, String, bool)>, pg::Error> {
-    entries_with(|key| pg::policy::get(c, key))
+    let stored = pg::policy::all(c)?;
+    entries_with(|key| {
+        Ok::<_, pg::Error>(
+            stored
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone()),
+        )
+    })
 }
 
 /// The effective policy from its entries.

@@ -575,7 +575,13 @@ impl Store {
 
     /// Looks up only the id and name of a user (the cheap path bulk resolution takes).
     pub(crate) fn user_id(&self, user: &UserRef) -> Result<Option<(i64, String)>> {
-        self.on(|c| find_id(c, user), |c| pg::users::find_id(c, user))
+        match &self.engine {
+            Engine::Sqlite(c) => find_id(c, user).map_err(|e| self.map_err(e)),
+            Engine::Postgres(store) => store
+                .run_prepared(pg::users::find_id_statement(user), |c, statement| {
+                    pg::users::find_id(c, statement, user)
+                }),
+        }
     }
 
     /// `user find`: see [`search`].
@@ -632,10 +638,12 @@ impl Store {
 impl Tx<'_> {
     /// Adds a user; `None` when the name is taken (in any case).
     pub(crate) fn insert_user(&self, user: &NewUser<'_>, now: Now) -> Result<Option<i64>> {
-        self.on(
-            |c| insert(c, user, now),
-            |c| pg::users::insert(c, user, now),
-        )
+        match &self.engine {
+            Engine::Sqlite(c) => insert(c, user, now).map_err(|e| self.map_err(e)),
+            Engine::Postgres(store) => store.run_prepared(pg::users::INSERT, |c, statement| {
+                pg::users::insert(c, statement, user, now)
+            }),
+        }
     }
 
     /// Locks an account. `until` is `None` for a lock only an administrator lifts.

@@ -7,17 +7,19 @@ use super::Error;
 use crate::store::Now;
 use crate::store::notifications::Notification;
 
+/// Queues one notification ([`QUEUE`], prepared once per connection: a batch queues many).
+pub(crate) const QUEUE: &str =
+    "INSERT INTO notifications (user_id, kind, message, created_at) VALUES ($1, $2, $3, $4)";
+
 pub(crate) fn queue(
     c: &mut Client,
+    statement: &postgres::Statement,
     user_id: i64,
     kind: &str,
     message: &str,
     now: Now,
 ) -> Result<(), Error> {
-    c.execute(
-        "INSERT INTO notifications (user_id, kind, message, created_at) VALUES ($1, $2, $3, $4)",
-        &[&user_id, &kind, &message, &now],
-    )?;
+    c.execute(statement, &[&user_id, &kind, &message, &now])?;
     Ok(())
 }
 

@@ -4,11 +4,12 @@ use postgres::Client;
 
 use super::Error;
 
-pub(crate) fn get(c: &mut Client, key: &str) -> Result<Option<String>, Error> {
-    Ok(
-        c.query_opt("SELECT value FROM policy WHERE key = $1", &[&key])?
-            .map(|r| r.get(0)),
-    )
+/// Every stored (key, value).
+pub(crate) fn all(c: &mut Client) -> Result<Vec<(String, String)>, Error> {
+    Ok(c.query("SELECT key, value FROM policy", &[])?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
 }
 
 pub(crate) fn put(c: &mut Client, key: &str, value: &str) -> Result<(), Error> {

@@ -1,7 +1,7 @@
 //! Users on PostgreSQL: the statements of `store::users`, returning the same values in the
 //! same order (`username_key` sorts byte-wise with `COLLATE "C"`, as SQLite's BINARY).
 
-use postgres::{Client, Row};
+use postgres::{Client, Row, Statement};
 
 use super::Error;
 use crate::store::Now;
@@ -57,22 +57,43 @@ pub(crate) fn find(c: &mut Client, user: &UserRef, lock: bool) -> Result<Option<
     Ok(row.as_ref().map(from_row))
 }
 
-pub(crate) fn find_id(c: &mut Client, user: &UserRef) -> Result<Option<(i64, String)>, Error> {
+/// The statements of [`find_id`] (prepared once per connection: a batch resolves many).
+pub(crate) const FIND_ID_BY_ID: &str = "SELECT id, username FROM users WHERE id = $1";
+pub(crate) const FIND_ID_BY_NAME: &str = "SELECT id, username FROM users WHERE username_key = $1";
+
+/// Which of the two statements looks `user` up.
+pub(crate) fn find_id_statement(user: &UserRef) -> &'static str {
+    match user {
+        UserRef::Id(_) => FIND_ID_BY_ID,
+        UserRef::Name(_) => FIND_ID_BY_NAME,
+    }
+}
+
+pub(crate) fn find_id(
+    c: &mut Client,
+    statement: &Statement,
+    user: &UserRef,
+) -> Result<Option<(i64, String)>, Error> {
     let row = match user {
-        UserRef::Id(id) => c.query_opt("SELECT id, username FROM users WHERE id = $1", &[id])?,
-        UserRef::Name(name) => c.query_opt(
-            "SELECT id, username FROM users WHERE username_key = $1",
-            &[&username_key(name)],
-        )?,
+        UserRef::Id(id) => c.query_opt(statement, &[id])?,
+        UserRef::Name(name) => c.query_opt(statement, &[&username_key(name)])?,
     };
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
-pub(crate) fn insert(c: &mut Client, user: &NewUser<'_>, now: Now) -> Result<Option<i64>, Error> {
+/// Adds a user; `None` when the name is taken (in any case). [`INSERT`], prepared once.
+pub(crate) const INSERT: &str = "INSERT INTO users (username, username_key, name, email,
+        search_text, created_at, enrollment_required)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username_key) DO NOTHING RETURNING id";
+
+pub(crate) fn insert(
+    c: &mut Client,
+    statement: &Statement,
+    user: &NewUser<'_>,
+    now: Now,
+) -> Result<Option<i64>, Error> {
     let row = c.query_opt(
-        "INSERT INTO users (username, username_key, name, email, search_text, created_at,
-                            enrollment_required)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username_key) DO NOTHING RETURNING id",
+        statement,
         &[
             &user.username,
             &username_key(user.username),
