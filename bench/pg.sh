@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PostgreSQL benchmarks (SPEC §8, PostgreSQL line); method in bench/README.md.
+# The PostgreSQL benchmarks (the PostgreSQL targets in bench/README.md); method in bench/README.md.
 #
 #   bench/pg.sh [USERS]     default 1,000,000 users
 #   bench/pg.sh --smoke     10,000 users, every command once, throughput for 2 s (no report)
