@@ -124,7 +124,8 @@ pub(crate) enum KeyError {
 #[error("stored secret does not decrypt with this key")]
 pub(crate) struct DecryptError;
 
-/// The master key. Zeroized on drop; never printed.
+/// The master key. Zeroized on drop (every clone too); never printed.
+#[derive(Clone)]
 pub(crate) struct MasterKey(Zeroizing<[u8; KEY_LEN]>);
 
 impl fmt::Debug for MasterKey {

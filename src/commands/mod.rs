@@ -35,6 +35,9 @@ pub(crate) struct Context {
     pub(crate) out: Printer,
     pub(crate) now: UnixTime,
     actor: String,
+    /// The key file, once loaded and checked against the store: opening the store loads it
+    /// to unlock the audit key, and the commands that encrypt or decrypt use it again.
+    master_key: std::cell::OnceCell<MasterKey>,
 }
 
 impl Context {
@@ -57,6 +60,7 @@ impl Context {
             out,
             now: clock::now(),
             actor,
+            master_key: std::cell::OnceCell::new(),
         }
     }
 
@@ -138,17 +142,21 @@ impl Context {
     /// Unlocks the store's audit key with the key file, or records why it could not.
     pub(crate) fn unlock_audit(&self, store: &Store) {
         let unlocked = self
-            .key_path()
-            .and_then(|path| crate::domain::key::load(store, &path))
+            .load_key(store)
             .and_then(|key| Ok(store.attach_audit_key(&key)?));
         if let Err(e) = unlocked {
             store.audit_key_unavailable(error::one_line(&e));
         }
     }
 
-    /// Loads the key file and checks it against the store before anything is written.
+    /// Loads the key file and checks it against the store before anything is written;
+    /// once per run (a run works on one store; `copy` hands its destination the key).
     pub(crate) fn load_key(&self, store: &Store) -> Result<MasterKey> {
-        crate::domain::key::load(store, &self.key_path()?)
+        if let Some(key) = self.master_key.get() {
+            return Ok(key.clone());
+        }
+        let key = crate::domain::key::load(store, &self.key_path()?)?;
+        Ok(self.master_key.get_or_init(|| key).clone())
     }
 
     /// Resolves a `USER` argument; exit 2 for a malformed `#ID`, 3 when not found.
