@@ -88,6 +88,12 @@ impl Chain {
         })
     }
 
+    /// The next row's sequence number in this chain and its MAC.
+    fn next(&self, key: &AuditKey, content: &Content<'_>) -> (i64, [u8; 32]) {
+        let seq = self.seq + 1;
+        (seq, row_mac(key, self.id, seq, &self.prev, content))
+    }
+
     /// Appends one row and moves the head in memory; call [`Chain::finish`] before the
     /// transaction commits (a batch appends many rows and writes the head once).
     fn append(
@@ -97,30 +103,21 @@ impl Chain {
         at: Now,
         entry: &Entry<'_>,
     ) -> rusqlite::Result<()> {
-        let seq = self.seq + 1;
-        let content = Content {
-            at,
-            actor: entry.actor,
-            action: entry.action.as_str(),
-            user_id: entry.user_id,
-            username: entry.username,
-            reason: entry.reason,
-            details: entry.details.as_deref(),
-        };
-        let mac = row_mac(key, self.id, seq, &self.prev, &content);
+        let content = Content::of(at, entry);
+        let (seq, mac) = self.next(key, &content);
         conn.prepare_cached(
             "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details,
                                     prev_hash, hash, chain, seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
-            at,
-            entry.actor,
-            entry.action.as_str(),
-            entry.user_id,
-            entry.username,
-            entry.reason,
-            entry.details,
+            content.at,
+            content.actor,
+            content.action,
+            content.user_id,
+            content.username,
+            content.reason,
+            content.details,
             &self.prev[..],
             &mac[..],
             self.id,
@@ -160,27 +157,18 @@ impl Chain {
         at: Now,
         entry: &Entry<'_>,
     ) -> std::result::Result<(), pg::Error> {
-        let seq = self.seq + 1;
-        let content = Content {
-            at,
-            actor: entry.actor,
-            action: entry.action.as_str(),
-            user_id: entry.user_id,
-            username: entry.username,
-            reason: entry.reason,
-            details: entry.details.as_deref(),
-        };
-        let mac = row_mac(key, self.id, seq, &self.prev, &content);
+        let content = Content::of(at, entry);
+        let (seq, mac) = self.next(key, &content);
         pg::audit::insert(
             c,
             &pg::audit::NewRow {
                 at,
-                actor: entry.actor,
-                action: entry.action.as_str(),
-                user_id: entry.user_id,
-                username: entry.username,
-                reason: entry.reason,
-                details: entry.details.as_deref(),
+                actor: content.actor,
+                action: content.action,
+                user_id: content.user_id,
+                username: content.username,
+                reason: content.reason,
+                details: content.details,
                 prev: &self.prev,
                 mac: &mac,
                 chain: self.id,
@@ -250,6 +238,21 @@ struct Content<'a> {
     username: Option<&'a str>,
     reason: Option<&'a str>,
     details: Option<&'a str>,
+}
+
+impl<'a> Content<'a> {
+    /// What a new row records of `entry`, as the MAC covers it.
+    fn of(at: Now, entry: &'a Entry<'_>) -> Content<'a> {
+        Content {
+            at,
+            actor: entry.actor,
+            action: entry.action.as_str(),
+            user_id: entry.user_id,
+            username: entry.username,
+            reason: entry.reason,
+            details: entry.details.as_deref(),
+        }
+    }
 }
 
 /// Length-prefixed fields, so no two different rows encode the same bytes.
