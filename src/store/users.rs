@@ -406,6 +406,39 @@ pub(crate) struct ListFilter {
     pub(crate) limit: Option<u64>,
 }
 
+/// The conditions of `user list` for `filter`, each starting ` AND `, with `now` standing
+/// for the engine's placeholder of the current time: fixed strings only, so both engines
+/// filter alike.
+pub(super) fn list_clauses(filter: &ListFilter, now: &str) -> String {
+    let mut sql = String::new();
+    match filter.mfa {
+        Some(MfaState::None) => sql.push_str(" AND c.user_id IS NULL"),
+        Some(MfaState::Pending) => sql.push_str(" AND c.state = 'pending'"),
+        Some(MfaState::Enrolled) => sql.push_str(" AND c.state = 'enrolled'"),
+        None => {}
+    }
+    if filter.exempt_only {
+        sql.push_str(&format!(
+            " AND u.exempt_reason IS NOT NULL AND (u.exempt_until IS NULL OR u.exempt_until > {now})"
+        ));
+    }
+    if filter.enrollment_required_only {
+        sql.push_str(" AND u.enrollment_required = 1");
+    }
+    match filter.status {
+        // An expired automatic lockout is no longer locked.
+        Some(UserStatus::Locked) => sql.push_str(&format!(
+            " AND u.status = 'locked' AND (u.locked_until IS NULL OR u.locked_until > {now})"
+        )),
+        Some(UserStatus::Active) => sql.push_str(&format!(
+            " AND (u.status = 'active' OR (u.status = 'locked' AND u.locked_until <= {now}))"
+        )),
+        Some(UserStatus::Disabled) => sql.push_str(" AND u.status = 'disabled'"),
+        None => {}
+    }
+    sql
+}
+
 /// Streams the users matching `filter` in id order to `each`.
 fn list(
     conn: &Connection,
@@ -414,32 +447,7 @@ fn list(
     mut each: impl FnMut(User) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     // ?1 is always `now`, ?2 the limit (-1: none); the clauses are fixed strings.
-    let mut sql = format!("{SELECT_USER} WHERE 1 = 1");
-    match filter.mfa {
-        Some(MfaState::None) => sql.push_str(" AND c.user_id IS NULL"),
-        Some(MfaState::Pending) => sql.push_str(" AND c.state = 'pending'"),
-        Some(MfaState::Enrolled) => sql.push_str(" AND c.state = 'enrolled'"),
-        None => {}
-    }
-    if filter.exempt_only {
-        sql.push_str(
-            " AND u.exempt_reason IS NOT NULL AND (u.exempt_until IS NULL OR u.exempt_until > ?1)",
-        );
-    }
-    if filter.enrollment_required_only {
-        sql.push_str(" AND u.enrollment_required");
-    }
-    match filter.status {
-        // An expired automatic lockout is no longer locked.
-        Some(UserStatus::Locked) => sql.push_str(
-            " AND u.status = 'locked' AND (u.locked_until IS NULL OR u.locked_until > ?1)",
-        ),
-        Some(UserStatus::Active) => sql.push_str(
-            " AND (u.status = 'active' OR (u.status = 'locked' AND u.locked_until <= ?1))",
-        ),
-        Some(UserStatus::Disabled) => sql.push_str(" AND u.status = 'disabled'"),
-        None => {}
-    }
+    let mut sql = format!("{SELECT_USER} WHERE 1 = 1{}", list_clauses(filter, "?1"));
     sql.push_str(" AND ?1 = ?1 ORDER BY u.id LIMIT ?2");
     let limit = filter
         .limit

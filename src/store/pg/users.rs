@@ -145,31 +145,10 @@ pub(crate) fn list(
     mut each: impl FnMut(User) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     // $1 is always `now`, $2 the limit (NULL: none); the clauses are fixed strings.
-    let mut sql = format!("{SELECT_USER} WHERE $1::bigint = $1::bigint");
-    match filter.mfa {
-        Some(MfaState::None) => sql.push_str(" AND c.user_id IS NULL"),
-        Some(MfaState::Pending) => sql.push_str(" AND c.state = 'pending'"),
-        Some(MfaState::Enrolled) => sql.push_str(" AND c.state = 'enrolled'"),
-        None => {}
-    }
-    if filter.exempt_only {
-        sql.push_str(
-            " AND u.exempt_reason IS NOT NULL AND (u.exempt_until IS NULL OR u.exempt_until > $1)",
-        );
-    }
-    if filter.enrollment_required_only {
-        sql.push_str(" AND u.enrollment_required = 1");
-    }
-    match filter.status {
-        Some(UserStatus::Locked) => sql.push_str(
-            " AND u.status = 'locked' AND (u.locked_until IS NULL OR u.locked_until > $1)",
-        ),
-        Some(UserStatus::Active) => sql.push_str(
-            " AND (u.status = 'active' OR (u.status = 'locked' AND u.locked_until <= $1))",
-        ),
-        Some(UserStatus::Disabled) => sql.push_str(" AND u.status = 'disabled'"),
-        None => {}
-    }
+    let mut sql = format!(
+        "{SELECT_USER} WHERE $1::bigint = $1::bigint{}",
+        crate::store::users::list_clauses(filter, "$1")
+    );
     sql.push_str(" ORDER BY u.id LIMIT $2");
     let limit: Option<i64> = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
     let params: [&(dyn postgres::types::ToSql + Sync); 2] = [&now, &limit];
