@@ -71,7 +71,7 @@ pub(crate) fn run(ctx: &mut Context, args: CopyArgs) -> Result<()> {
         if dest.key_check()? != source.key_check()? {
             bail!("the copy's key check value does not match the store's");
         }
-        dest.checkpoint()?;
+        dest.purge_wal()?;
         Ok(copied)
     })();
     let copied = match result {

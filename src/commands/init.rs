@@ -196,7 +196,7 @@ pub(crate) fn run(ctx: &mut Context, args: InitArgs) -> Result<()> {
     }
     // Fold the WAL into the file so a new store is one self-contained file (commands keep
     // the WAL between runs; see `Store::open`).
-    let _ = store.checkpoint();
+    let _ = store.purge_wal();
     ctx.out.object(&Initialised {
         db,
         key_file: key_path.display().to_string(),

@@ -341,7 +341,7 @@ pub fn generate_bench_store(path: &Path, count: u32, fixture: &Fixture<'_>) -> R
         tx.audit(now, &e)?;
         Ok(added + 1)
     })?;
-    store.checkpoint()?;
+    store.purge_wal()?;
     let users = store.user_count()?;
     ensure!(
         users == i64::from(count),

@@ -769,9 +769,10 @@ impl Store {
         result
     }
 
-    /// Folds the WAL into the main file and truncates it to zero bytes, so what the last
-    /// transactions deleted or overwrote (a reset credential, old-key ciphertexts) is not
-    /// left in the WAL's old frames. With `secure_delete` on (see [`harden`]) the freed
+    /// Folds the WAL into the main file and truncates it to zero bytes, so the file is the
+    /// whole store (a new store, a copy) and what the last transactions deleted or
+    /// overwrote (a reset credential, old-key ciphertexts) is not left in the WAL's old
+    /// frames. With `secure_delete` on (see [`harden`]) the freed
     /// cells in the main file are zeroed too. False when a reader (the application)
     /// kept SQLite from finishing within the busy timeout: the old frames are then
     /// overwritten or truncated by a later checkpoint.
@@ -804,11 +805,6 @@ impl Store {
                 .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal")),
             Engine::Postgres(_) => true,
         }
-    }
-
-    /// Folds the WAL into the main file and truncates it.
-    pub(crate) fn checkpoint(&self) -> Result<()> {
-        self.sqlite_only(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
     }
 
     /// Tunes this connection for a bulk write: a page cache of `mib` MiB, for work that
@@ -1164,7 +1160,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let (store, _, _) = Store::create_or_migrate(&Location::File(path.clone()), 1_000).unwrap();
-        store.checkpoint().unwrap();
+        store.purge_wal().unwrap();
         // Small: stays in the WAL (no checkpoint, no extra fsyncs on the small-write path).
         store
             .write(|tx| Ok(tx.run(|c| c.execute("INSERT INTO meta VALUES ('a', x'00')", []))?))
