@@ -277,7 +277,8 @@ fn find(ctx: &mut Context, query: &str, limit: u64) -> Result<()> {
         ));
     }
     if found.is_empty() {
-        ctx.out.note(&format!("no users match {query:?}"));
+        ctx.out
+            .note(&format!("no users match {}", crate::output::shown(query)));
     }
     Ok(())
 }

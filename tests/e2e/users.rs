@@ -780,6 +780,14 @@ fn a_huge_user_name_is_capped_where_it_is_echoed() {
         assert_eq!(err.lines().count(), 1, "{args:?}: one line");
         assert!(err.len() < 400, "{args:?}: {} bytes echoed", err.len());
     }
+    // Not an error, but the same echo: a search that found nothing says so in one short line.
+    let done = env.run(&["user", "find", huge.as_str()]).ok();
+    assert_eq!(done.stderr().lines().count(), 1);
+    assert!(
+        done.stderr().len() < 400,
+        "{} bytes echoed",
+        done.stderr().len()
+    );
     let long_id = format!("#{}", "9".repeat(100_000));
     let done = env.run(&["user", "show", &long_id]).code_is(2);
     assert!(
