@@ -8,6 +8,7 @@ use super::Context;
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::error;
 use crate::store::audit::{Filter, Head, Verdict};
+use crate::store::prelude::*;
 use crate::store::users::UserRef;
 use crate::timefmt::{self, Direction};
 

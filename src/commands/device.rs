@@ -11,6 +11,7 @@ use crate::domain::lockout::ensure_not_locked;
 use crate::error;
 use crate::prompt;
 use crate::store::devices::Window;
+use crate::store::prelude::*;
 use crate::store::users::UserRef;
 use crate::timefmt;
 

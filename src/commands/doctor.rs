@@ -6,6 +6,7 @@ use super::Context;
 use crate::domain::key;
 use crate::store::audit::Verdict;
 use crate::store::doctor::Finding;
+use crate::store::prelude::*;
 use crate::store::{Now, Store};
 
 /// Secrets that do not decrypt (or the key file's problem), then the query checks.

@@ -7,6 +7,7 @@ use super::{Context, sample};
 use crate::cli::{InitArgs, Location};
 use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
+use crate::store::prelude::*;
 use crate::store::{self, Store};
 
 /// The audit row of a migration (from schema version `from`).

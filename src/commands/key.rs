@@ -16,6 +16,7 @@ use crate::cli::KeyCommand;
 use crate::crypto::{self, MasterKey};
 use crate::domain::audit::Action;
 use crate::domain::key::{self, pending_path, undecryptable};
+use crate::store::prelude::*;
 use crate::timefmt;
 
 pub(crate) fn run(ctx: &mut Context, cmd: KeyCommand) -> Result<()> {

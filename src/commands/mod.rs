@@ -27,6 +27,7 @@ use crate::error;
 use crate::output::Printer;
 use crate::store::Store;
 use crate::store::audit::Entry;
+use crate::store::prelude::*;
 use crate::store::users::{User, UserRef};
 
 /// What every command gets: the global flags, the printer and the time of this run.

@@ -7,6 +7,7 @@ use super::{Context, time_opt};
 use crate::cli::NotifyCommand;
 use crate::domain::audit::Action;
 use crate::error;
+use crate::store::prelude::*;
 use crate::timefmt;
 
 #[derive(Serialize)]

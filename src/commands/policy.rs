@@ -8,6 +8,7 @@ use crate::cli::PolicyCommand;
 use crate::domain::audit::Action;
 use crate::domain::policy;
 use crate::error;
+use crate::store::prelude::*;
 
 #[derive(Serialize)]
 struct PolicyRow<'a> {

@@ -20,6 +20,7 @@ use crate::prompt;
 use crate::recovery_codes;
 use crate::store::Tx;
 use crate::store::credentials::CredentialState;
+use crate::store::prelude::*;
 use crate::store::users::{MfaState, UserRef};
 
 pub(crate) fn run(ctx: &mut Context, cmd: RecoveryCommand) -> Result<()> {

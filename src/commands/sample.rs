@@ -19,6 +19,7 @@ use crate::crypto::{self, MasterKey};
 use crate::domain::audit::Action;
 use crate::recovery_codes;
 use crate::store::audit::Entry;
+use crate::store::prelude::*;
 use crate::store::users::NewUser;
 use crate::store::{Now, Store, Tx};
 use crate::totp::{self, Secret};

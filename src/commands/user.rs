@@ -14,6 +14,7 @@ use crate::error;
 use crate::output;
 use crate::store::Store;
 use crate::store::devices::Window;
+use crate::store::prelude::*;
 use crate::store::users::{self, ListFilter, MfaState, NewUser, User, UserRef, UserStatus};
 
 /// The user object of docs/output.md (lists and find).

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::crypto::{self, MasterKey};
+use crate::store::prelude::*;
 use crate::store::users::UserRef;
 use crate::store::{Store, Tx};
 

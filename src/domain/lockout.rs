@@ -17,6 +17,7 @@ use crate::domain::notice::Notice;
 use crate::domain::policy::Policy;
 use crate::error;
 use crate::store::audit::Entry;
+use crate::store::prelude::*;
 use crate::store::users::{User, UserStatus};
 use crate::store::{Now, Tx};
 use crate::timefmt;

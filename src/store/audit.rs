@@ -206,7 +206,10 @@ fn to_32(bytes: &[u8]) -> [u8; 32] {
 
 /// The legacy chain's recorded head (row count, last hash); zeros when there is none.
 fn legacy_head(conn: &Connection) -> rusqlite::Result<(i64, [u8; 32])> {
-    Ok(decode_legacy_head(super::meta_get(conn, LEGACY_HEAD_KEY)?))
+    Ok(decode_legacy_head(super::sqlite_meta_get(
+        conn,
+        LEGACY_HEAD_KEY,
+    )?))
 }
 
 /// The legacy head as `meta.audit_head` stores it: the row count (8 bytes, big-endian),
@@ -504,7 +507,7 @@ impl Trail for &Connection {
     }
 
     fn initialised(&mut self) -> rusqlite::Result<bool> {
-        Ok(super::meta_get(self, super::KEY_CHECK)?.is_some())
+        Ok(super::sqlite_meta_get(self, super::KEY_CHECK)?.is_some())
     }
 }
 
@@ -725,7 +728,7 @@ impl Store {
     /// it for a store whose trail is not keyed yet; appending and verifying need it.
     pub(crate) fn attach_audit_key(&self, master: &MasterKey) -> Result<()> {
         let wrapped = self.on(
-            |c| super::meta_get(c, AUDIT_KEY),
+            |c| super::sqlite_meta_get(c, AUDIT_KEY),
             |c| pg::meta_get(c, AUDIT_KEY),
         )?;
         let key = match wrapped {
@@ -836,7 +839,7 @@ impl Tx<'_> {
         self.with_audit_key(|key| {
             let wrapped = key.wrap(new_master);
             self.on(
-                |c| super::meta_set(c, AUDIT_KEY, &wrapped),
+                |c| super::sqlite_meta_set(c, AUDIT_KEY, &wrapped),
                 |c| pg::meta_set(c, AUDIT_KEY, &wrapped),
             )
         })
@@ -992,7 +995,7 @@ mod tests {
         }
         let mut head = 2i64.to_be_bytes().to_vec();
         head.extend_from_slice(&prev);
-        super::super::meta_set(&conn, LEGACY_HEAD_KEY, &head).unwrap();
+        super::super::sqlite_meta_set(&conn, LEGACY_HEAD_KEY, &head).unwrap();
         let key = key();
         append(&conn, &key, 5, &entry(Action::StoreMigrate)).unwrap();
         assert!(matches!(

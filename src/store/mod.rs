@@ -32,10 +32,11 @@ mod pg;
 pub(crate) mod policy;
 pub(crate) mod recovery;
 pub(crate) mod reset;
+pub(crate) mod sql;
 pub(crate) mod users;
 
 use std::fs;
-use std::io::Read;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -97,6 +98,10 @@ pub(crate) enum StoreError {
     WalUnreadable(PathBuf),
     #[error("store error: {0}")]
     Sqlite(String),
+    #[error(
+        "the store holds a value this mfa-admin does not know: {0}; refusing to guess (run `mfa-admin doctor`)"
+    )]
+    Decode(String),
     #[error("{0}")]
     AuditKey(String),
     #[error("{0}")]
@@ -792,7 +797,7 @@ impl Store {
 
     /// The key check value recorded by `init` (a wrong key is detected before any write).
     pub(crate) fn key_check(&self) -> Result<Option<Vec<u8>>> {
-        self.on(|c| meta_get(c, KEY_CHECK), |c| pg::meta_get(c, KEY_CHECK))
+        meta_get(self.db(), KEY_CHECK)
     }
 
     /// Switches the store to WAL mode (readers are not blocked while mfa-admin writes);
@@ -932,6 +937,40 @@ const WAL_KEEP_BYTES: i64 = 4 << 20;
 /// The meta key holding the key check value.
 const KEY_CHECK: &str = "key_check";
 
+/// Reads: what a [`Store`] and a [`Tx`] both offer, each concern's read operations being an
+/// extension of this trait (`CredentialReads`, ...; `store::prelude` brings them into
+/// scope). A shared trait rather than `Deref` to the store, so that a write transaction
+/// offers no way to open a second write inside itself (on PostgreSQL that would commit the
+/// outer one early).
+pub(crate) trait Read {
+    /// The connection, for this store's statements.
+    fn db(&self) -> sql::Db<'_>;
+}
+
+impl Read for Store {
+    fn db(&self) -> sql::Db<'_> {
+        sql::Db {
+            store: self,
+            writing: false,
+        }
+    }
+}
+
+impl Read for Tx<'_> {
+    fn db(&self) -> sql::Db<'_> {
+        sql::Db {
+            store: self.store,
+            writing: true,
+        }
+    }
+}
+
+/// The extension traits that carry each concern's reads, for `use crate::store::prelude::*`.
+pub(crate) mod prelude {
+    pub(crate) use super::Read as _;
+    pub(crate) use super::credentials::CredentialReads as _;
+}
+
 /// The write transaction [`Store::write`] hands to its closure: every change goes through
 /// one. Reads are available too (it derefs to the [`Store`]) and see the transaction's
 /// own changes.
@@ -953,12 +992,11 @@ impl Tx<'_> {
     /// Records the key check value of a store's first key unless one is recorded already
     /// (another `init` won); returns whether this one was recorded.
     pub(crate) fn claim_key_check(&self, check: &[u8]) -> Result<bool> {
-        const CLAIM: &str = "INSERT INTO meta (key, value) VALUES ('key_check', ?1)
-             ON CONFLICT (key) DO NOTHING";
-        self.on(
-            |c| Ok(c.execute(CLAIM, [check])? == 1),
-            |c| Ok(c.execute(&CLAIM.replace("?1", "$1"), &[&check])? == 1),
-        )
+        let claimed = self.db().exec(
+            "INSERT INTO meta (key, value) VALUES ('key_check', ?1) ON CONFLICT (key) DO NOTHING",
+            sql::args![check],
+        )?;
+        Ok(claimed == 1)
     }
 
     /// The key check value, read under a lock that lasts until this transaction ends, so a
@@ -967,35 +1005,55 @@ impl Tx<'_> {
     /// which then waits for every writer holding the old key; SQLite's write lock already
     /// excludes every other writer).
     pub(crate) fn key_check_locked(&self, exclusive: bool) -> Result<Option<Vec<u8>>> {
-        let sql = if exclusive {
-            "SELECT value FROM meta WHERE key = 'key_check' FOR UPDATE"
-        } else {
-            "SELECT value FROM meta WHERE key = 'key_check' FOR SHARE"
+        let db = self.db();
+        let lock = match db.dialect() {
+            sql::Dialect::Sqlite => "",
+            sql::Dialect::Postgres if exclusive => " FOR UPDATE",
+            sql::Dialect::Postgres => " FOR SHARE",
         };
-        self.on(
-            |c| meta_get(c, KEY_CHECK),
-            |c| Ok(c.query_opt(sql, &[])?.map(|r| r.get(0))),
-        )
+        let select = format!("SELECT value FROM meta WHERE key = ?1{lock}");
+        Ok(db
+            .optional(&select, sql::args![KEY_CHECK], |r| r.get(0))?
+            .flatten())
     }
 
     /// Records the key check value of the key that encrypts the store's secrets.
     pub(crate) fn set_key_check(&self, check: &[u8]) -> Result<()> {
-        self.on(
-            |c| meta_set(c, KEY_CHECK, check),
-            |c| pg::meta_set(c, KEY_CHECK, check),
-        )
+        meta_set(self.db(), KEY_CHECK, check)
     }
 }
 
-/// Reads one key of the `meta` table (key check value, audit head).
-fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+/// Reads one key of the `meta` table (key check value, audit key).
+pub(super) fn meta_get(db: sql::Db<'_>, key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(db
+        .optional(
+            "SELECT value FROM meta WHERE key = ?1",
+            sql::args![key],
+            |r| r.get(0),
+        )?
+        .flatten())
+}
+
+/// Writes one key of the `meta` table.
+pub(super) fn meta_set(db: sql::Db<'_>, key: &str, value: &[u8]) -> Result<()> {
+    db.exec(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        sql::args![key, value],
+    )?;
+    Ok(())
+}
+
+/// Transitional: `meta` over a bare SQLite connection, for the audit statements not yet on
+/// the seam.
+fn sqlite_meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
     use rusqlite::OptionalExtension;
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()
 }
 
-/// Writes one key of the `meta` table.
-fn meta_set(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+/// Transitional, see [`sqlite_meta_get`].
+fn sqlite_meta_set(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",

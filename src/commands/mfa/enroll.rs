@@ -22,6 +22,7 @@ use crate::prompt;
 use crate::recovery_codes::{self, RecoveryCode};
 use crate::store::Tx;
 use crate::store::credentials::CredentialState;
+use crate::store::prelude::*;
 use crate::store::users::{MfaState, User, UserRef};
 use crate::totp::{self, Algorithm, Secret, TotpParams, Verification};
 

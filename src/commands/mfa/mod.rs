@@ -16,6 +16,7 @@ use crate::cli::MfaCommand;
 use crate::domain::audit::Action;
 use crate::error;
 use crate::store::devices::Window;
+use crate::store::prelude::*;
 use crate::store::users;
 use crate::timefmt::{self, Direction};
 

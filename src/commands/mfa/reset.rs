@@ -17,6 +17,7 @@ use crate::domain::notice::Notice;
 use crate::error;
 use crate::output::{count, escape_control};
 use crate::prompt;
+use crate::store::prelude::*;
 use crate::store::reset::Removed;
 use crate::store::users::{self, UserRef};
 use crate::store::{Store, Tx};

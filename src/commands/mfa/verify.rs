@@ -17,6 +17,7 @@ use crate::domain::policy::Policy;
 use crate::error;
 use crate::prompt;
 use crate::store::credentials::CredentialState;
+use crate::store::prelude::*;
 use crate::store::users::{User, UserRef};
 use crate::store::{Now, Tx};
 use crate::timefmt;

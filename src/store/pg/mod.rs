@@ -13,7 +13,6 @@
 
 pub(super) mod audit;
 pub(super) mod connect;
-pub(super) mod credentials;
 pub(super) mod devices;
 pub(super) mod doctor;
 pub(super) mod notifications;
@@ -45,6 +44,8 @@ pub(super) struct Pg {
     busy_timeout_ms: u64,
     /// Statements a bulk job runs once per row, prepared once on this connection.
     prepared: RefCell<HashMap<&'static str, Statement>>,
+    /// Each statement's `?N` → `$N` translation, made once (see `store::sql`).
+    translations: super::sql::Translations,
 }
 
 /// What `init` learnt while migrating, for it to tell the administrator.
@@ -66,6 +67,7 @@ impl Pg {
             url: url.clone(),
             busy_timeout_ms,
             prepared: RefCell::new(HashMap::new()),
+            translations: super::sql::Translations::default(),
         })
     }
 
@@ -82,6 +84,17 @@ impl Pg {
     pub(super) fn run<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Error>) -> Result<T> {
         let mut client = self.client.borrow_mut();
         f(&mut client).map_err(|e| self.map_err(e))
+    }
+
+    /// Runs one of the store's statements (written with `?N` placeholders) on the client:
+    /// `f` gets it with PostgreSQL's `$N`, translated once per statement.
+    pub(super) fn run_sql<T>(
+        &self,
+        sql: &str,
+        f: impl FnOnce(&mut Client, &str) -> Result<T, Error>,
+    ) -> Result<T> {
+        let translated = self.translations.get(sql);
+        self.run(|c| f(c, &translated))
     }
 
     /// Like [`Pg::run`] with `sql` prepared once per connection and handed to `f`: for the
