@@ -117,6 +117,15 @@ pub(crate) fn describe(count: u32) -> String {
 /// The actor of generated audit history.
 const HISTORY_ACTOR: &str = "sample";
 
+/// What every sample user shares: one set of recovery-code hashes and one device token
+/// (hashing a set per user would make a large sample take minutes of KDF time).
+struct Material {
+    salt: [u8; 16],
+    hashes: Vec<[u8; 32]>,
+    device_salt: [u8; 16],
+    device_hash: [u8; 32],
+}
+
 /// Adds `count` users inside the caller's transaction; returns how many were added.
 pub(crate) fn populate(
     tx: &Tx<'_>,
@@ -132,28 +141,21 @@ pub(crate) fn populate(
         hashes.push(recovery_codes::hash_code(code.as_str(), &salt)?);
     }
     drop(codes);
-    let start = tx.max_user_id()?;
     let device_salt: [u8; 16] = crypto::random_bytes();
-    let device_hash = crypto::hash_token(&device_salt, &crypto::random_bytes::<32>());
+    let material = Material {
+        salt,
+        hashes,
+        device_salt,
+        device_hash: crypto::hash_token(&device_salt, &crypto::random_bytes::<32>()),
+    };
+    let start = tx.max_user_id()?;
     let mut added = 0u32;
     let mut n = 0u64;
     // The exempt service account added below is one of the `count`.
     let people = if count >= 3 { count - 1 } else { count };
     while added < people {
-        let seq = start as u64 + n;
+        let (username, name, email) = person(start as u64 + n);
         n += 1;
-        let first = FIRST[(seq % FIRST.len() as u64) as usize];
-        // 17 * seq + seq / 40 walks every (first, last) pair once per 1,600 users, mixed.
-        let last = LAST[((seq * 17 + seq / FIRST.len() as u64) % LAST.len() as u64) as usize];
-        let round = seq / (FIRST.len() * LAST.len()) as u64;
-        let base = format!("{}.{}", ascii_fold(first), ascii_fold(last));
-        let username = if round == 0 {
-            base.clone()
-        } else {
-            format!("{base}{round}")
-        };
-        let email = format!("{username}@example.com");
-        let name = format!("{first} {last}");
         let slot = added % 10;
         let enrolled = slot < 4;
         let pending = (4..6).contains(&slot);
@@ -168,60 +170,110 @@ pub(crate) fn populate(
             continue;
         };
         if enrolled || pending {
-            let secret = Secret::generate();
-            let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(id));
-            tx.insert_pending_credential(
+            let factors = Factors {
                 id,
-                &ciphertext,
-                totp::TotpParams::default(),
-                now - 86_400,
-            )?;
-            if enrolled {
-                tx.confirm_credential(id, now - 86_000)?;
-                tx.replace_recovery_codes(
-                    id,
-                    &salt,
-                    recovery_codes::HASH_SCHEME,
-                    &hashes,
-                    now - 86_000,
-                )?;
-            }
-            if options.history {
-                record_history(tx, id, &username, enrolled.then_some(hashes.len()), now)?;
-                if enrolled && added.is_multiple_of(5) {
-                    tx.insert_device(
-                        id,
-                        "Laptop (Firefox)",
-                        &device_salt,
-                        &device_hash,
-                        now - 3_600,
-                        now + 29 * 86_400,
-                    )?;
-                }
-            }
+                username: &username,
+                enrolled,
+                device: added.is_multiple_of(5),
+            };
+            add_factors(tx, key, &material, &factors, options, now)?;
         }
         added += 1;
     }
-    // One exempt service account and one locked user, so every command has something to show.
     if count >= 3 {
-        let svc = NewUser {
-            username: "svc-backup",
-            name: "Backup service account",
-            email: "backup@example.com",
-            enrollment_required: false,
-        };
-        if let Some(id) = tx.insert_user(&svc, now)? {
-            tx.set_exempt(id, "service account without a phone", None)?;
-            added += 1;
-        }
-        if let Some(locked_id) = tx.user_id_after(start, 2)? {
-            tx.lock_user(
-                locked_id,
-                Some("suspicious sign-in attempts"),
-                now - 600,
-                None,
+        added += add_special_accounts(tx, start, now)?;
+    }
+    Ok(added)
+}
+
+/// The user name, display name and email of the `seq`th sample person.
+fn person(seq: u64) -> (String, String, String) {
+    let first = FIRST[(seq % FIRST.len() as u64) as usize];
+    // 17 * seq + seq / 40 walks every (first, last) pair once per 1,600 users, mixed.
+    let last = LAST[((seq * 17 + seq / FIRST.len() as u64) % LAST.len() as u64) as usize];
+    let round = seq / (FIRST.len() * LAST.len()) as u64;
+    let base = format!("{}.{}", ascii_fold(first), ascii_fold(last));
+    let username = if round == 0 {
+        base
+    } else {
+        format!("{base}{round}")
+    };
+    let email = format!("{username}@example.com");
+    (username, format!("{first} {last}"), email)
+}
+
+/// Which factors a sample user gets.
+struct Factors<'a> {
+    id: i64,
+    username: &'a str,
+    /// Confirmed with recovery codes (else left pending).
+    enrolled: bool,
+    /// A remembered device too (with history, enrolled users only).
+    device: bool,
+}
+
+/// A TOTP credential (pending or confirmed with recovery codes), and with history the
+/// audit rows of its enrollment and perhaps a remembered device.
+fn add_factors(
+    tx: &Tx<'_>,
+    key: &MasterKey,
+    material: &Material,
+    user: &Factors<'_>,
+    options: Options,
+    now: Now,
+) -> Result<()> {
+    let id = user.id;
+    let secret = Secret::generate();
+    let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(id));
+    tx.insert_pending_credential(id, &ciphertext, totp::TotpParams::default(), now - 86_400)?;
+    if user.enrolled {
+        tx.confirm_credential(id, now - 86_000)?;
+        tx.replace_recovery_codes(
+            id,
+            &material.salt,
+            recovery_codes::HASH_SCHEME,
+            &material.hashes,
+            now - 86_000,
+        )?;
+    }
+    if options.history {
+        let issued = user.enrolled.then_some(material.hashes.len());
+        record_history(tx, id, user.username, issued, now)?;
+        if user.enrolled && user.device {
+            tx.insert_device(
+                id,
+                "Laptop (Firefox)",
+                &material.device_salt,
+                &material.device_hash,
+                now - 3_600,
+                now + 29 * 86_400,
             )?;
         }
+    }
+    Ok(())
+}
+
+/// One exempt service account and one locked user, so every command has something to
+/// show; returns how many users were added (the locked one is an existing sample user).
+fn add_special_accounts(tx: &Tx<'_>, start: i64, now: Now) -> Result<u32> {
+    let mut added = 0;
+    let svc = NewUser {
+        username: "svc-backup",
+        name: "Backup service account",
+        email: "backup@example.com",
+        enrollment_required: false,
+    };
+    if let Some(id) = tx.insert_user(&svc, now)? {
+        tx.set_exempt(id, "service account without a phone", None)?;
+        added += 1;
+    }
+    if let Some(locked_id) = tx.user_id_after(start, 2)? {
+        tx.lock_user(
+            locked_id,
+            Some("suspicious sign-in attempts"),
+            now - 600,
+            None,
+        )?;
     }
     Ok(added)
 }
