@@ -700,7 +700,7 @@ impl Store {
         let work = std::env::temp_dir().join(format!(
             "mfa-admin-backup-{}-{:016x}",
             std::process::id(),
-            rand::random::<u64>()
+            u64::from_le_bytes(crate::crypto::random_bytes())
         ));
         let result = (|| -> anyhow::Result<()> {
             fs::DirBuilder::new()
