@@ -52,31 +52,10 @@ pub fn read_users<E>(
         Ok(headers) => headers.clone(),
         Err(e) => return Ok(Err(BadHeader(format!("cannot read the CSV header: {e}")))),
     };
-    let headers: Vec<String> = headers
-        .iter()
-        .map(|h| {
-            String::from_utf8_lossy(h)
-                .trim_start_matches('\u{feff}')
-                .to_lowercase()
-        })
-        .collect();
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    let Some(username_at) = column("username") else {
-        return Ok(Err(BadHeader(format!(
-            "the header must name a username column, as in username,name,email (found {})",
-            crate::output::shown(&headers.join(","))
-        ))));
+    let columns = match Columns::of(&headers) {
+        Ok(columns) => columns,
+        Err(bad) => return Ok(Err(bad)),
     };
-    // Other columns (those of `user list --output csv`: id, status, mfa, ...) are ignored,
-    // so an export imports as is; a column named twice is ambiguous.
-    for name in ["username", "name", "email"] {
-        if headers.iter().filter(|h| *h == name).count() > 1 {
-            return Ok(Err(BadHeader(format!(
-                "the column {name:?} appears twice in the header"
-            ))));
-        }
-    }
-    let (name_at, email_at) = (column("name"), column("email"));
     let mut problems: Vec<String> = Vec::new();
     let mut record = csv::ByteRecord::new();
     loop {
@@ -103,26 +82,7 @@ pub fn read_users<E>(
             problems.push(format!("line {line}: longer than {MAX_LINE} bytes"));
             continue;
         }
-        let field = |at: Option<usize>| -> Result<&str, String> {
-            match at.and_then(|i| record.get(i)) {
-                None => Ok(""),
-                Some(bytes) => std::str::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_owned()),
-            }
-        };
-        let row = (|| -> Result<ImportRow<'_>, String> {
-            let username = field(Some(username_at))?;
-            validate_username(username)?;
-            let name = field(name_at)?;
-            let email = field(email_at)?;
-            check_field("name", name)?;
-            check_field("email", email)?;
-            Ok(ImportRow {
-                line,
-                username,
-                name,
-                email,
-            })
-        })();
+        let row = columns.row(&record, line);
         match row {
             Err(why) => problems.push(format!("line {line}: {why}")),
             Ok(row) => {
@@ -136,6 +96,70 @@ pub fn read_users<E>(
         }
     }
     Ok(Ok(problems))
+}
+
+/// Where the columns an import reads are in the header.
+struct Columns {
+    username: usize,
+    name: Option<usize>,
+    email: Option<usize>,
+}
+
+impl Columns {
+    /// Finds the columns by name (case-insensitive, a UTF-8 byte-order mark ignored). Other
+    /// columns (those of `user list --output csv`: id, status, mfa, ...) are ignored, so an
+    /// export imports as is; a column named twice is ambiguous.
+    fn of(headers: &csv::ByteRecord) -> Result<Columns, BadHeader> {
+        let headers: Vec<String> = headers
+            .iter()
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim_start_matches('\u{feff}')
+                    .to_lowercase()
+            })
+            .collect();
+        let column = |name: &str| headers.iter().position(|h| h == name);
+        let Some(username) = column("username") else {
+            return Err(BadHeader(format!(
+                "the header must name a username column, as in username,name,email (found {})",
+                crate::output::shown(&headers.join(","))
+            )));
+        };
+        for name in ["username", "name", "email"] {
+            if headers.iter().filter(|h| *h == name).count() > 1 {
+                return Err(BadHeader(format!(
+                    "the column {name:?} appears twice in the header"
+                )));
+            }
+        }
+        Ok(Columns {
+            username,
+            name: column("name"),
+            email: column("email"),
+        })
+    }
+
+    /// The row at `line`, validated.
+    fn row<'r>(&self, record: &'r csv::ByteRecord, line: u64) -> Result<ImportRow<'r>, String> {
+        let field = |at: Option<usize>| -> Result<&'r str, String> {
+            match at.and_then(|i| record.get(i)) {
+                None => Ok(""),
+                Some(bytes) => std::str::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_owned()),
+            }
+        };
+        let username = field(Some(self.username))?;
+        validate_username(username)?;
+        let name = field(self.name)?;
+        let email = field(self.email)?;
+        check_field("name", name)?;
+        check_field("email", email)?;
+        Ok(ImportRow {
+            line,
+            username,
+            name,
+            email,
+        })
+    }
 }
 
 /// The longest CSV row accepted, in bytes.
