@@ -2578,7 +2578,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__policy__subcmd__set)
-            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help require_mfa issuer remember_device_days lockout_threshold lockout_minutes recovery_codes totp_skew"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2612,7 +2612,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__policy__subcmd__show)
-            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help require_mfa issuer remember_device_days lockout_threshold lockout_minutes recovery_codes totp_skew"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

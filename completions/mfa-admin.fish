@@ -244,7 +244,7 @@ SHA256\t''
 SHA512\t''"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l digits -d 'Digits per code' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l period -d 'Seconds per code' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr-png -d 'Also write the QR code as a PNG (a new file, mode 0600; an existing path is refused)' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr-png -d 'Also write the QR code as a PNG (a new file, mode 0600; an existing path is refused; `-` writes the PNG alone to stdout, which must not be a terminal)' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l qr -d 'The terminal\'s background, so the QR code shows dark modules on light (scanners need that): dark (default) or light' -r -f -a "dark\t'Light text on a dark background (most terminals)'
 light\t'Dark text on a light background'"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
@@ -459,7 +459,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "show" -d 'Show every policy setting'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "show" -d 'Show every policy setting, or the ones named'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "set" -d 'Change one setting (validated)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
@@ -484,7 +484,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show every policy setting'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show every policy setting, or the ones named'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change one setting (validated)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l user -d 'Only rows about this user (user name or #ID)' -r
@@ -693,7 +693,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "check" -d 'Check a device token (exit 0 valid, 4 not)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "revoke" -d 'Revoke one remembered device, or all of them'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "prune" -d 'Delete expired remembered devices of every user (they no longer work anyway)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "show" -d 'Show every policy setting'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "show" -d 'Show every policy setting, or the ones named'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "set" -d 'Change one setting (validated)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the keyed chain; exit 1 naming the first bad row'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "head" -d 'Print the current head (rows, head) to record outside the store'
@@ -701,4 +701,6 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Re-encrypt every secret with a new key (old key kept as a 0600 backup)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "list" -d 'Notifications, newest first'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "ack" -d 'Mark notifications delivered'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -f -a "require_mfa issuer remember_device_days lockout_threshold lockout_minutes recovery_codes totp_skew"
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -f -a "require_mfa issuer remember_device_days lockout_threshold lockout_minutes recovery_codes totp_skew"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -15,7 +15,7 @@ pub use crate::store::location::{Location, PgUrl};
 /// Exit codes: 0 done, 1 error, 2 usage, 3 user not found, 4 code rejected, 5 aborted,
 /// 6 account locked.
 #[derive(Debug, Parser)]
-#[command(name = "mfa-admin", version, max_term_width = 100)]
+#[command(name = "mfa-admin", version = version(), max_term_width = 100)]
 #[command(after_help = concat!(
     "Examples:\n",
     "  mfa-admin init                            # create the store and its key file\n",
@@ -40,6 +40,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "MFA_ADMIN_DB",
         value_name = "PATH|URL",
         value_parser = LocationParser
@@ -47,27 +48,41 @@ pub struct GlobalArgs {
     pub db: Option<Location>,
     /// The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key;
     /// required for PostgreSQL]
-    #[arg(long, global = true, env = "MFA_ADMIN_KEY_FILE", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "MFA_ADMIN_KEY_FILE",
+        value_name = "PATH"
+    )]
     pub key_file: Option<PathBuf>,
     /// Output format of data on stdout
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    #[arg(long, global = true,
+        help_heading = "Global options", value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
     pub output: Format,
     /// Same as --output json: JSON Lines, one object per line
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
     /// Who is acting, for the audit log [default: the OS user]
-    #[arg(long, global = true, env = "MFA_ADMIN_ACTOR", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "MFA_ADMIN_ACTOR",
+        value_name = "NAME"
+    )]
     pub actor: Option<String>,
     /// Answer yes to confirmations (needed when stdin is not a terminal)
-    #[arg(short = 'y', long, global = true)]
+    #[arg(short = 'y', long, global = true, help_heading = "Global options")]
     pub yes: bool,
     /// Print no messages on stderr, only data and errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// How long to wait for a store another process is writing, in milliseconds
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "MFA_ADMIN_BUSY_TIMEOUT",
         default_value_t = 5000,
         value_name = "MS",
@@ -90,6 +105,45 @@ pub fn empty_env_var() -> Option<String> {
             .is_some_and(|v| v.is_empty())
             .then(|| format!("{var} is set but empty; unset it or set it to {what}"))
     })
+}
+
+/// What `--version` says: the version, the schema version it reads and writes, and the
+/// engines built in.
+fn version() -> String {
+    format!(
+        "{} (schema version {}; engines: {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::store::LATEST_VERSION,
+        crate::store::engines()
+    )
+}
+
+/// A policy key: offered by shell completion (its possible values), checked by the
+/// command itself, whose message lists the keys with their ranges (exit 2).
+#[derive(Clone)]
+struct PolicyKeyParser;
+
+impl clap::builder::TypedValueParser for PolicyKeyParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::domain::policy::KEYS
+                .iter()
+                .map(|k| clap::builder::PossibleValue::new(k.name)),
+        ))
+    }
 }
 
 /// `--db`: a file path (any bytes) or a PostgreSQL URL.
@@ -406,7 +460,8 @@ pub struct EnrollArgs {
     /// Seconds per code
     #[arg(long, default_value_t = 30, value_parser = parse_period)]
     pub period: u64,
-    /// Also write the QR code as a PNG (a new file, mode 0600; an existing path is refused)
+    /// Also write the QR code as a PNG (a new file, mode 0600; an existing path is refused;
+    /// `-` writes the PNG alone to stdout, which must not be a terminal)
     #[arg(long, value_name = "PATH")]
     pub qr_png: Option<PathBuf>,
     /// The terminal's background, so the QR code shows dark modules on light (scanners
@@ -513,13 +568,19 @@ pub enum DeviceCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
-    /// Show every policy setting
-    Show,
+    /// Show every policy setting, or the ones named
+    Show {
+        /// Only these keys (require_mfa, issuer, remember_device_days, lockout_threshold,
+        /// lockout_minutes, recovery_codes, totp_skew)
+        #[arg(value_parser = PolicyKeyParser, hide_possible_values = true)]
+        keys: Vec<String>,
+    },
     /// Change one setting (validated)
     #[command(after_help = crate::domain::policy::help_text())]
     Set {
         /// require_mfa, issuer, remember_device_days, lockout_threshold, lockout_minutes,
         /// recovery_codes or totp_skew
+        #[arg(value_parser = PolicyKeyParser, hide_possible_values = true)]
         key: String,
         /// The new value
         value: String,

@@ -20,14 +20,22 @@ struct PolicyRow<'a> {
 
 pub(crate) fn run(ctx: &mut Context, cmd: PolicyCommand) -> Result<()> {
     match cmd {
-        PolicyCommand::Show => show(ctx),
+        PolicyCommand::Show { keys } => show(ctx, &keys),
         PolicyCommand::Set { key, value } => set(ctx, &key, &value),
     }
 }
 
-fn show(ctx: &mut Context) -> Result<()> {
+fn show(ctx: &mut Context, keys: &[String]) -> Result<()> {
+    let wanted = keys
+        .iter()
+        .map(|k| policy::key_named(k).map(|spec| spec.name))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(error::usage)?;
     let store = ctx.open()?;
     for (key, value, is_default) in store.policy_entries()? {
+        if !wanted.is_empty() && !wanted.contains(&key.name) {
+            continue;
+        }
         ctx.out.row(&PolicyRow {
             key: key.name,
             value: &value,

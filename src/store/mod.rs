@@ -1158,6 +1158,11 @@ fn map_sqlite(path: &Path, busy_timeout_ms: u64, e: rusqlite::Error) -> StoreErr
     }
 }
 
+/// The engines this binary is built with, for `--version`.
+pub(crate) fn engines() -> String {
+    format!("SQLite {} (bundled), PostgreSQL", rusqlite::version())
+}
+
 /// Now, for functions that stamp rows; a thin alias so store signatures read clearly.
 pub(crate) type Now = UnixTime;
 

@@ -15,6 +15,12 @@ use crate::support::*;
 
 /// Command lines (Tab pressed at the end) and words each shell must offer there.
 const CASES: &[(&str, &[&str])] = &[
+    // Policy keys, after `policy set` and `policy show`.
+    (
+        "mfa-admin policy set ",
+        &["require_mfa", "lockout_threshold", "totp_skew"],
+    ),
+    ("mfa-admin policy show ", &["issuer", "recovery_codes"]),
     (
         "mfa-admin ",
         &[

@@ -183,6 +183,45 @@ fn mfa_reset_help_matches_its_snapshot() {
     assert_snapshot("mfa-reset-help.txt", &text);
 }
 
+/// A command's own options come first; the flags every command takes follow under their
+/// own heading, as cargo shows them.
+#[test]
+fn a_commands_own_options_come_before_the_global_ones() {
+    let text = help(&["mfa", "reset", "--help"]);
+    let own = text.find("\nOptions:\n").expect("an Options section");
+    let global = text
+        .find("\nGlobal options:\n")
+        .expect("a Global options section");
+    assert!(own < global, "{text}");
+    let at = |flag: &str| text.find(flag).unwrap_or_else(|| panic!("{flag}: {text}"));
+    assert!(
+        at("--dry-run") < global && at("--skip-missing") < global,
+        "{text}"
+    );
+    assert!(
+        at("--busy-timeout") > global && at("--db <") > global,
+        "{text}"
+    );
+}
+
+/// `--version` names the version, the schema version this binary reads and writes, and
+/// the engines built in.
+#[test]
+fn version_names_the_schema_and_the_engines() {
+    for flag in ["--version", "-V"] {
+        let text = help(&[flag]);
+        assert!(
+            text.starts_with(&format!("mfa-admin {} ", env!("CARGO_PKG_VERSION"))),
+            "{text}"
+        );
+        assert!(text.contains("schema version 4"), "{text}");
+        assert!(
+            text.contains("SQLite 3.") && text.contains("PostgreSQL"),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn completions_for_every_shell() {
     let env = Env::new();

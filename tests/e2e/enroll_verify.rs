@@ -638,6 +638,36 @@ fn qr_png_is_private_and_scans_to_the_uri() {
     assert_eq!(mfa_status(&env, "carol").mfa, "none");
 }
 
+/// `--qr-png -` is stdout, as `-` is stdin elsewhere: the PNG alone, no file named `-`;
+/// beside --json (which also needs stdout) it is refused before anything changes.
+#[test]
+fn qr_png_dash_writes_the_png_to_stdout() {
+    let env = quick_env(&["alice", "bob"]);
+    let done = env
+        .cmd(&["mfa", "enroll", "alice", "--qr-png", "-"])
+        .current_dir(env.path(""))
+        .run()
+        .code_is(0);
+    assert!(
+        done.output.stdout.starts_with(b"\x89PNG\r\n"),
+        "stdout is a PNG"
+    );
+    assert!(!env.path("-").exists(), "no file named -");
+    let png = env.path("qr.png");
+    std::fs::write(&png, &done.output.stdout).unwrap();
+    let uri = decode_qr_png(&png);
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert!(
+        !done.stderr().contains(&uri),
+        "the secret is not printed beside it"
+    );
+    assert_eq!(mfa_status(&env, "alice").mfa, "pending");
+    env.run(&["--json", "mfa", "enroll", "bob", "--qr-png", "-"])
+        .code_is(2)
+        .error_mentions("--qr-png -");
+    assert_eq!(mfa_status(&env, "bob").mfa, "none");
+}
+
 #[test]
 fn status_reports_every_spec_key() {
     let mut env = quick_env(&["alice", "bob"]);

@@ -60,14 +60,20 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
     let ciphertext = key.encrypt(secret.as_bytes(), &crypto::secret_aad(user.id));
     // The PNG holds the secret: created new (never over an existing file or through a
     // symlink) and 0600 before anything changes, so a refused path leaves no credential.
-    let png = match &args.qr_png {
+    // `-` is stdout (checked before anything changes, written after the commit).
+    let png_bytes = match &args.qr_png {
         Some(path) => {
             let png = totp::qr_png(&uri).map_err(|e| error::usage(format!("--qr-png: {e}")))?;
-            write_private(path, &png)?;
-            Some(path)
+            if is_stdout(path) {
+                check_png_stdout(ctx)?;
+            } else {
+                write_private(path, &png)?;
+            }
+            Some(png)
         }
         None => None,
     };
+    let png = args.qr_png.as_ref().filter(|p| !is_stdout(p));
     // Apply.
     let imported = args.secret_file.is_some() || args.secret.is_some();
     let written = store.write(|tx| {
@@ -87,7 +93,37 @@ pub(crate) fn enroll(ctx: &mut Context, args: &EnrollArgs) -> Result<()> {
         ctx.out.warn(crate::commands::key::WAL_BUSY);
     }
     // Render.
+    if let Some(png) = png_bytes.filter(|_| args.qr_png.as_deref().is_some_and(is_stdout)) {
+        // The PNG is all of stdout; the secret and URI it encodes are not printed beside it.
+        ctx.out.raw(&png)?;
+        ctx.out.note(&format!(
+            "wrote the QR code (PNG) to stdout; scan it or enter the secret in the authenticator app, then run: mfa-admin{} mfa confirm {}",
+            crate::commands::db_hint(ctx),
+            crate::commands::shell_word(&user.username)
+        ));
+        return Ok(());
+    }
     render_enrolled(ctx, args, &user, &secret, &uri, params)
+}
+
+/// `--qr-png -`: the PNG goes to stdout, as `-` means stdin elsewhere.
+fn is_stdout(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A PNG on stdout must be all of stdout, and not land on a terminal.
+fn check_png_stdout(ctx: &Context) -> Result<()> {
+    if !ctx.out.is_human() {
+        return Err(error::usage(
+            "--qr-png - writes the PNG to stdout, which --json/--output also write to; give --qr-png a file path",
+        ));
+    }
+    if std::io::stdout().is_terminal() {
+        return Err(error::usage(
+            "--qr-png - writes a PNG to stdout, which is a terminal; redirect it (> qr.png) or give a file path",
+        ));
+    }
+    Ok(())
 }
 
 fn parse_params(args: &EnrollArgs) -> TotpParams {

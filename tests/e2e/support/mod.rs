@@ -244,6 +244,12 @@ impl Run {
         self
     }
 
+    /// Runs in `dir` (where a relative path the command writes would land).
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Run {
+        self.cmd.current_dir(dir);
+        self
+    }
+
     pub fn env_remove(mut self, key: &str) -> Run {
         self.cmd.env_remove(key);
         self
