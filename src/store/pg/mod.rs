@@ -20,7 +20,6 @@ pub(super) mod policy;
 pub(super) mod recovery;
 pub(super) mod reset;
 mod schema;
-pub(super) mod users;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -38,8 +37,6 @@ pub(super) use postgres::Error;
 /// single-threaded and never runs two statements at once, so a `RefCell` lends it out.
 pub(super) struct Pg {
     client: RefCell<Client>,
-    /// Whether a write transaction is open: reads of a user inside one lock its row.
-    writing: std::cell::Cell<bool>,
     url: PgUrl,
     busy_timeout_ms: u64,
     /// Statements a bulk job runs once per row, prepared once on this connection.
@@ -63,7 +60,6 @@ impl Pg {
         let client = connect::connect(url).map_err(StoreError::Unreachable)?;
         Ok(Pg {
             client: RefCell::new(client),
-            writing: std::cell::Cell::new(false),
             url: url.clone(),
             busy_timeout_ms,
             prepared: RefCell::new(HashMap::new()),
@@ -168,13 +164,7 @@ impl Pg {
                 "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {ms}"
             ))
         })?;
-        self.writing.set(true);
         Ok(())
-    }
-
-    /// Whether a write transaction is open.
-    pub(super) fn writing(&self) -> bool {
-        self.writing.get()
     }
 
     /// Starts a read transaction that sees one moment.
@@ -183,13 +173,11 @@ impl Pg {
     }
 
     pub(super) fn commit(&self) -> Result<()> {
-        self.writing.set(false);
         self.run(|c| c.batch_execute("COMMIT"))
     }
 
     /// Abandons the open transaction; a failure here leaves nothing committed either.
     pub(super) fn rollback(&self) {
-        self.writing.set(false);
         let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
     }
 
