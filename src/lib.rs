@@ -37,7 +37,7 @@ pub mod parse {
 
     /// How users are named: `#ID` or a user name, and the rules for new names.
     pub mod users {
-        pub use crate::store::users::{MAX_USERNAME, UserRef, username_key, validate_username};
+        pub use crate::domain::user::{MAX_USERNAME, UserRef, username_key, validate_username};
     }
 
     /// Policy values as `policy set` checks them.

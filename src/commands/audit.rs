@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{AuditArgs, AuditCommand};
+use crate::domain::user::UserRef;
 use crate::error;
 use crate::store::audit::{Filter, Head, Verdict};
 use crate::store::prelude::*;
-use crate::store::users::UserRef;
 use crate::timefmt::{self, Direction};
 
 #[derive(Serialize)]

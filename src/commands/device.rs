@@ -8,11 +8,11 @@ use crate::cli::DeviceCommand;
 use crate::domain::audit::Action;
 use crate::domain::codes::match_device_token;
 use crate::domain::lockout::ensure_not_locked;
+use crate::domain::user::UserRef;
 use crate::error;
 use crate::prompt;
 use crate::store::devices::Window;
 use crate::store::prelude::*;
-use crate::store::users::UserRef;
 use crate::timefmt;
 
 pub(crate) fn run(ctx: &mut Context, cmd: DeviceCommand) -> Result<()> {

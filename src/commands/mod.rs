@@ -23,12 +23,12 @@ use crate::cli::{Cli, Command, GlobalArgs, Location};
 use crate::clock::{self, UnixTime};
 use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
+use crate::domain::user::{User, UserRef};
 use crate::error;
 use crate::output::Printer;
 use crate::store::Store;
 use crate::store::audit::Entry;
 use crate::store::prelude::*;
-use crate::store::users::{User, UserRef};
 
 /// What every command gets: the global flags, the printer and the time of this run.
 pub(crate) struct Context {

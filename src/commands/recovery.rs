@@ -15,13 +15,13 @@ use crate::domain::codes::{issue_recovery_codes, match_recovery_code};
 use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
 use crate::domain::notice::Notice;
 use crate::domain::policy::Policy;
+use crate::domain::user::{MfaState, UserRef};
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes;
 use crate::store::Tx;
 use crate::store::credentials::CredentialState;
 use crate::store::prelude::*;
-use crate::store::users::{MfaState, UserRef};
 
 pub(crate) fn run(ctx: &mut Context, cmd: RecoveryCommand) -> Result<()> {
     match cmd {

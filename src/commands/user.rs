@@ -10,12 +10,13 @@ use crate::cli::{MfaFilter, StatusFilter, UserCommand, UserListArgs};
 use crate::domain::audit::Action;
 use crate::domain::import::{self, check_field};
 use crate::domain::notice::Notice;
+use crate::domain::user::{MfaState, User, UserRef, UserStatus};
 use crate::error;
 use crate::output;
 use crate::store::Store;
 use crate::store::devices::Window;
 use crate::store::prelude::*;
-use crate::store::users::{self, ListFilter, MfaState, NewUser, User, UserRef, UserStatus};
+use crate::store::users::{self, ListFilter, NewUser};
 
 /// The user object of docs/output.md (lists and find).
 #[derive(Serialize)]

@@ -5,11 +5,11 @@
 use anyhow::Result;
 
 use crate::crypto::{self, MasterKey};
+use crate::domain::user::User;
 use crate::recovery_codes::{self, RecoveryCode};
 use crate::store::Now;
 use crate::store::credentials::Credential;
 use crate::store::devices::Verifier;
-use crate::store::users::User;
 use crate::totp::{self, Secret, TotpParams, Verification};
 
 /// The TOTP parameters a credential was created with.

@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use crate::store::users::validate_username;
+use crate::domain::user::validate_username;
 
 /// One valid row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

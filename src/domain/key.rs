@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::crypto::{self, MasterKey};
+use crate::domain::user::UserRef;
 use crate::store::prelude::*;
-use crate::store::users::UserRef;
 use crate::store::{Store, Tx};
 
 /// `<key>.new`, the key of a rotation in progress.

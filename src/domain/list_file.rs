@@ -15,7 +15,7 @@
 use std::fmt;
 use std::io::{self, BufRead, Read};
 
-use crate::store::users::UserRef;
+use crate::domain::user::UserRef;
 
 /// The longest line accepted, in bytes without its newline: longer input is refused after
 /// reading this much, not read whole.

@@ -15,10 +15,10 @@ use anyhow::Result;
 use crate::domain::audit::Action;
 use crate::domain::notice::Notice;
 use crate::domain::policy::Policy;
+use crate::domain::user::{User, UserStatus};
 use crate::error;
 use crate::store::audit::Entry;
 use crate::store::prelude::*;
-use crate::store::users::{User, UserStatus};
 use crate::store::{Now, Tx};
 use crate::timefmt;
 

@@ -12,3 +12,4 @@ pub(crate) mod lockout;
 pub(crate) mod notice;
 pub(crate) mod policy;
 pub(crate) mod text;
+pub(crate) mod user;

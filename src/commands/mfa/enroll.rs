@@ -17,13 +17,13 @@ use crate::domain::codes::{check_totp, credential_params, issue_recovery_codes};
 use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
 use crate::domain::notice::Notice;
 use crate::domain::policy::Policy;
+use crate::domain::user::{MfaState, User, UserRef};
 use crate::error;
 use crate::prompt;
 use crate::recovery_codes::{self, RecoveryCode};
 use crate::store::Tx;
 use crate::store::credentials::CredentialState;
 use crate::store::prelude::*;
-use crate::store::users::{MfaState, User, UserRef};
 use crate::totp::{self, Algorithm, Secret, TotpParams, Verification};
 
 #[derive(Serialize)]

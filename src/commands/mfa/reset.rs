@@ -14,12 +14,13 @@ use crate::commands::Context;
 use crate::domain::audit::Action;
 use crate::domain::list_file::{self, ListError};
 use crate::domain::notice::Notice;
+use crate::domain::user::UserRef;
 use crate::error;
 use crate::output::{count, escape_control};
 use crate::prompt;
 use crate::store::prelude::*;
 use crate::store::reset::Removed;
-use crate::store::users::{self, UserRef};
+use crate::store::users;
 use crate::store::{Store, Tx};
 use crate::timefmt;
 
