@@ -367,3 +367,56 @@ fn main_commands_show_examples_in_help_and_man_pages() {
         assert!(section.contains("mfa\\-admin "), "{page}: {section}");
     }
 }
+
+/// The integration guide states the schema version an application should expect; it must
+/// be the version `init` writes (it said 3 while new stores were at 4).
+#[test]
+fn the_integration_guide_states_the_current_schema_version() {
+    let guide = std::fs::read_to_string(repo_root().join("docs/integration.md")).unwrap();
+    let stated: i64 = guide
+        .split("**Current schema version ")
+        .nth(1)
+        .and_then(|rest| rest.split("**").next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("docs/integration.md states **Current schema version N**");
+    let env = Env::new();
+    let init: serde_json::Value =
+        serde_json::from_str(env.run(&["--json", "init"]).ok().stdout().trim()).unwrap();
+    assert_eq!(init["schema_version"], stated, "docs/integration.md is stale");
+}
+
+/// docs/commands.md describes every check `doctor` runs, in its own section (it once broke
+/// off into pasted `device check` text).
+#[test]
+fn the_doctor_section_names_every_check() {
+    let commands = std::fs::read_to_string(repo_root().join("docs/commands.md")).unwrap();
+    let section = commands
+        .split("\n## doctor\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a doctor section");
+    let mut source = String::new();
+    for file in ["src/commands/doctor.rs", "src/store/doctor.rs"] {
+        source.push_str(&std::fs::read_to_string(repo_root().join(file)).unwrap());
+    }
+    // Every check name the code can report is a quoted snake_case word in its sources.
+    let checks = [
+        "integrity",
+        "key_file",
+        "undecryptable_secret",
+        "clock",
+        "audit_trigger",
+        "audit_chain",
+        "orphan_recovery_codes",
+        "orphan_devices",
+        "enrolled_but_flagged",
+        "expired_exemption",
+        "expired_devices",
+        "not_protected",
+    ];
+    for check in checks {
+        assert!(source.contains(&format!("\"{check}\"")), "{check} is not a doctor check any more");
+        assert!(section.contains(&format!("`{check}`")), "docs/commands.md doctor: no `{check}`");
+    }
+    assert!(!section.contains("device.check"), "device check text pasted into doctor");
+}
