@@ -7,10 +7,8 @@
 //! `meta` (key check, wrapped audit key, legacy head), so `audit verify` on the copy gives
 //! the same head. Rows stream from the source one table at a time; nothing is held in memory.
 
-use postgres::fallible_iterator::FallibleIterator;
-use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
-
-use super::{Engine, Result, Store, StoreError};
+use super::sql::{Arg, Db, Dialect, Value, args};
+use super::{Engine, Read, Result, Store, StoreError, Tx};
 
 /// Every table with rows to copy, parents first, and its columns.
 const TABLES: &[(&str, &[&str])] = &[
@@ -104,34 +102,27 @@ const TABLES: &[(&str, &[&str])] = &[
 /// Tables whose id PostgreSQL generates: their sequences move past the copied ids.
 const IDENTITIES: &[&str] = &["users", "trusted_devices", "notifications", "audit_log"];
 
-/// One stored value, as both engines hold it.
-#[derive(Clone, Debug)]
-enum Value {
-    Null,
-    Int(i64),
-    Text(String),
-    Blob(Vec<u8>),
-}
+/// A copied value on its way into PostgreSQL's binary `COPY`, which sends it in its
+/// column's binary format. Every column of the schema is `bigint`, `text` or `bytea`
+/// (`pg::schema`), and the value is the same kind as its column, since both engines' schemas
+/// agree column for column; NULL fits any.
+struct CopyValue<'a>(&'a Value);
 
-impl rusqlite::ToSql for Value {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self {
-            Value::Null => ToSqlOutput::Owned(SqlValue::Null),
-            Value::Int(n) => ToSqlOutput::Owned(SqlValue::Integer(*n)),
-            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
-            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
-        })
+impl std::fmt::Debug for CopyValue<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets travel through here: never their bytes.
+        f.write_str("CopyValue")
     }
 }
 
-impl postgres::types::ToSql for Value {
+impl postgres::types::ToSql for CopyValue<'_> {
     fn to_sql(
         &self,
         ty: &postgres::types::Type,
         out: &mut postgres::types::private::BytesMut,
     ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>>
     {
-        match self {
+        match self.0 {
             Value::Null => Ok(postgres::types::IsNull::Yes),
             Value::Int(n) => n.to_sql(ty, out),
             Value::Text(t) => t.as_str().to_sql(ty, out),
@@ -146,27 +137,13 @@ impl postgres::types::ToSql for Value {
     postgres::types::to_sql_checked!();
 }
 
-fn sqlite_value(v: ValueRef<'_>) -> Value {
-    match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(n) => Value::Int(n),
-        ValueRef::Real(f) => Value::Text(f.to_string()),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-    }
-}
-
-fn pg_value(row: &postgres::Row, i: usize) -> Value {
-    use postgres::types::Type;
-    let ty = row.columns()[i].type_();
-    if *ty == Type::INT8 {
-        row.get::<_, Option<i64>>(i).map_or(Value::Null, Value::Int)
-    } else if *ty == Type::BYTEA {
-        row.get::<_, Option<Vec<u8>>>(i)
-            .map_or(Value::Null, Value::Blob)
-    } else {
-        row.get::<_, Option<String>>(i)
-            .map_or(Value::Null, Value::Text)
+/// A copied value as a statement parameter.
+fn arg(value: &Value) -> Arg<'_> {
+    match value {
+        Value::Null => Arg::Int(None),
+        Value::Int(n) => Arg::Int(Some(*n)),
+        Value::Text(t) => Arg::Text(Some(t)),
+        Value::Blob(b) => Arg::Blob(Some(b)),
     }
 }
 
@@ -181,103 +158,90 @@ pub(crate) struct Copied {
     pub(crate) audit_rows: i64,
 }
 
-impl Store {
-    /// Whether the store holds nothing yet: no users, no policy, no audit rows, no key.
-    pub(crate) fn is_empty(&self) -> Result<bool> {
-        let sql = "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM policy)
-                 + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM notifications)
-                 + (SELECT count(*) FROM meta WHERE key = 'key_check')";
-        let n: i64 = self.on(
-            |c| c.query_row(sql, [], |r| r.get(0)),
-            |c| Ok(c.query_one(sql, &[])?.get(0)),
-        )?;
-        Ok(n == 0)
-    }
+/// Whether the store holds nothing yet: no users, no policy, no audit rows, no key.
+fn is_empty(db: Db<'_>) -> Result<bool> {
+    let n: i64 = db.one(
+        "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM policy)
+              + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM notifications)
+              + (SELECT count(*) FROM meta WHERE key = 'key_check')",
+        &[],
+        |r| r.get(0),
+    )?;
+    Ok(n == 0)
+}
 
+impl Store {
     /// Copies every row of this store into `dest` (an empty store of either engine) in one
     /// transaction on `dest`, keeping ids, and moves the audit head there. Reads this store
     /// as of one moment.
     pub(crate) fn copy_into(&self, dest: &Store) -> anyhow::Result<Copied> {
+        // The snapshot's own result is the read transaction's; the copy's is inside it.
+        self.snapshot(|source| Ok(dest.write(|tx| source.copy_all(tx))))?
+    }
+
+    /// Every table into `tx`, then the identity sequences past the copied ids.
+    fn copy_all(&self, tx: &Tx<'_>) -> anyhow::Result<Copied> {
         let mut copied = Copied::default();
-        let begin = || -> Result<()> {
-            match &self.engine {
-                Engine::Sqlite(c) => c.execute_batch("BEGIN").map_err(|e| self.map_err(e)),
-                Engine::Postgres(pg) => pg.begin_snapshot(),
+        for (table, columns) in TABLES {
+            let n = self.copy_table(table, columns, tx)?;
+            match *table {
+                "users" => copied.users = n,
+                "totp_credentials" => copied.credentials = n,
+                "recovery_sets" => copied.recovery_sets = n,
+                "trusted_devices" => copied.devices = n,
+                "notifications" => copied.notifications = n,
+                "audit_log" => copied.audit_rows = n,
+                _ => {}
             }
-        };
-        begin()?;
-        let result = dest.write(|_| {
-            for (table, columns) in TABLES {
-                let n = self.copy_table(table, columns, dest)?;
-                match *table {
-                    "users" => copied.users = n,
-                    "totp_credentials" => copied.credentials = n,
-                    "recovery_sets" => copied.recovery_sets = n,
-                    "trusted_devices" => copied.devices = n,
-                    "notifications" => copied.notifications = n,
-                    "audit_log" => copied.audit_rows = n,
-                    _ => {}
-                }
-            }
-            match &dest.engine {
-                Engine::Sqlite(_) => {}
-                Engine::Postgres(pg) => {
-                    pg.run(|c| {
-                        for table in IDENTITIES {
-                            c.execute(
-                                &format!(
-                                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
-                                        coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-                                ),
-                                &[],
-                            )?;
-                        }
-                        Ok(())
-                    })?;
-                }
-            }
-            Ok(())
-        });
-        match &self.engine {
-            Engine::Sqlite(c) => {
-                let _ = c.execute_batch("COMMIT");
-            }
-            Engine::Postgres(pg) => pg.rollback(),
         }
-        result?;
+        let db = tx.db();
+        for table in IDENTITIES {
+            if let Some(statement) = db.dialect().move_identity_past_max(table) {
+                db.one(&statement, &[], |r| r.get::<i64>(0))?;
+            }
+        }
         Ok(copied)
     }
 
-    /// Streams one table's rows into `dest`'s open transaction; returns how many. Into
-    /// PostgreSQL as one binary `COPY` (a row per statement would take minutes at a million
-    /// users); into SQLite through one prepared INSERT.
-    fn copy_table(&self, table: &str, columns: &[&str], dest: &Store) -> anyhow::Result<i64> {
+    /// Streams one table's rows into `tx` (the destination's open transaction); returns how
+    /// many.
+    fn copy_table(&self, table: &str, columns: &[&str], tx: &Tx<'_>) -> anyhow::Result<i64> {
+        let list = columns.join(", ");
         let mut count = 0i64;
-        match &dest.engine {
-            Engine::Sqlite(_) => self.each_row(table, columns, |values| {
-                count += 1;
-                dest.insert_row(table, columns, values)
-            })?,
-            Engine::Postgres(pg) => pg.stream(|c| {
-                let list = columns.join(", ");
-                let types: Vec<postgres::types::Type> = c
-                    .prepare(&format!("SELECT {list} FROM {table} LIMIT 0"))?
-                    .columns()
-                    .iter()
-                    .map(|col| col.type_().clone())
-                    .collect();
-                let writer = c.copy_in(&format!("COPY {table} ({list}) FROM STDIN BINARY"))?;
-                let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(writer, &types);
-                self.each_row(table, columns, |values| {
-                    count += 1;
-                    let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                        values.iter().map(|v| v as _).collect();
-                    writer.write(&params)?;
+        match &tx.store.engine {
+            // Engine-specific: into PostgreSQL as one binary `COPY` (a row per statement,
+            // one round trip each, would take minutes at a million users). `COPY` has no
+            // parameters, so the driver runs it as a statement of its own, prepared under a
+            // name and closed within this one transaction (a transaction-mode pooler keeps
+            // the transaction on one server connection).
+            Engine::Postgres(pg) => {
+                let types = pg_column_types(tx.db(), table, columns)?;
+                pg.stream(|c| {
+                    let writer = c.copy_in(&format!("COPY {table} ({list}) FROM STDIN BINARY"))?;
+                    let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(writer, &types);
+                    self.each_row(table, columns, |values| {
+                        count += 1;
+                        let values: Vec<CopyValue<'_>> = values.iter().map(CopyValue).collect();
+                        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                            values.iter().map(|v| v as _).collect();
+                        writer.write(&params)?;
+                        Ok(())
+                    })?;
+                    writer.finish()?;
                     Ok(())
                 })?;
-                writer.finish()?;
-                Ok(())
-            })?,
+            }
+            Engine::Sqlite(_) => {
+                let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+                let insert = format!("INSERT INTO {table} ({list}) VALUES ({})", marks.join(", "));
+                let db = tx.db();
+                self.each_row(table, columns, |values| {
+                    count += 1;
+                    let args: Vec<Arg<'_>> = values.iter().map(arg).collect();
+                    db.exec(&insert, &args)?;
+                    Ok(())
+                })?;
+            }
         }
         Ok(count)
     }
@@ -290,59 +254,68 @@ impl Store {
         mut each: impl FnMut(&[Value]) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let select = format!("SELECT {} FROM {table} ORDER BY 1", columns.join(", "));
-        match &self.engine {
-            Engine::Sqlite(c) => {
-                let mut stmt = c.prepare(&select)?;
-                let mut rows = stmt.query([])?;
-                let mut values = Vec::with_capacity(columns.len());
-                while let Some(row) = rows.next()? {
-                    values.clear();
-                    for i in 0..columns.len() {
-                        values.push(sqlite_value(row.get_ref(i)?));
-                    }
-                    each(&values)?;
-                }
-                Ok(())
+        let mut values = Vec::with_capacity(columns.len());
+        self.db().each(&select, &[], |row| {
+            values.clear();
+            for i in 0..columns.len() {
+                values.push(row.get::<Value>(i)?);
             }
-            Engine::Postgres(pg) => pg.stream(|c| {
-                let params: [&(dyn postgres::types::ToSql + Sync); 0] = [];
-                let mut rows = c.query_raw(&select, params)?;
-                let mut values = Vec::with_capacity(columns.len());
-                while let Some(row) = rows.next()? {
-                    values.clear();
-                    for i in 0..columns.len() {
-                        values.push(pg_value(&row, i));
-                    }
-                    each(&values)?;
-                }
-                Ok(())
-            }),
-        }
-    }
-
-    /// Inserts one copied row (ids included) in the open write transaction (SQLite).
-    fn insert_row(&self, table: &str, columns: &[&str], values: &[Value]) -> anyhow::Result<()> {
-        let list = columns.join(", ");
-        let Engine::Sqlite(c) = &self.engine else {
-            unreachable!("PostgreSQL destinations take a COPY")
-        };
-        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-        c.prepare_cached(&format!(
-            "INSERT INTO {table} ({list}) VALUES ({})",
-            marks.join(", ")
-        ))?
-        .execute(rusqlite::params_from_iter(values))
-        .map_err(|e| self.map_err(e))?;
-        Ok(())
+            each(&values)
+        })
     }
 }
+
+/// The PostgreSQL types of `columns` of `table`, which the binary `COPY` writer needs up
+/// front (it sends each value in its column's format), from the catalog.
+fn pg_column_types(
+    db: Db<'_>,
+    table: &str,
+    columns: &[&str],
+) -> Result<Vec<postgres::types::Type>> {
+    let found: Vec<(String, i64)> = db.all(
+        "SELECT attname::pg_catalog.text, atttypid::pg_catalog.int8 FROM pg_catalog.pg_attribute
+         WHERE attrelid = ?1::pg_catalog.regclass AND attnum > 0 AND NOT attisdropped",
+        args![table],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    columns
+        .iter()
+        .map(|column| {
+            found
+                .iter()
+                .find(|(name, _)| name == column)
+                .and_then(|&(_, oid)| u32::try_from(oid).ok())
+                .and_then(postgres::types::Type::from_oid)
+                .ok_or_else(|| {
+                    StoreError::Decode(format!("{table}.{column}: no such column of a known type"))
+                })
+        })
+        .collect()
+}
+
 /// Refuses a destination that already holds a store with content.
 pub(crate) fn refuse_non_empty(dest: &Store, name: &str) -> anyhow::Result<()> {
-    if !dest.is_empty()? {
+    if !is_empty(dest.db())? {
         return Err(StoreError::Sqlite(format!(
             "{name} already holds a store (users, policy, audit rows or a key); copy only into an empty database or a new file"
         ))
         .into());
     }
     Ok(())
+}
+
+impl Dialect {
+    /// After rows were copied in with their ids, the statement that moves the table's id
+    /// generator past the largest, if the engine needs one. SQLite's `INTEGER PRIMARY KEY`
+    /// takes the largest rowid plus one by itself; PostgreSQL's identity column draws from
+    /// a sequence that copied ids never advanced.
+    pub(crate) fn move_identity_past_max(self, table: &str) -> Option<String> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(format!(
+                "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('{table}', 'id'),
+                     coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )),
+        }
+    }
 }

@@ -37,14 +37,6 @@ impl Stored for CredentialState {
 }
 stored_column!(CredentialState);
 
-// Transitional: for statements not yet on the seam.
-impl rusqlite::types::FromSql for CredentialState {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        CredentialState::from_stored(value.as_str()?)
-            .ok_or(rusqlite::types::FromSqlError::InvalidType)
-    }
-}
-
 #[derive(Clone, Debug)]
 pub(crate) struct Credential {
     pub(crate) state: CredentialState,

@@ -2,11 +2,20 @@
 //! and sets `enrollment_required`. Lock state and account data are left alone. A user with
 //! nothing to remove whose flag is already set is left untouched (`nothing_to_reset`), so
 //! every change a reset makes is one the caller reports and audits.
-
-use rusqlite::Connection;
+//!
+//! Set-based on both engines: a batch travels as one JSON array of ids ([`Dialect::ids`]),
+//! one statement reads what every user has, and one DELETE per table and one UPDATE of the
+//! users change the batch, chunk by chunk of sorted ids.
+//!
+//! SQLite's write lock keeps the batch's rows still between reading what each user has and
+//! deleting it; PostgreSQL locks rows only as it reaches them, so there the wipe first locks
+//! the batch's users and credentials ([`Db::lock_read`], in id order, users first as every
+//! single-user command does when it reads its user, so the two rarely wait on each other in
+//! a cycle), and what it reports is what it removed.
 
 use super::credentials::CredentialState;
-use super::{Now, Result, Store, Tx, pg};
+use super::sql::{Db, args, id_list};
+use super::{Now, Read, Result, StoreError, Tx};
 
 /// What a reset removes (or would remove) for one user.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,54 +44,29 @@ impl Removed {
     }
 }
 
-/// What a reset of `user_id` would remove, without changing anything.
-#[cfg(test)]
-fn inspect(conn: &Connection, user_id: i64) -> rusqlite::Result<Removed> {
-    Ok(inspect_many(conn, &[user_id])?.pop().unwrap_or_default())
-}
-
-/// Resets one user's MFA inside the caller's transaction; returns what was removed.
-/// Writes nothing when [`Removed::is_empty`].
-#[cfg(test)]
-fn wipe(conn: &Connection, user_id: i64) -> rusqlite::Result<Removed> {
-    Ok(wipe_many(conn, &[user_id])?.pop().unwrap_or_default())
-}
-
-/// The ids of a batch as a JSON array, for `json_each(?)`: one statement then covers the
-/// whole batch, and sorted ids make it walk each table's pages in order.
-fn id_array(ids: impl Iterator<Item = i64>) -> String {
-    let mut json = String::from("[");
-    for (i, id) in ids.enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        json.push_str(&id.to_string());
-    }
-    json.push(']');
-    json
-}
-
-/// [`inspect`] of many users at once, in the order of `user_ids`.
-fn inspect_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Removed>> {
+/// What a reset of each user would remove, in the order of `user_ids`. The ids are sent
+/// sorted, so the statement walks each table's pages in order.
+fn inspect_many(db: Db<'_>, user_ids: &[i64]) -> Result<Vec<Removed>> {
     // Visit the users in id order (locality), then put the answers back in input order.
     let mut sorted: Vec<(i64, usize)> = user_ids.iter().copied().zip(0..).collect();
     sorted.sort_unstable();
+    let ids: Vec<i64> = sorted.iter().map(|&(id, _)| id).collect();
     let mut removed = vec![Removed::default(); user_ids.len()];
-    let mut stmt = conn.prepare_cached(
+    let select = format!(
         "SELECT b.value, c.state, c.created_at, coalesce(s.remaining, 0),
                 (SELECT count(*) FROM trusted_devices d WHERE d.user_id = b.value),
                 s.user_id IS NOT NULL,
                 u.enrollment_required
-         FROM json_each(?1) b
+         FROM {} b
          LEFT JOIN totp_credentials c ON c.user_id = b.value
          LEFT JOIN recovery_sets s ON s.user_id = b.value
          LEFT JOIN users u ON u.id = b.value",
-    )?;
-    let mut rows = stmt.query([id_array(sorted.iter().map(|&(id, _)| id))])?;
-    while let Some(r) = rows.next()? {
+        db.dialect().ids(1)
+    );
+    db.each::<StoreError>(&select, args![&id_list(&ids)], |r| {
         let id: i64 = r.get(0)?;
         let Ok(at) = sorted.binary_search_by_key(&id, |&(id, _)| id) else {
-            continue;
+            return Ok(());
         };
         removed[sorted[at].1] = Removed {
             credential: r.get(1)?,
@@ -90,20 +74,25 @@ fn inspect_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Rem
             recovery_codes: r.get(3)?,
             devices: r.get(4)?,
             leftover_codes: r.get(5)?,
-            enrollment_required: r.get::<_, Option<bool>>(6)?.unwrap_or(true),
+            // No such user: nothing to reset, and nothing to flag.
+            enrollment_required: r.get::<Option<bool>>(6)?.unwrap_or(true),
         };
-    }
+        Ok(())
+    })?;
     Ok(removed)
 }
 
-/// [`wipe`] of many users (distinct ids) inside the caller's transaction, set-based: one
-/// read of what every user has, then one DELETE per table and one UPDATE over the users
-/// with something to reset, per chunk of sorted ids (each table's pages in file order). Returns what was removed, in the order of `user_ids`.
+/// Resets the MFA of many users (distinct ids) inside the caller's transaction, set-based:
+/// one read of what every user has, then one DELETE per table and one UPDATE over the
+/// users with something to reset, per chunk of sorted ids (each table's pages in file
+/// order). Returns what was removed, in the order of `user_ids`.
 ///
 /// Per-user statements cost about 100,000 instructions and a page read or two per user at
-/// a million users; a 100,000-user batch took 11 s that way (the target is 1 s; bench/README.md).
-fn wipe_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Removed>> {
-    let removed = inspect_many(conn, user_ids)?;
+/// a million users; a 100,000-user batch took 11 s that way (the target is 1 s;
+/// bench/README.md).
+fn wipe_many(db: Db<'_>, user_ids: &[i64]) -> Result<Vec<Removed>> {
+    lock_batch(db, user_ids)?;
+    let removed = inspect_many(db, user_ids)?;
     let mut changing: Vec<i64> = user_ids
         .iter()
         .zip(&removed)
@@ -114,10 +103,10 @@ fn wipe_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Remove
         return Ok(removed);
     }
     changing.sort_unstable();
-    // In chunks: each statement's journal (the pages it changed, kept in memory for a bulk
-    // job) stays a few MB however large the batch.
+    // In chunks: each statement's journal (on SQLite, the pages it changed, kept in memory
+    // for a bulk job) stays a few MB however large the batch.
     for chunk in changing.chunks(WIPE_CHUNK) {
-        wipe_chunk(conn, &id_array(chunk.iter().copied()))?;
+        wipe_chunk(db, &id_list(chunk))?;
     }
     Ok(removed)
 }
@@ -125,94 +114,147 @@ fn wipe_many(conn: &Connection, user_ids: &[i64]) -> rusqlite::Result<Vec<Remove
 /// Users per statement of [`wipe_many`].
 const WIPE_CHUNK: usize = 8_192;
 
-/// Deletes the MFA rows of the users in `ids` (a JSON array, sorted) and flags them.
-fn wipe_chunk(conn: &Connection, ids: &str) -> rusqlite::Result<()> {
-    for statement in [
-        "DELETE FROM totp_credentials WHERE user_id IN (SELECT value FROM json_each(?1))",
-        "DELETE FROM recovery_sets WHERE user_id IN (SELECT value FROM json_each(?1))",
-        "DELETE FROM trusted_devices WHERE user_id IN (SELECT value FROM json_each(?1))",
-        "UPDATE users SET enrollment_required = 1
-         WHERE id IN (SELECT value FROM json_each(?1)) AND enrollment_required <> 1",
-    ] {
-        conn.prepare_cached(statement)?.execute([ids])?;
+/// Locks the rows of the users in `user_ids` and then of their credentials, each in id
+/// order, where the engine needs it ([`Db::lock_read`]; SQLite's write lock already holds
+/// the whole file, and there this reads nothing).
+fn lock_batch(db: Db<'_>, user_ids: &[i64]) -> Result<()> {
+    if db.lock_read("users").is_empty() {
+        return Ok(());
+    }
+    let mut sorted = user_ids.to_vec();
+    sorted.sort_unstable();
+    let ids = id_list(&sorted);
+    for (table, key) in [("users", "id"), ("totp_credentials", "user_id")] {
+        let lock = db.lock_read(table);
+        let select = format!(
+            "SELECT count(*) FROM (SELECT {key} FROM {table} WHERE {key} IN {}
+                                   ORDER BY {key}{lock}) locked",
+            db.dialect().ids(1)
+        );
+        db.one(&select, args![&ids], |r| r.get::<i64>(0))?;
     }
     Ok(())
 }
 
-impl Store {
+/// Deletes the MFA rows of the users in `ids` (a JSON array, sorted) and flags them.
+fn wipe_chunk(db: Db<'_>, ids: &str) -> Result<()> {
+    let batch = db.dialect().ids(1);
+    for statement in [
+        format!("DELETE FROM totp_credentials WHERE user_id IN {batch}"),
+        format!("DELETE FROM recovery_sets WHERE user_id IN {batch}"),
+        format!("DELETE FROM trusted_devices WHERE user_id IN {batch}"),
+        format!(
+            "UPDATE users SET enrollment_required = 1
+             WHERE id IN {batch} AND enrollment_required <> 1"
+        ),
+    ] {
+        db.exec(&statement, args![ids])?;
+    }
+    Ok(())
+}
+
+/// Reads of the reset, on a [`super::Store`] or inside a [`Tx`].
+pub(crate) trait ResetReads: Read {
     /// What a reset of each user would remove, in the order of `user_ids`.
-    pub(crate) fn inspect_resets(&self, user_ids: &[i64]) -> Result<Vec<Removed>> {
-        self.on(
-            |c| inspect_many(c, user_ids),
-            |c| pg::reset::inspect_many(c, user_ids),
-        )
+    fn inspect_resets(&self, user_ids: &[i64]) -> Result<Vec<Removed>> {
+        inspect_many(self.db(), user_ids)
     }
 }
 
+impl<R: Read + ?Sized> ResetReads for R {}
+
 impl Tx<'_> {
     /// Resets the MFA of each user (distinct ids); returns what was removed, in order.
+    /// Writes nothing for a user whose [`Removed::is_empty`].
     pub(crate) fn reset_mfa(&self, user_ids: &[i64]) -> Result<Vec<Removed>> {
-        self.on(
-            |c| wipe_many(c, user_ids),
-            |c| pg::reset::wipe_many(c, user_ids),
-        )
+        wipe_many(self.db(), user_ids)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
+    use crate::store::location::Location;
 
-    fn store() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        super::super::migrations::apply(&mut conn).unwrap();
-        conn.execute_batch(
-            "CREATE TEMP TABLE generate_series (value INTEGER PRIMARY KEY);
-             WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 24)
-             INSERT INTO generate_series SELECT v FROM n;
-             INSERT INTO users (id, username, username_key, created_at, enrollment_required)
+    /// A real store (a file in its own temporary folder) with `rows` inserted.
+    fn store_with(rows: &str) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _, _) =
+            Store::create_or_migrate(&Location::File(dir.path().join("s.db")), 1000).unwrap();
+        store.run(|c| c.execute_batch(rows)).unwrap();
+        (dir, store)
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        store_with(
+            "INSERT INTO users (id, username, username_key, created_at, enrollment_required)
              VALUES (1, 'flagged', 'flagged', 0, 1), (2, 'unflagged', 'unflagged', 0, 0),
                     (3, 'used', 'used', 0, 1);
              INSERT INTO recovery_sets (user_id, salt, scheme, issued_at, code_hashes, used_mask)
              VALUES (3, x'00', 's', 0, zeroblob(32), 1);",
         )
-        .unwrap();
-        conn
+    }
+
+    /// Rows changed on this connection so far.
+    fn changes(store: &Store) -> u64 {
+        store.run(|c| Ok(c.total_changes())).unwrap()
+    }
+
+    /// Resets one user's MFA in a transaction of its own; returns what was removed.
+    fn wipe(store: &Store, user_id: i64) -> Removed {
+        store
+            .write(|tx| Ok(tx.reset_mfa(&[user_id])?))
+            .unwrap()
+            .pop()
+            .unwrap_or_default()
+    }
+
+    fn wipe_many(store: &Store, user_ids: &[i64]) -> Vec<Removed> {
+        store.write(|tx| Ok(tx.reset_mfa(user_ids)?)).unwrap()
+    }
+
+    fn inspect(store: &Store, user_id: i64) -> Removed {
+        store
+            .inspect_resets(&[user_id])
+            .unwrap()
+            .pop()
+            .unwrap_or_default()
     }
 
     #[test]
     fn nothing_to_remove_and_flag_set_changes_nothing() {
-        let conn = store();
-        let before = conn.total_changes();
-        let removed = wipe(&conn, 1).unwrap();
+        let (_dir, store) = store();
+        let before = changes(&store);
+        let removed = wipe(&store, 1);
         assert!(removed.is_empty());
-        assert_eq!(conn.total_changes(), before);
+        assert_eq!(changes(&store), before);
     }
 
     #[test]
     fn an_unset_flag_or_used_codes_are_something_to_reset() {
-        let conn = store();
-        assert!(!wipe(&conn, 2).unwrap().is_empty());
-        let flag: bool = conn
-            .query_row(
+        let (_dir, store) = store();
+        assert!(!wipe(&store, 2).is_empty());
+        let flag: bool = store
+            .db()
+            .one(
                 "SELECT enrollment_required FROM users WHERE id = 2",
-                [],
+                &[],
                 |r| r.get(0),
             )
             .unwrap();
         assert!(flag);
-        assert!(!wipe(&conn, 3).unwrap().is_empty());
-        let left: i64 = conn
-            .query_row("SELECT count(*) FROM recovery_sets", [], |r| r.get(0))
+        assert!(!wipe(&store, 3).is_empty());
+        let left: i64 = store
+            .db()
+            .one("SELECT count(*) FROM recovery_sets", &[], |r| r.get(0))
             .unwrap();
         assert_eq!(left, 0);
     }
 
     /// Every kind of user a batch meets, twice over, in a scrambled order.
-    fn varied() -> (Connection, Vec<i64>) {
-        let mut conn = Connection::open_in_memory().unwrap();
-        super::super::migrations::apply(&mut conn).unwrap();
-        conn.execute_batch(
+    fn varied() -> (tempfile::TempDir, Store, Vec<i64>) {
+        let (dir, store) = store_with(
             "CREATE TEMP TABLE generate_series (value INTEGER PRIMARY KEY);
              WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 24)
              INSERT INTO generate_series SELECT v FROM n;
@@ -228,13 +270,12 @@ mod tests {
              FROM generate_series WHERE value % 5 < 3;
              INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
              SELECT value, 'd', x'00', x'00', 0, 99 FROM generate_series WHERE value % 6 = 1;",
-        )
-        .unwrap();
+        );
         let ids = vec![17, 3, 24, 8, 1, 12, 5, 20, 9, 2, 16, 4, 11, 22, 7, 14, 99];
-        (conn, ids)
+        (dir, store, ids)
     }
 
-    fn dump(conn: &Connection) -> Vec<String> {
+    fn dump(store: &Store) -> Vec<String> {
         let mut out = Vec::new();
         for sql in [
             "SELECT id || ':' || enrollment_required FROM users ORDER BY id",
@@ -243,9 +284,7 @@ mod tests {
             "SELECT user_id || ':' || remaining FROM recovery_sets ORDER BY user_id",
             "SELECT id || ':' || user_id FROM trusted_devices ORDER BY id",
         ] {
-            let mut stmt = conn.prepare(sql).unwrap();
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-            out.extend(rows.map(Result::unwrap));
+            out.extend(store.db().all(sql, &[], |r| r.get::<String>(0)).unwrap());
             out.push("--".into());
         }
         out
@@ -253,32 +292,24 @@ mod tests {
 
     #[test]
     fn a_batch_does_what_one_wipe_per_user_does() {
-        let (one_by_one, ids) = varied();
-        let (batch, _) = varied();
-        let expected: Vec<Removed> = ids
-            .iter()
-            .map(|&id| wipe(&one_by_one, id).unwrap())
-            .collect();
-        let before = batch.total_changes();
-        assert_eq!(inspect_many(&batch, &ids).unwrap(), {
-            let (fresh, _) = varied();
+        let (_one_dir, one_by_one, ids) = varied();
+        let (_batch_dir, batch, _) = varied();
+        let expected: Vec<Removed> = ids.iter().map(|&id| wipe(&one_by_one, id)).collect();
+        let before = changes(&batch);
+        assert_eq!(batch.inspect_resets(&ids).unwrap(), {
+            let (_fresh_dir, fresh, _) = varied();
             ids.iter()
-                .map(|&id| inspect(&fresh, id).unwrap())
+                .map(|&id| inspect(&fresh, id))
                 .collect::<Vec<_>>()
         });
-        assert_eq!(batch.total_changes(), before, "inspecting changes nothing");
-        assert_eq!(wipe_many(&batch, &ids).unwrap(), expected);
+        assert_eq!(changes(&batch), before, "inspecting changes nothing");
+        assert_eq!(wipe_many(&batch, &ids), expected);
         assert_eq!(dump(&batch), dump(&one_by_one));
         assert!(expected.iter().any(Removed::is_empty));
         assert!(expected.iter().any(|r| !r.is_empty()));
         // Again: everything is now empty, and nothing is written.
-        let before = batch.total_changes();
-        assert!(
-            wipe_many(&batch, &ids)
-                .unwrap()
-                .iter()
-                .all(Removed::is_empty)
-        );
-        assert_eq!(batch.total_changes(), before);
+        let before = changes(&batch);
+        assert!(wipe_many(&batch, &ids).iter().all(Removed::is_empty));
+        assert_eq!(changes(&batch), before);
     }
 }

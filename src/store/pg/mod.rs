@@ -14,11 +14,9 @@
 pub(super) mod audit;
 pub(super) mod connect;
 pub(super) mod devices;
-pub(super) mod doctor;
 pub(super) mod notifications;
 pub(super) mod policy;
 pub(super) mod recovery;
-pub(super) mod reset;
 mod schema;
 
 use std::cell::RefCell;
