@@ -12,6 +12,7 @@ use super::Context;
 use crate::cli::RecoveryCommand;
 use crate::domain::audit::Action;
 use crate::domain::codes::{issue_recovery_codes, match_recovery_code};
+use crate::domain::credential::CredentialState;
 use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
 use crate::domain::notice::Notice;
 use crate::domain::policy::Policy;
@@ -20,7 +21,6 @@ use crate::error;
 use crate::prompt;
 use crate::recovery_codes;
 use crate::store::Tx;
-use crate::store::credentials::CredentialState;
 use crate::store::prelude::*;
 
 pub(crate) fn run(ctx: &mut Context, cmd: RecoveryCommand) -> Result<()> {
@@ -251,7 +251,7 @@ fn regenerate(ctx: &mut Context, user: &str) -> Result<()> {
         )));
     }
     let (remaining, _) = store.recovery_counts(user.id)?;
-    let credential_created = store.credential(user.id)?.map(|c| c.created_at);
+    let credential_created = store.credential(user.id)?.map(|c| c.created_at());
     let what = format!(
         "This replaces all recovery codes of {:?}; the {remaining} unused ones stop working.",
         user.username
@@ -273,8 +273,8 @@ fn regenerate(ctx: &mut Context, user: &str) -> Result<()> {
         // re-enrolled the user while the prompt waited).
         let credential = tx.credential(user.id)?;
         let (unused_now, _) = tx.recovery_counts(user.id)?;
-        if credential.as_ref().map(|c| c.created_at) != credential_created
-            || credential.is_none_or(|c| c.state != CredentialState::Enrolled)
+        if credential.as_ref().map(|c| c.created_at()) != credential_created
+            || credential.is_none_or(|c| c.state() != CredentialState::Enrolled)
             || unused_now != remaining
         {
             return Err(anyhow::anyhow!(

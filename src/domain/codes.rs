@@ -5,26 +5,12 @@
 use anyhow::Result;
 
 use crate::crypto::{self, MasterKey};
+use crate::domain::credential::Credential;
 use crate::domain::user::User;
 use crate::recovery_codes::{self, RecoveryCode};
 use crate::store::Now;
-use crate::store::credentials::Credential;
 use crate::store::devices::Verifier;
-use crate::totp::{self, Secret, TotpParams, Verification};
-
-/// The TOTP parameters a credential was created with.
-pub(crate) fn credential_params(credential: &Credential) -> Result<TotpParams> {
-    Ok(TotpParams {
-        algorithm: credential.algorithm.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "stored credential has unknown algorithm {:?}",
-                credential.algorithm
-            )
-        })?,
-        digits: credential.digits,
-        period: credential.period,
-    })
-}
+use crate::totp::{self, Secret, Verification};
 
 /// Checks a normalized code against a stored credential: decrypts its secret (bound to
 /// the user) and compares every step of the skew window, honouring the replay guard.
@@ -36,7 +22,8 @@ pub(crate) fn check_totp(
     now: Now,
     skew: u32,
 ) -> Result<Verification> {
-    let params = credential_params(credential)?;
+    let Credential::Totp(credential) = credential;
+    let params = credential.params;
     let secret = Secret::from_bytes(
         key.decrypt(&credential.secret, &crypto::secret_aad(user.id))
             .map_err(|e| {

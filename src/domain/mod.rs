@@ -5,6 +5,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod codes;
+pub(crate) mod credential;
 pub(crate) mod import;
 pub(crate) mod key;
 pub mod list_file;

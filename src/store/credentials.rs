@@ -7,23 +7,8 @@
 use super::sql::{Row, Stored, args, stored_column};
 use super::{Now, Read, Result, Tx};
 
-/// A stored credential (ciphertext only).
-/// A credential is `pending` until a first valid code confirms it, then `enrolled`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum CredentialState {
-    Pending,
-    Enrolled,
-}
-
-impl CredentialState {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            CredentialState::Pending => "pending",
-            CredentialState::Enrolled => "enrolled",
-        }
-    }
-}
+pub(crate) use crate::domain::credential::{Credential, CredentialState, TotpCredential};
+use crate::totp::{Algorithm, TotpParams};
 
 impl Stored for CredentialState {
     const COLUMN: &'static str = "totp_credentials.state";
@@ -37,40 +22,39 @@ impl Stored for CredentialState {
 }
 stored_column!(CredentialState);
 
-#[derive(Clone, Debug)]
-pub(crate) struct Credential {
-    pub(crate) state: CredentialState,
-    pub(crate) secret: Vec<u8>,
-    pub(crate) algorithm: String,
-    pub(crate) digits: u32,
-    pub(crate) period: u64,
-    pub(crate) last_step: Option<i64>,
-    pub(crate) created_at: Now,
-    pub(crate) confirmed_at: Option<Now>,
+impl Stored for Algorithm {
+    const COLUMN: &'static str = "totp_credentials.algorithm";
+    fn from_stored(text: &str) -> Option<Self> {
+        [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512]
+            .into_iter()
+            .find(|a| a.as_str() == text)
+    }
 }
+stored_column!(Algorithm);
 
 const SELECT: &str =
     "SELECT state, secret, algorithm, digits, period, last_step, created_at, confirmed_at
      FROM totp_credentials WHERE user_id = ?1";
 
 fn decode(r: &Row<'_>) -> Result<Credential> {
-    Ok(Credential {
-        state: r.get(0)?,
-        secret: r.get(1)?,
+    let params = TotpParams {
         algorithm: r.get(2)?,
         digits: r.get(3)?,
-        period: match r.get(4)? {
-            0 => {
-                return Err(super::StoreError::Decode(
-                    "totp_credentials.period holds 0".into(),
-                ));
-            }
-            period => period,
-        },
+        period: r.get(4)?,
+    };
+    // Digits and period out of range would make every code check meaningless (a period of
+    // 0 divides by zero): refused like any value the tool does not know.
+    params
+        .validate()
+        .map_err(|e| super::StoreError::Decode(format!("totp_credentials.digits/period: {e}")))?;
+    Ok(Credential::Totp(TotpCredential {
+        state: r.get(0)?,
+        secret: r.get(1)?,
+        params,
         last_step: r.get(5)?,
         created_at: r.get(6)?,
         confirmed_at: r.get(7)?,
-    })
+    }))
 }
 
 /// Reads of the TOTP credentials, on a [`Store`] or inside a [`Tx`].

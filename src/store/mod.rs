@@ -969,9 +969,9 @@ impl Read for Tx<'_> {
 pub(crate) mod prelude {
     pub(crate) use super::Read as _;
     pub(crate) use super::credentials::CredentialReads as _;
-    pub(crate) use super::users::UserReads as _;
     pub(crate) use super::doctor::DoctorReads as _;
     pub(crate) use super::reset::ResetReads as _;
+    pub(crate) use super::users::UserReads as _;
 }
 
 /// The write transaction [`Store::write`] hands to its closure: every change goes through

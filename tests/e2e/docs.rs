@@ -382,7 +382,10 @@ fn the_integration_guide_states_the_current_schema_version() {
     let env = Env::new();
     let init: serde_json::Value =
         serde_json::from_str(env.run(&["--json", "init"]).ok().stdout().trim()).unwrap();
-    assert_eq!(init["schema_version"], stated, "docs/integration.md is stale");
+    assert_eq!(
+        init["schema_version"], stated,
+        "docs/integration.md is stale"
+    );
 }
 
 /// docs/commands.md describes every check `doctor` runs, in its own section (it once broke
@@ -415,8 +418,17 @@ fn the_doctor_section_names_every_check() {
         "not_protected",
     ];
     for check in checks {
-        assert!(source.contains(&format!("\"{check}\"")), "{check} is not a doctor check any more");
-        assert!(section.contains(&format!("`{check}`")), "docs/commands.md doctor: no `{check}`");
+        assert!(
+            source.contains(&format!("\"{check}\"")),
+            "{check} is not a doctor check any more"
+        );
+        assert!(
+            section.contains(&format!("`{check}`")),
+            "docs/commands.md doctor: no `{check}`"
+        );
     }
-    assert!(!section.contains("device.check"), "device check text pasted into doctor");
+    assert!(
+        !section.contains("device.check"),
+        "device check text pasted into doctor"
+    );
 }

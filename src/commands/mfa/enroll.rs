@@ -13,7 +13,8 @@ use crate::crypto;
 use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
 use crate::domain::codes::IssuedCodes;
-use crate::domain::codes::{check_totp, credential_params, issue_recovery_codes};
+use crate::domain::codes::{check_totp, issue_recovery_codes};
+use crate::domain::credential::CredentialState;
 use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
 use crate::domain::notice::Notice;
 use crate::domain::policy::Policy;
@@ -22,7 +23,6 @@ use crate::error;
 use crate::prompt;
 use crate::recovery_codes::{self, RecoveryCode};
 use crate::store::Tx;
-use crate::store::credentials::CredentialState;
 use crate::store::prelude::*;
 use crate::totp::{self, Algorithm, Secret, TotpParams, Verification};
 
@@ -317,14 +317,14 @@ pub(crate) fn confirm(ctx: &mut Context, user: &str, code: Option<&str>) -> Resu
             user.username
         )));
     };
-    if credential.state != CredentialState::Pending {
+    if credential.state() != CredentialState::Pending {
         return Err(error::rejected(format!(
             "{:?} is already enrolled; nothing to confirm",
             user.username
         )));
     }
     let key = ctx.load_key(&store)?;
-    let params = credential_params(&credential)?;
+    let params = credential.totp().params;
     let input = prompt::read_secret(code, "code from the authenticator app")?;
     let Some(code) = totp::normalize_code(&input, params.digits) else {
         return Err(error::rejected(format!(
@@ -387,7 +387,7 @@ fn apply_confirm(tx: &Tx<'_>, ctx: &Context, attempt: &ConfirmAttempt<'_>) -> Re
     ensure_not_locked(&user, now)?;
     let Some(credential) = tx
         .credential(user.id)?
-        .filter(|c| c.state == CredentialState::Pending)
+        .filter(|c| c.state() == CredentialState::Pending)
     else {
         return Ok(Confirmation::Gone);
     };

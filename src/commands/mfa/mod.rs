@@ -80,11 +80,11 @@ fn status(ctx: &mut Context, user: &str) -> Result<()> {
         failed_attempts: user.failed_attempts,
         recovery_codes_left: left,
         trusted_devices: trusted,
-        algorithm: cred.map(|c| c.algorithm.clone()),
-        digits: cred.map(|c| c.digits),
-        period: cred.map(|c| c.period),
-        enrolled_at: time_opt(cred.and_then(|c| c.confirmed_at)),
-        created_at: time_opt(cred.map(|c| c.created_at)),
+        algorithm: cred.map(|c| c.totp().params.algorithm.as_str().to_owned()),
+        digits: cred.map(|c| c.totp().params.digits),
+        period: cred.map(|c| c.totp().params.period),
+        enrolled_at: time_opt(cred.and_then(|c| c.confirmed_at())),
+        created_at: time_opt(cred.map(|c| c.created_at())),
     })?;
     Ok(())
 }

@@ -11,13 +11,13 @@ use serde::Serialize;
 use crate::commands::Context;
 use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
-use crate::domain::codes::{check_totp, credential_params, new_device_token};
+use crate::domain::codes::{check_totp, new_device_token};
+use crate::domain::credential::CredentialState;
 use crate::domain::lockout::{Rejection, ensure_not_locked, record_failure};
 use crate::domain::policy::Policy;
 use crate::domain::user::{User, UserRef};
 use crate::error;
 use crate::prompt;
-use crate::store::credentials::CredentialState;
 use crate::store::prelude::*;
 use crate::store::{Now, Tx};
 use crate::timefmt;
@@ -77,13 +77,13 @@ pub(crate) fn verify(
     let Some(credential) = store.credential(user.id)? else {
         return Err(no_credential(&user, &policy, now));
     };
-    if credential.state != CredentialState::Enrolled {
+    if credential.state() != CredentialState::Enrolled {
         return Err(error::rejected(format!(
             "{:?} has a pending credential; confirm it first with `mfa-admin mfa confirm`",
             user.username
         )));
     }
-    let digits = credential_params(&credential)?.digits;
+    let digits = credential.totp().params.digits;
     let key = ctx.load_key(&store)?;
     let input = prompt::read_secret(code, "code")?;
     let normalized = totp::normalize_code(&input, digits);
@@ -121,16 +121,17 @@ fn apply(tx: &Tx<'_>, ctx: &Context, attempt: &Attempt<'_>) -> Result<Outcome> {
     };
     let Some(credential) = tx
         .credential(user.id)?
-        .filter(|c| c.state == CredentialState::Enrolled)
+        .filter(|c| c.state() == CredentialState::Enrolled)
     else {
         return rejected(Rejection::NoCredential);
     };
-    let current_step = now.div_euclid(credential.period as i64);
-    if let Some(last) = credential.last_step
+    let totp = credential.totp();
+    let current_step = now.div_euclid(totp.params.period as i64);
+    if let Some(last) = totp.last_step
         && last > current_step + i64::from(policy.totp_skew)
     {
         return Ok(Outcome::ClockBehind {
-            last_accepted: last * credential.period as i64,
+            last_accepted: last * totp.params.period as i64,
         });
     }
     let verdict = check_totp(attempt.key, &credential, &user, code, now, policy.totp_skew)?;
