@@ -969,6 +969,10 @@ impl Read for Tx<'_> {
 pub(crate) mod prelude {
     pub(crate) use super::Read as _;
     pub(crate) use super::credentials::CredentialReads as _;
+    pub(crate) use super::devices::DeviceReads as _;
+    pub(crate) use super::notifications::NotificationReads as _;
+    pub(crate) use super::policy::PolicyReads as _;
+    pub(crate) use super::recovery::RecoveryReads as _;
 }
 
 /// The write transaction [`Store::write`] hands to its closure: every change goes through

@@ -13,11 +13,7 @@
 
 pub(super) mod audit;
 pub(super) mod connect;
-pub(super) mod devices;
 pub(super) mod doctor;
-pub(super) mod notifications;
-pub(super) mod policy;
-pub(super) mod recovery;
 pub(super) mod reset;
 mod schema;
 pub(super) mod users;
