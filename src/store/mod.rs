@@ -969,7 +969,11 @@ impl Read for Tx<'_> {
 pub(crate) mod prelude {
     pub(crate) use super::Read as _;
     pub(crate) use super::credentials::CredentialReads as _;
+    pub(crate) use super::devices::DeviceReads as _;
     pub(crate) use super::doctor::DoctorReads as _;
+    pub(crate) use super::notifications::NotificationReads as _;
+    pub(crate) use super::policy::PolicyReads as _;
+    pub(crate) use super::recovery::RecoveryReads as _;
     pub(crate) use super::reset::ResetReads as _;
     pub(crate) use super::users::UserReads as _;
 }

@@ -2,9 +2,8 @@
 //! factor reset, enrolled, replaced; account locked), written in the same transaction as
 //! the change. The application drains it with `notify list --pending` / `notify ack`.
 
-use rusqlite::{Connection, params};
-
-use super::{Engine, Now, Result, Store, Tx, pg};
+use super::sql::args;
+use super::{Now, Read, Result, Tx};
 use crate::domain::notice::Notice;
 
 /// One queued notification.
@@ -20,104 +19,68 @@ pub(crate) struct Notification {
     pub acked_at: Option<Now>,
 }
 
-/// Queues a notification. `message` must never hold a secret.
-fn queue(
-    conn: &Connection,
-    user_id: i64,
-    kind: &str,
-    message: &str,
-    now: Now,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO notifications (user_id, kind, message, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![user_id, kind, message, now])?;
-    Ok(())
-}
-
-/// Notifications, newest first.
-fn list(
-    conn: &Connection,
-    pending_only: bool,
-    limit: Option<u64>,
-    mut each: impl FnMut(Notification) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT n.id, n.user_id, u.username, u.email, n.kind, n.message, n.created_at, n.acked_at
-         FROM notifications n JOIN users u ON u.id = n.user_id
-         WHERE (?1 = 0 OR n.acked_at IS NULL) ORDER BY n.id DESC LIMIT ?2",
-    )?;
-    let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-    let mut rows = stmt.query(params![pending_only, limit])?;
-    while let Some(r) = rows.next()? {
-        each(Notification {
-            id: r.get(0)?,
-            user_id: r.get(1)?,
-            username: r.get(2)?,
-            email: r.get(3)?,
-            kind: r.get(4)?,
-            message: r.get(5)?,
-            created_at: r.get(6)?,
-            acked_at: r.get(7)?,
-        })?;
-    }
-    Ok(())
-}
-
-/// Marks one notification delivered; false if there is no such pending notification.
-fn ack(conn: &Connection, id: i64, now: Now) -> rusqlite::Result<bool> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE notifications SET acked_at = ?2 WHERE id = ?1 AND acked_at IS NULL",
-        )?
-        .execute(params![id, now])?;
-    Ok(changed == 1)
-}
-
-/// Marks every pending notification delivered; how many there were.
-fn ack_all(conn: &Connection, now: Now) -> rusqlite::Result<usize> {
-    conn.prepare_cached("UPDATE notifications SET acked_at = ?1 WHERE acked_at IS NULL")?
-        .execute(params![now])
-}
-
-impl Store {
-    /// Streams notifications, newest first.
-    pub(crate) fn notifications(
+/// Reads of the outbox, on a [`super::Store`] or inside a [`Tx`].
+pub(crate) trait NotificationReads: Read {
+    /// Streams notifications (only the pending ones if `pending_only`), newest first, at
+    /// most `limit`. `each` may fail with errors of its own; they pass through.
+    fn notifications(
         &self,
         pending_only: bool,
         limit: Option<u64>,
-        each: impl FnMut(Notification) -> anyhow::Result<()>,
+        mut each: impl FnMut(Notification) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        match &self.engine {
-            Engine::Sqlite(c) => list(c, pending_only, limit, each),
-            Engine::Postgres(pg) => {
-                pg.stream(|c| pg::notifications::list(c, pending_only, limit, each))
-            }
-        }
-        .map_err(|e| self.stream_err(e))
+        // No limit is the largest one: both engines take it (SQLite's "no limit" is -1,
+        // which PostgreSQL refuses; PostgreSQL's is NULL).
+        let limit = limit.unwrap_or(u64::MAX);
+        self.db().each(
+            "SELECT n.id, n.user_id, u.username, u.email, n.kind, n.message, n.created_at, n.acked_at
+             FROM notifications n JOIN users u ON u.id = n.user_id
+             WHERE (?1 = 0 OR n.acked_at IS NULL) ORDER BY n.id DESC LIMIT ?2",
+            args![pending_only, limit],
+            |r| {
+                each(Notification {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    username: r.get(2)?,
+                    email: r.get(3)?,
+                    kind: r.get(4)?,
+                    message: r.get(5)?,
+                    created_at: r.get(6)?,
+                    acked_at: r.get(7)?,
+                })
+            },
+        )
     }
 }
 
+impl<R: Read + ?Sized> NotificationReads for R {}
+
 impl Tx<'_> {
-    /// Queues a notice for the user, for the application to deliver.
+    /// Queues a notice for the user, for the application to deliver, in the transaction of
+    /// the change it tells of. Its message never holds a secret.
     pub(crate) fn notify(&self, user_id: i64, notice: Notice, now: Now) -> Result<()> {
-        let (kind, message) = (notice.kind(), notice.message());
-        match &self.engine {
-            Engine::Sqlite(c) => queue(c, user_id, kind, message, now).map_err(|e| self.map_err(e)),
-            Engine::Postgres(store) => store
-                .run_prepared(pg::notifications::QUEUE, |c, statement| {
-                    pg::notifications::queue(c, statement, user_id, kind, message, now)
-                }),
-        }
+        self.db().exec(
+            "INSERT INTO notifications (user_id, kind, message, created_at) VALUES (?1, ?2, ?3, ?4)",
+            args![user_id, notice.kind(), notice.message(), now],
+        )?;
+        Ok(())
     }
 
     /// Marks a notification delivered; false when there is no pending one with that id.
     pub(crate) fn ack_notification(&self, id: i64, now: Now) -> Result<bool> {
-        self.on(|c| ack(c, id, now), |c| pg::notifications::ack(c, id, now))
+        let changed = self.db().exec(
+            "UPDATE notifications SET acked_at = ?2 WHERE id = ?1 AND acked_at IS NULL",
+            args![id, now],
+        )?;
+        Ok(changed == 1)
     }
 
     /// Marks every pending notification delivered; returns how many.
     pub(crate) fn ack_all_notifications(&self, now: Now) -> Result<usize> {
-        self.on(|c| ack_all(c, now), |c| pg::notifications::ack_all(c, now))
+        let changed = self.db().exec(
+            "UPDATE notifications SET acked_at = ?1 WHERE acked_at IS NULL",
+            args![now],
+        )?;
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 }

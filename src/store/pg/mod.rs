@@ -13,10 +13,6 @@
 
 pub(super) mod audit;
 pub(super) mod connect;
-pub(super) mod devices;
-pub(super) mod notifications;
-pub(super) mod policy;
-pub(super) mod recovery;
 mod schema;
 
 use std::cell::RefCell;
