@@ -8,99 +8,8 @@
 //! the same head. Rows stream from the source one table at a time; nothing is held in memory.
 
 use super::sql::{Arg, Db, Dialect, Value, args};
+use super::tables::TABLES;
 use super::{Engine, Read, Result, Store, StoreError, Tx};
-
-/// Every table with rows to copy, parents first, and its columns.
-const TABLES: &[(&str, &[&str])] = &[
-    (
-        "users",
-        &[
-            "id",
-            "username",
-            "username_key",
-            "name",
-            "email",
-            "search_text",
-            "status",
-            "failed_attempts",
-            "locked_at",
-            "locked_until",
-            "lock_reason",
-            "enrollment_required",
-            "exempt_reason",
-            "exempt_until",
-            "created_at",
-        ],
-    ),
-    (
-        "totp_credentials",
-        &[
-            "user_id",
-            "state",
-            "secret",
-            "algorithm",
-            "digits",
-            "period",
-            "last_step",
-            "created_at",
-            "confirmed_at",
-        ],
-    ),
-    (
-        "recovery_sets",
-        &[
-            "user_id",
-            "salt",
-            "scheme",
-            "issued_at",
-            "code_hashes",
-            "used_mask",
-            "remaining",
-        ],
-    ),
-    (
-        "trusted_devices",
-        &[
-            "id",
-            "user_id",
-            "label",
-            "token_salt",
-            "token_hash",
-            "created_at",
-            "last_used_at",
-            "expires_at",
-        ],
-    ),
-    ("policy", &["key", "value"]),
-    (
-        "notifications",
-        &["id", "user_id", "kind", "message", "created_at", "acked_at"],
-    ),
-    (
-        "audit_log",
-        &[
-            "id",
-            "at",
-            "actor",
-            "action",
-            "user_id",
-            "username",
-            "reason",
-            "details",
-            "prev_hash",
-            "hash",
-            "chain",
-            "seq",
-        ],
-    ),
-    ("audit_chains", &["chain", "seq", "head"]),
-    // The key check value, the audit key (wrapped under the master key) and the head of
-    // the rows from before the trail was keyed: the copy verifies as the store does.
-    ("meta", &["key", "value"]),
-];
-
-/// Tables whose id PostgreSQL generates: their sequences move past the copied ids.
-const IDENTITIES: &[&str] = &["users", "trusted_devices", "notifications", "audit_log"];
 
 /// A copied value on its way into PostgreSQL's binary `COPY`, which sends it in its
 /// column's binary format. Every column of the schema is `bigint`, `text` or `bytea`
@@ -182,9 +91,9 @@ impl Store {
     /// Every table into `tx`, then the identity sequences past the copied ids.
     fn copy_all(&self, tx: &Tx<'_>) -> anyhow::Result<Copied> {
         let mut copied = Copied::default();
-        for (table, columns) in TABLES {
-            let n = self.copy_table(table, columns, tx)?;
-            match *table {
+        for table in TABLES {
+            let n = self.copy_table(table.name, table.columns, tx)?;
+            match table.name {
                 "users" => copied.users = n,
                 "totp_credentials" => copied.credentials = n,
                 "recovery_sets" => copied.recovery_sets = n,
@@ -195,8 +104,8 @@ impl Store {
             }
         }
         let db = tx.db();
-        for table in IDENTITIES {
-            if let Some(statement) = db.dialect().move_identity_past_max(table) {
+        for table in TABLES.iter().filter(|t| t.generated_id) {
+            if let Some(statement) = db.dialect().move_identity_past_max(table.name) {
                 db.one(&statement, &[], |r| r.get::<i64>(0))?;
             }
         }

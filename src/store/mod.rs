@@ -33,6 +33,7 @@ pub(crate) mod policy;
 pub(crate) mod recovery;
 pub(crate) mod reset;
 pub(crate) mod sql;
+pub(crate) mod tables;
 pub(crate) mod users;
 
 use std::fs;
@@ -296,7 +297,7 @@ impl Store {
         })?;
         let has = |name: &str| tables.iter().any(|t| t.eq_ignore_ascii_case(name));
         if version == 0 {
-            if let Some(clash) = OWN_TABLES.iter().find(|t| has(t)) {
+            if let Some(clash) = tables::all_names().find(|t| has(t)) {
                 return Err(StoreError::Foreign(
                     self.path.clone(),
                     format!("it has a {clash} table of its own and no mfa-admin schema"),
@@ -837,7 +838,24 @@ impl Store {
             Engine::Sqlite(conn) => conn
                 .query_row("PRAGMA quick_check", [], |r| r.get(0))
                 .map_err(|e| self.map_err(e)),
-            Engine::Postgres(pg) => pg.quick_check(),
+            // The server checks its own pages; here: the schema's tables are all there.
+            Engine::Postgres(_) => {
+                let names: Vec<String> = tables::TABLES
+                    .iter()
+                    .map(|t| format!("\"{}\"", t.name))
+                    .collect();
+                let missing: Vec<String> = self.db().all(
+                    "SELECT t.name FROM pg_catalog.jsonb_array_elements_text(?1::pg_catalog.jsonb) AS t(name)
+                     WHERE pg_catalog.to_regclass(t.name) IS NULL",
+                    sql::args![&format!("[{}]", names.join(","))],
+                    |r| r.get(0),
+                )?;
+                Ok(if missing.is_empty() {
+                    "ok".to_owned()
+                } else {
+                    format!("missing tables: {}", missing.join(", "))
+                })
+            }
         }
     }
 }
@@ -851,21 +869,6 @@ enum Access {
     /// `immutable=1`: the file alone, no locking, no `-shm`; only when the WAL is empty.
     Immutable,
 }
-
-/// Tables the schema creates; one of these in a version-0 file means another program's
-/// database, not ours to migrate.
-const OWN_TABLES: &[&str] = &[
-    "users",
-    "meta",
-    "policy",
-    "audit_log",
-    "notifications",
-    "totp_credentials",
-    "recovery_sets",
-    "recovery_codes",
-    "trusted_devices",
-    "users_search",
-];
 
 /// A `file:` URI for `path` with `query` (percent-encoding what a URI must).
 fn file_uri(path: &Path, query: &str) -> String {

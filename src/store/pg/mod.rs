@@ -327,27 +327,6 @@ impl Pg {
         }
         Ok(None)
     }
-
-    /// A quick health check: the server answers and the schema's tables are there.
-    pub(super) fn quick_check(&self) -> Result<String> {
-        self.run(|c| {
-            let missing: Vec<String> = c
-                .query(
-                    "SELECT t FROM unnest(ARRAY['users', 'totp_credentials', 'recovery_sets',
-                        'trusted_devices', 'policy', 'meta', 'audit_log', 'audit_chains',
-                        'notifications']) t WHERE to_regclass(t) IS NULL",
-                    &[],
-                )?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            Ok(if missing.is_empty() {
-                "ok".to_owned()
-            } else {
-                format!("missing tables: {}", missing.join(", "))
-            })
-        })
-    }
 }
 
 /// Reads one key of the `meta` table.
