@@ -27,10 +27,10 @@
 
 use std::fmt::Write as _;
 
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{Engine, Now, Result, Store, StoreError, Tx, pg};
+use super::sql::{self, Db, Dialect, args};
+use super::{Now, Read, Result, Store, StoreError, Tx};
 use crate::crypto::{AuditKey, MasterKey, ct_eq};
 use crate::domain::audit::Action;
 
@@ -38,8 +38,8 @@ use crate::domain::audit::Action;
 const LEGACY_HEAD_KEY: &str = "audit_head";
 /// `meta` key of the audit key, wrapped under the master key.
 const AUDIT_KEY: &str = "audit_key";
-/// The chain this engine appends to (one writer at a time: one chain is enough).
-const SQLITE_CHAIN: i64 = 1;
+/// How many chains concurrent writers spread over (PostgreSQL; see [`Dialect::audit_chain`]).
+const CHAINS: i64 = 8;
 /// The triggers that keep the trail append-only.
 pub(crate) const APPEND_ONLY_TRIGGERS: &[&str] = &[
     "audit_log_no_update",
@@ -68,23 +68,43 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    /// Reads the head of chain `id`. Call inside the write transaction that appends.
-    fn load(conn: &Connection, id: i64) -> rusqlite::Result<Chain> {
-        let head: Option<(i64, Vec<u8>)> = conn
-            .prepare_cached("SELECT seq, head FROM audit_chains WHERE chain = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        Ok(match head {
-            Some((seq, head)) => Chain {
+    /// Picks this transaction's chain ([`Dialect::audit_chain`]) and reads its head, locked
+    /// until the transaction ends. Call inside the write transaction that appends.
+    ///
+    /// A chain's first writer creates its head row (seq 0: not started), so that there is a
+    /// row to lock: on PostgreSQL a second first writer waits for the first to commit, then
+    /// locks the row it created. Under READ COMMITTED the locked read returns the head the
+    /// previous writer committed, so appends to one chain never fork it.
+    fn load(db: Db<'_>) -> Result<Chain> {
+        let chain = db.dialect().audit_chain();
+        db.exec(
+            &format!(
+                "INSERT INTO audit_chains (chain, seq, head) VALUES ({chain}, 0, ?1)
+                 ON CONFLICT (chain) DO NOTHING"
+            ),
+            args![NOT_STARTED],
+        )?;
+        let (id, seq, head): (i64, i64, Vec<u8>) = db.one(
+            &format!(
+                "SELECT chain, seq, head FROM audit_chains WHERE chain = {chain}{}",
+                db.lock_read("audit_chains")
+            ),
+            args![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok(if seq > 0 {
+            Chain {
                 id,
                 seq,
                 prev: to_32(&head),
-            },
-            None => Chain {
+            }
+        } else {
+            // Not started: its first row links to the legacy chain's head.
+            Chain {
                 id,
                 seq: 0,
-                prev: legacy_head(conn)?.1,
-            },
+                prev: legacy_head(db)?.1,
+            }
         })
     }
 
@@ -96,105 +116,45 @@ impl Chain {
 
     /// Appends one row and moves the head in memory; call [`Chain::finish`] before the
     /// transaction commits (a batch appends many rows and writes the head once).
-    fn append(
-        &mut self,
-        conn: &Connection,
-        key: &AuditKey,
-        at: Now,
-        entry: &Entry<'_>,
-    ) -> rusqlite::Result<()> {
+    fn append(&mut self, db: Db<'_>, key: &AuditKey, at: Now, entry: &Entry<'_>) -> Result<()> {
         let content = Content::of(at, entry);
         let (seq, mac) = self.next(key, &content);
-        conn.prepare_cached(
+        db.exec(
             "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details,
                                     prev_hash, hash, chain, seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?
-        .execute(params![
-            content.at,
-            content.actor,
-            content.action,
-            content.user_id,
-            content.username,
-            content.reason,
-            content.details,
-            &self.prev[..],
-            &mac[..],
-            self.id,
-            seq
-        ])?;
-        self.prev = mac;
-        self.seq = seq;
-        Ok(())
-    }
-
-    /// Picks this backend's chain and locks its head (PostgreSQL; see `pg::audit`). Call
-    /// inside the write transaction that appends.
-    fn load_pg(c: &mut postgres::Client) -> std::result::Result<Chain, pg::Error> {
-        let id = pg::audit::append_chain(c)?;
-        Ok(match pg::audit::lock_head(c, id)? {
-            Some((seq, head)) => Chain {
-                id,
-                seq,
-                prev: to_32(&head),
-            },
-            None => {
-                let legacy = super::pg::meta_get(c, LEGACY_HEAD_KEY)?;
-                Chain {
-                    id,
-                    seq: 0,
-                    prev: decode_legacy_head(legacy).1,
-                }
-            }
-        })
-    }
-
-    /// [`Chain::append`] on PostgreSQL.
-    fn append_pg(
-        &mut self,
-        c: &mut postgres::Client,
-        key: &AuditKey,
-        at: Now,
-        entry: &Entry<'_>,
-    ) -> std::result::Result<(), pg::Error> {
-        let content = Content::of(at, entry);
-        let (seq, mac) = self.next(key, &content);
-        pg::audit::insert(
-            c,
-            &pg::audit::NewRow {
-                at,
-                actor: content.actor,
-                action: content.action,
-                user_id: content.user_id,
-                username: content.username,
-                reason: content.reason,
-                details: content.details,
-                prev: &self.prev,
-                mac: &mac,
-                chain: self.id,
-                seq,
-            },
+            args![
+                content.at,
+                content.actor,
+                content.action,
+                content.user_id,
+                content.username,
+                content.reason,
+                content.details,
+                &self.prev,
+                &mac,
+                self.id,
+                seq
+            ],
         )?;
         self.prev = mac;
         self.seq = seq;
         Ok(())
     }
 
-    /// Stores the chain's head (PostgreSQL).
-    pub(super) fn finish_pg(&self, c: &mut postgres::Client) -> std::result::Result<(), pg::Error> {
-        pg::audit::store_head(c, self.id, self.seq, &self.prev)
-    }
-
-    /// Stores the chain's head.
-    pub(super) fn finish(&self, conn: &Connection) -> rusqlite::Result<()> {
-        conn.prepare_cached(
+    /// Stores the chain's head; call in the transaction that appended, before it commits.
+    pub(super) fn finish(&self, db: Db<'_>) -> Result<()> {
+        db.exec(
             "INSERT INTO audit_chains (chain, seq, head) VALUES (?1, ?2, ?3)
              ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, head = excluded.head",
-        )?
-        .execute(params![self.id, self.seq, &self.prev[..]])?;
+            args![self.id, self.seq, &self.prev],
+        )?;
         Ok(())
     }
 }
+
+/// The head of a chain created but not started ([`Chain::load`]).
+const NOT_STARTED: &[u8] = &[];
 
 fn to_32(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -205,16 +165,13 @@ fn to_32(bytes: &[u8]) -> [u8; 32] {
 }
 
 /// The legacy chain's recorded head (row count, last hash); zeros when there is none.
-fn legacy_head(conn: &Connection) -> rusqlite::Result<(i64, [u8; 32])> {
-    Ok(decode_legacy_head(super::sqlite_meta_get(
-        conn,
-        LEGACY_HEAD_KEY,
-    )?))
+fn legacy_head(db: Db<'_>) -> Result<(i64, [u8; 32])> {
+    Ok(decode_legacy_head(super::meta_get(db, LEGACY_HEAD_KEY)?))
 }
 
 /// The legacy head as `meta.audit_head` stores it: the row count (8 bytes, big-endian),
 /// then the last hash; zeros when there is none.
-pub(super) fn decode_legacy_head(bytes: Option<Vec<u8>>) -> (i64, [u8; 32]) {
+fn decode_legacy_head(bytes: Option<Vec<u8>>) -> (i64, [u8; 32]) {
     match bytes {
         Some(bytes) if bytes.len() == 40 => {
             let mut count = [0u8; 8];
@@ -223,14 +180,6 @@ pub(super) fn decode_legacy_head(bytes: Option<Vec<u8>>) -> (i64, [u8; 32]) {
         }
         _ => (0, [0; 32]),
     }
-}
-
-/// Appends one row to chain 1 (loads the head, appends, stores the head).
-#[cfg(test)]
-fn append(conn: &Connection, key: &AuditKey, at: Now, entry: &Entry<'_>) -> rusqlite::Result<()> {
-    let mut chain = Chain::load(conn, SQLITE_CHAIN)?;
-    chain.append(conn, key, at, entry)?;
-    chain.finish(conn)
 }
 
 struct Content<'a> {
@@ -324,39 +273,6 @@ pub(crate) struct Filter {
     pub limit: Option<u64>,
 }
 
-/// Streams matching rows, newest first.
-fn query(
-    conn: &Connection,
-    filter: &Filter,
-    mut each: impl FnMut(Row) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, at, actor, action, user_id, username, reason, details FROM audit_log
-         WHERE (?1 IS NULL OR user_id = ?1)
-           AND (?2 IS NULL OR action = ?2 OR substr(action, 1, length(?2) + 1) = ?2 || '.')
-           AND (?3 IS NULL OR at >= ?3)
-         ORDER BY id DESC LIMIT ?4",
-    )?;
-    let limit = filter
-        .limit
-        .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-    // Compared literally (no LIKE): `%` and `_` in an action are plain characters.
-    let mut rows = stmt.query(params![filter.user_id, filter.action, filter.since, limit])?;
-    while let Some(r) = rows.next()? {
-        each(Row {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            user_id: r.get(4)?,
-            username: r.get(5)?,
-            reason: r.get(6)?,
-            details: r.get(7)?,
-        })?;
-    }
-    Ok(())
-}
-
 /// What `audit verify` found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -416,113 +332,104 @@ impl Head {
 }
 
 /// One stored audit row as `verify` reads it.
-pub(super) struct StoredRow {
-    pub(super) id: i64,
-    pub(super) seq: Option<i64>,
-    pub(super) prev: Vec<u8>,
-    pub(super) hash: Vec<u8>,
-    pub(super) content: RowContent,
+struct StoredRow {
+    id: i64,
+    seq: Option<i64>,
+    prev: Vec<u8>,
+    hash: Vec<u8>,
+    content: RowContent,
 }
 
-/// What `verify` reads, from either engine: the rows of the legacy chain (`None`, in id
-/// order) or of one keyed chain (in seq order), the recorded heads, and whether the store
-/// was initialised. `each` returns a verdict to stop the walk with it.
-pub(super) trait Trail {
-    type Error;
-    fn rows(
-        &mut self,
-        chain: Option<i64>,
-        each: &mut dyn FnMut(StoredRow) -> Option<Verdict>,
-    ) -> std::result::Result<Option<Verdict>, Self::Error>;
-    fn legacy_head(&mut self) -> std::result::Result<(i64, [u8; 32]), Self::Error>;
-    /// Every keyed chain with rows or a recorded head, ascending.
-    fn chains(&mut self) -> std::result::Result<Vec<i64>, Self::Error>;
-    fn recorded(&mut self, chain: i64) -> std::result::Result<Option<(i64, Vec<u8>)>, Self::Error>;
-    fn initialised(&mut self) -> std::result::Result<bool, Self::Error>;
+impl StoredRow {
+    /// Decodes a row of [`STORED_COLUMNS`].
+    fn decode(r: &sql::Row<'_>) -> Result<StoredRow> {
+        Ok(StoredRow {
+            id: r.get(0)?,
+            seq: r.get(10)?,
+            prev: r.get(8)?,
+            hash: r.get(9)?,
+            content: RowContent {
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                user_id: r.get(4)?,
+                username: r.get(5)?,
+                reason: r.get(6)?,
+                details: r.get(7)?,
+            },
+        })
+    }
 }
 
-const COLUMNS: &str =
+const STORED_COLUMNS: &str =
     "id, at, actor, action, user_id, username, reason, details, prev_hash, hash, seq";
 
-impl Trail for &Connection {
-    type Error = rusqlite::Error;
+/// Why a walk over the stored rows stopped early.
+enum Stop {
+    Verdict(Verdict),
+    Store(StoreError),
+}
 
-    fn rows(
-        &mut self,
-        chain: Option<i64>,
-        each: &mut dyn FnMut(StoredRow) -> Option<Verdict>,
-    ) -> rusqlite::Result<Option<Verdict>> {
-        let mut stmt = match chain {
-            None => self.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM audit_log WHERE chain IS NULL ORDER BY id"
-            ))?,
-            Some(_) => self.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq"
-            ))?,
-        };
-        let mut rows = match chain {
-            None => stmt.query([])?,
-            Some(chain) => stmt.query([chain])?,
-        };
-        while let Some(r) = rows.next()? {
-            let row = StoredRow {
-                id: r.get(0)?,
-                seq: r.get(10)?,
-                prev: r.get(8)?,
-                hash: r.get(9)?,
-                content: RowContent {
-                    at: r.get(1)?,
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    user_id: r.get(4)?,
-                    username: r.get(5)?,
-                    reason: r.get(6)?,
-                    details: r.get(7)?,
-                },
-            };
-            if let Some(verdict) = each(row) {
-                return Ok(Some(verdict));
-            }
-        }
-        Ok(None)
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Store(e)
     }
+}
 
-    fn legacy_head(&mut self) -> rusqlite::Result<(i64, [u8; 32])> {
-        legacy_head(self)
+/// Streams the rows of the legacy chain (`None`, in id order) or of one keyed chain (in
+/// seq order) to `each`, which returns a verdict to stop the walk with it.
+fn walk(
+    db: Db<'_>,
+    chain: Option<i64>,
+    mut each: impl FnMut(StoredRow) -> Option<Verdict>,
+) -> Result<Option<Verdict>> {
+    let mut step = |r: &sql::Row<'_>| match each(StoredRow::decode(r)?) {
+        Some(verdict) => Err(Stop::Verdict(verdict)),
+        None => Ok(()),
+    };
+    let walked = match chain {
+        None => db.each(
+            &format!("SELECT {STORED_COLUMNS} FROM audit_log WHERE chain IS NULL ORDER BY id"),
+            args![],
+            &mut step,
+        ),
+        Some(chain) => db.each(
+            &format!("SELECT {STORED_COLUMNS} FROM audit_log WHERE chain = ?1 ORDER BY seq"),
+            args![chain],
+            &mut step,
+        ),
+    };
+    match walked {
+        Ok(()) => Ok(None),
+        Err(Stop::Verdict(verdict)) => Ok(Some(verdict)),
+        Err(Stop::Store(e)) => Err(e),
     }
+}
 
-    fn chains(&mut self) -> rusqlite::Result<Vec<i64>> {
-        self.prepare(
-            "SELECT chain FROM audit_log WHERE chain IS NOT NULL
-             UNION SELECT chain FROM audit_chains ORDER BY 1",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect()
-    }
+/// Every keyed chain with rows or a started head, ascending. (A head at seq 0 was created
+/// by a writer whose transaction has not moved it yet: see [`Chain::load`].)
+fn chains(db: Db<'_>) -> Result<Vec<i64>> {
+    db.all(
+        "SELECT chain FROM audit_log WHERE chain IS NOT NULL
+         UNION SELECT chain FROM audit_chains WHERE seq > 0 ORDER BY 1",
+        args![],
+        |r| r.get(0),
+    )
+}
 
-    fn recorded(&mut self, chain: i64) -> rusqlite::Result<Option<(i64, Vec<u8>)>> {
-        self.prepare_cached("SELECT seq, head FROM audit_chains WHERE chain = ?1")?
-            .query_row([chain], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-    }
-
-    fn initialised(&mut self) -> rusqlite::Result<bool> {
-        Ok(super::sqlite_meta_get(self, super::KEY_CHECK)?.is_some())
-    }
+/// The recorded head of `chain` (seq, MAC).
+fn recorded(db: Db<'_>, chain: i64) -> Result<Option<(i64, Vec<u8>)>> {
+    db.optional(
+        "SELECT seq, head FROM audit_chains WHERE chain = ?1",
+        args![chain],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Walks the legacy chain, then every keyed chain, and checks each against its recorded
-/// head; with `expect`, also that every recorded head is still in its chain.
-fn verify(conn: &Connection, key: &AuditKey, expect: Option<&Head>) -> rusqlite::Result<Verdict> {
-    verify_trail(&mut { conn }, key, expect)
-}
-
-/// [`verify`] over either engine's [`Trail`].
-pub(super) fn verify_trail<T: Trail>(
-    trail: &mut T,
-    key: &AuditKey,
-    expect: Option<&Head>,
-) -> std::result::Result<Verdict, T::Error> {
+/// head; with `expect`, also that every recorded head is still in its chain. Run it on one
+/// snapshot, so that every chain's rows and recorded head are of one moment.
+fn verify(db: Db<'_>, key: &AuditKey, expect: Option<&Head>) -> Result<Verdict> {
     let broken = |row: i64, why: &str| Verdict::Broken {
         row: Some(row),
         why: why.to_owned(),
@@ -532,7 +439,7 @@ pub(super) fn verify_trail<T: Trail>(
     let mut rows_total = 0i64;
     let mut prev = [0u8; 32];
     let mut count = 0i64;
-    let stopped = trail.rows(None, &mut |row| {
+    let stopped = walk(db, None, |row| {
         if row.prev != prev {
             return Some(broken(
                 row.id,
@@ -553,7 +460,7 @@ pub(super) fn verify_trail<T: Trail>(
     if let Some(verdict) = stopped {
         return Ok(verdict);
     }
-    let (legacy_count, legacy_prev) = trail.legacy_head()?;
+    let (legacy_count, legacy_prev) = legacy_head(db)?;
     if legacy_count != count || legacy_prev != prev {
         return Ok(Verdict::Broken {
             row: None,
@@ -566,13 +473,13 @@ pub(super) fn verify_trail<T: Trail>(
     let anchor = prev;
 
     // Every keyed chain, from its rows and from the recorded heads.
-    let chains = trail.chains()?;
+    let chains = chains(db)?;
     let mut head = Head::default();
     let mut found: Vec<(i64, i64, [u8; 32])> = Vec::new();
     for chain in chains {
         let mut prev = anchor;
         let mut seq = 0i64;
-        let stopped = trail.rows(Some(chain), &mut |row| {
+        let stopped = walk(db, Some(chain), |row| {
             if row.seq != Some(seq + 1) {
                 return Some(broken(
                     row.id,
@@ -612,7 +519,7 @@ pub(super) fn verify_trail<T: Trail>(
         if let Some(verdict) = stopped {
             return Ok(verdict);
         }
-        match trail.recorded(chain)? {
+        match recorded(db, chain)? {
             Some((rseq, rhead)) if rseq == seq && ct_eq(&rhead, &prev) => {}
             Some((rseq, _)) => {
                 return Ok(Verdict::Broken {
@@ -636,7 +543,7 @@ pub(super) fn verify_trail<T: Trail>(
     }
     // `init` writes the first row in the transaction that records the key: an initialised
     // store with no row at all had its whole trail (and its heads) wiped.
-    if rows_total == 0 && trail.initialised()? {
+    if rows_total == 0 && super::meta_get(db, super::KEY_CHECK)?.is_some() {
         return Ok(Verdict::Broken {
             row: None,
             why: "the trail is empty although the store was initialised (every row and head was deleted)".into(),
@@ -686,59 +593,83 @@ impl RowContent {
     }
 }
 
-/// Whether any keyed row exists (the audit key then must not change).
-fn has_keyed_rows(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM audit_chains) OR EXISTS (SELECT 1 FROM audit_log WHERE chain IS NOT NULL)",
-        [],
+/// Reads of the audit trail, on a [`Store`] or inside a [`Tx`].
+pub(crate) trait AuditReads: Read {
+    /// `audit`: streams matching rows, newest first.
+    fn audit_rows(
+        &self,
+        filter: &Filter,
+        mut each: impl FnMut(Row) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        // No limit is the largest one, which both engines take (SQLite's "no limit", -1,
+        // is an error on PostgreSQL; PostgreSQL's, NULL, is one on SQLite).
+        let limit = filter
+            .limit
+            .map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        // Compared literally (no LIKE): `%` and `_` in an action are plain characters.
+        self.db().each(
+            "SELECT id, at, actor, action, user_id, username, reason, details FROM audit_log
+             WHERE (?1 IS NULL OR user_id = ?1)
+               AND (?2 IS NULL OR action = ?2 OR substr(action, 1, length(?2) + 1) = ?2 || '.')
+               AND (?3 IS NULL OR at >= ?3)
+             ORDER BY id DESC LIMIT ?4",
+            args![
+                filter.user_id,
+                filter.action.as_deref(),
+                filter.since,
+                limit
+            ],
+            |r| {
+                each(Row {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    user_id: r.get(4)?,
+                    username: r.get(5)?,
+                    reason: r.get(6)?,
+                    details: r.get(7)?,
+                })
+            },
+        )
+    }
+
+    /// The append-only triggers that were dropped (for `doctor`).
+    fn missing_audit_triggers(&self) -> Result<Vec<&'static str>> {
+        let db = self.db();
+        let present: Vec<String> = db.all(db.dialect().audit_triggers(), args![], |r| r.get(0))?;
+        Ok(APPEND_ONLY_TRIGGERS
+            .iter()
+            .filter(|name| !present.iter().any(|p| p == *name))
+            .copied()
+            .collect())
+    }
+}
+
+impl<R: Read + ?Sized> AuditReads for R {}
+
+/// Whether any keyed row or started chain exists (the audit key then must not change).
+fn has_keyed_rows(db: Db<'_>) -> Result<bool> {
+    db.one(
+        "SELECT EXISTS (SELECT 1 FROM audit_chains WHERE seq > 0)
+             OR EXISTS (SELECT 1 FROM audit_log WHERE chain IS NOT NULL)",
+        args![],
         |r| r.get(0),
     )
 }
 
-/// The append-only triggers that are missing (dropped).
-fn missing_triggers(conn: &Connection) -> rusqlite::Result<Vec<&'static str>> {
-    let mut missing = Vec::new();
-    for name in APPEND_ONLY_TRIGGERS {
-        let present: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1)",
-            [name],
-            |r| r.get(0),
-        )?;
-        if !present {
-            missing.push(*name);
-        }
-    }
-    Ok(missing)
-}
-
 impl Store {
-    /// `audit`: streams matching rows, newest first.
-    pub(crate) fn audit_rows(
-        &self,
-        filter: &Filter,
-        each: impl FnMut(Row) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
-        match &self.engine {
-            Engine::Sqlite(_) => self.stream(|c| query(c, filter, each)),
-            Engine::Postgres(pg) => pg.stream(|c| pg::audit::query(c, filter, each)),
-        }
-    }
-
     /// Unlocks the audit key with the master key (the store keeps it wrapped), or derives
     /// it for a store whose trail is not keyed yet; appending and verifying need it.
     pub(crate) fn attach_audit_key(&self, master: &MasterKey) -> Result<()> {
-        let wrapped = self.on(
-            |c| super::sqlite_meta_get(c, AUDIT_KEY),
-            |c| pg::meta_get(c, AUDIT_KEY),
-        )?;
-        let key = match wrapped {
+        let key = match super::meta_get(self.db(), AUDIT_KEY)? {
             Some(blob) => AuditKey::unwrap(master, &blob).map_err(|_| {
                 StoreError::AuditKey(
                     "the store's audit key does not decrypt with the key file (edited?); run `mfa-admin doctor`".into(),
                 )
             })?,
             None => {
-                if self.on(has_keyed_rows, pg::audit::has_keyed_rows)? {
+                if has_keyed_rows(self.db())? {
                     // Deleted: deriving again gives the same key unless the master key was
                     // rotated since, in which case verification reports the trail broken.
                     *self.audit_key_problem.borrow_mut() =
@@ -773,23 +704,10 @@ impl Store {
         }
     }
 
-    /// `audit verify [--expect HEAD]`: walks every chain.
+    /// `audit verify [--expect HEAD]`: walks every chain on one snapshot, so that every
+    /// chain's rows and recorded head are of one moment while other hosts go on appending.
     pub(crate) fn verify_audit(&self, expect: Option<&Head>) -> Result<Verdict> {
-        self.with_audit_key(|key| match &self.engine {
-            Engine::Sqlite(_) => self.run(|c| verify(c, key, expect)),
-            // One snapshot: every chain's rows and recorded head as of one moment, while
-            // other hosts go on appending.
-            Engine::Postgres(pg) => {
-                self.snapshot(|_| pg.run(|c| verify_trail(&mut { c }, key, expect)))
-            }
-        })
-    }
-
-    /// The append-only triggers that were dropped (for `doctor`).
-    pub(crate) fn missing_audit_triggers(&self) -> Result<Vec<&'static str>> {
-        self.on(missing_triggers, |c| {
-            pg::audit::missing_triggers(c, APPEND_ONLY_TRIGGERS)
-        })
+        self.with_audit_key(|key| self.snapshot(|store| verify(store.db(), key, expect)))
     }
 }
 
@@ -797,67 +715,93 @@ impl Tx<'_> {
     /// Appends one audit row in this transaction; the chain's head is read once per
     /// transaction and stored when it commits.
     pub(crate) fn audit(&self, at: Now, entry: &Entry<'_>) -> Result<()> {
-        self.with_audit_key(|key| {
+        self.store.with_audit_key(|key| {
             let mut chain = self.chain.borrow_mut();
             if chain.is_none() {
-                *chain = Some(self.on(|c| Chain::load(c, SQLITE_CHAIN), Chain::load_pg)?);
+                *chain = Some(Chain::load(self.db())?);
                 // First keyed row of this store: keep the audit key, wrapped. (Two hosts
                 // doing this at once store the same key: it is derived from the master key.)
                 let wrapped = self.store.new_audit_key.borrow();
                 if let Some(wrapped) = wrapped.as_ref() {
-                    self.on(
-                        |c| {
-                            c.execute(
-                                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                                 ON CONFLICT (key) DO NOTHING",
-                                params![AUDIT_KEY, wrapped],
-                            )
-                            .map(drop)
-                        },
-                        |c| {
-                            c.execute(
-                                "INSERT INTO meta (key, value) VALUES ($1, $2)
-                                 ON CONFLICT (key) DO NOTHING",
-                                &[&AUDIT_KEY, &wrapped],
-                            )
-                            .map(drop)
-                        },
+                    self.db().exec(
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                         ON CONFLICT (key) DO NOTHING",
+                        args![AUDIT_KEY, wrapped],
                     )?;
                 }
             }
             let chain = chain.as_mut().expect("loaded above");
-            match &self.store.engine {
-                Engine::Sqlite(_) => self.run(|c| chain.append(c, key, at, entry)),
-                Engine::Postgres(pg) => pg.run(|c| chain.append_pg(c, key, at, entry)),
-            }
+            chain.append(self.db(), key, at, entry)
         })
     }
 
     /// Re-wraps the audit key under a new master key (`key rotate`), so the MACs already
     /// written keep verifying.
     pub(crate) fn rewrap_audit_key(&self, new_master: &MasterKey) -> Result<()> {
-        self.with_audit_key(|key| {
+        self.store.with_audit_key(|key| {
             let wrapped = key.wrap(new_master);
-            self.on(
-                |c| super::sqlite_meta_set(c, AUDIT_KEY, &wrapped),
-                |c| pg::meta_set(c, AUDIT_KEY, &wrapped),
-            )
+            super::meta_set(self.db(), AUDIT_KEY, &wrapped)
         })
+    }
+}
+
+impl Dialect {
+    /// The chain a write transaction appends to, as an SQL expression. SQLite has one
+    /// writer at a time, so one chain is enough: chain 1. PostgreSQL has concurrent
+    /// writers, and one head row would queue every sign-in on its lock: a transaction
+    /// appends to chain `1 + backend pid % CHAINS`, so writers on other backends mostly
+    /// hold other chains' heads and do not wait (a store copied from SQLite goes on from
+    /// its chain 1). The pid stays the same for the whole transaction, also behind a
+    /// pooler in transaction mode. The head is then locked by [`Dialect::lock_read`].
+    fn audit_chain(self) -> String {
+        match self {
+            Dialect::Sqlite => "1".into(),
+            Dialect::Postgres => {
+                format!("(1 + pg_catalog.pg_backend_pid()::pg_catalog.int8 % {CHAINS})")
+            }
+        }
+    }
+
+    /// The names of the triggers on the audit tables (catalog introspection): SQLite lists
+    /// them in `sqlite_master`; PostgreSQL in `pg_trigger`, where a disabled trigger is
+    /// still listed but guards nothing, so it counts as missing.
+    fn audit_triggers(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT name FROM sqlite_master
+                 WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_chains')"
+            }
+            Dialect::Postgres => {
+                "SELECT tgname::pg_catalog.text FROM pg_catalog.pg_trigger
+                 WHERE tgrelid IN ('audit_log'::pg_catalog.regclass, 'audit_chains'::pg_catalog.regclass)
+                   AND NOT tgisinternal AND tgenabled <> 'D'"
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::location::Location;
 
-    fn store() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        super::super::migrations::apply(&mut conn).unwrap();
-        conn
+    /// A new store file with its audit key attached (the directory lives as long as it).
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _, _) =
+            Store::create_or_migrate(&Location::File(dir.path().join("s.db")), 1000).unwrap();
+        store.attach_audit_key(&MasterKey::generate()).unwrap();
+        (dir, store)
     }
 
-    fn key() -> AuditKey {
-        AuditKey::derive(&MasterKey::generate())
+    /// Appends one row in a transaction of its own (loads the head, appends, stores it).
+    fn append(store: &Store, at: Now, entry: &Entry<'_>) {
+        store.write(|tx| Ok(tx.audit(at, entry)?)).unwrap();
+    }
+
+    /// Runs a statement as someone tampering with the file would.
+    fn tamper(store: &Store, statement: &str, args: &[sql::Arg<'_>]) {
+        store.db().exec(statement, args).unwrap();
     }
 
     fn entry(action: Action) -> Entry<'static> {
@@ -873,50 +817,47 @@ mod tests {
 
     #[test]
     fn intact_chain_verifies() {
-        let conn = store();
-        let key = key();
+        let (_dir, store) = store();
         for i in 0..5 {
-            append(&conn, &key, i, &entry(Action::UserAdd)).unwrap();
+            append(&store, i, &entry(Action::UserAdd));
         }
-        let Verdict::Intact { rows: 5, head } = verify(&conn, &key, None).unwrap() else {
+        let Verdict::Intact { rows: 5, head } = store.verify_audit(None).unwrap() else {
             panic!("not intact");
         };
         let parsed = Head::parse(&head).unwrap();
         assert_eq!(parsed.render(), head);
         assert!(matches!(
-            verify(&conn, &key, Some(&parsed)).unwrap(),
+            store.verify_audit(Some(&parsed)).unwrap(),
             Verdict::Intact { rows: 5, .. }
         ));
         // Another key (an attacker's) verifies nothing.
+        *store.audit_key.borrow_mut() = Some(AuditKey::derive(&MasterKey::generate()));
         assert!(matches!(
-            verify(&conn, &self::key(), None).unwrap(),
+            store.verify_audit(None).unwrap(),
             Verdict::Broken { row: Some(1), .. }
         ));
     }
 
     #[test]
     fn edits_deletes_and_truncation_are_caught() {
-        for tamper in [
+        for edit in [
             "UPDATE audit_log SET actor = 'mallory' WHERE id = 3",
             "DELETE FROM audit_log WHERE id = 3",
             "DELETE FROM audit_log WHERE id = 5",
         ] {
-            let conn = store();
-            let key = key();
+            let (_dir, store) = store();
             for i in 0..5 {
-                append(&conn, &key, i, &entry(Action::UserAdd)).unwrap();
+                append(&store, i, &entry(Action::UserAdd));
             }
-            conn.execute_batch(
-                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
-            )
-            .unwrap();
-            conn.execute_batch(tamper).unwrap();
-            let verdict = verify(&conn, &key, None).unwrap();
+            tamper(&store, "DROP TRIGGER audit_log_no_update", args![]);
+            tamper(&store, "DROP TRIGGER audit_log_no_delete", args![]);
+            tamper(&store, edit, args![]);
+            let verdict = store.verify_audit(None).unwrap();
             assert!(
                 matches!(verdict, Verdict::Broken { .. }),
-                "{tamper}: {verdict:?}"
+                "{edit}: {verdict:?}"
             );
-            if tamper.contains("id = 3") {
+            if edit.contains("id = 3") {
                 assert!(
                     matches!(
                         verdict,
@@ -925,7 +866,7 @@ mod tests {
                             ..
                         }
                     ),
-                    "{tamper}: {verdict:?}"
+                    "{edit}: {verdict:?}"
                 );
             }
         }
@@ -933,46 +874,44 @@ mod tests {
 
     #[test]
     fn a_truncated_tail_with_its_head_rolled_back_is_caught_only_against_an_expected_head() {
-        let conn = store();
-        let key = key();
+        let (_dir, store) = store();
         for i in 0..3 {
-            append(&conn, &key, i, &entry(Action::UserAdd)).unwrap();
+            append(&store, i, &entry(Action::UserAdd));
         }
-        let early: (i64, Vec<u8>) = conn
-            .query_row("SELECT seq, head FROM audit_chains", [], |r| {
+        let early: (i64, Vec<u8>) = store
+            .db()
+            .one("SELECT seq, head FROM audit_chains", args![], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .unwrap();
         for i in 3..5 {
-            append(&conn, &key, i, &entry(Action::UserAdd)).unwrap();
+            append(&store, i, &entry(Action::UserAdd));
         }
-        let Verdict::Intact { head, .. } = verify(&conn, &key, None).unwrap() else {
+        let Verdict::Intact { head, .. } = store.verify_audit(None).unwrap() else {
             panic!()
         };
         let head = Head::parse(&head).unwrap();
-        conn.execute_batch(
-            "DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_chains_forward_only;
-             DELETE FROM audit_log WHERE seq > 3;",
-        )
-        .unwrap();
-        conn.execute(
+        tamper(&store, "DROP TRIGGER audit_log_no_delete", args![]);
+        tamper(&store, "DROP TRIGGER audit_chains_forward_only", args![]);
+        tamper(&store, "DELETE FROM audit_log WHERE seq > 3", args![]);
+        tamper(
+            &store,
             "UPDATE audit_chains SET seq = ?1, head = ?2",
-            params![early.0, early.1],
-        )
-        .unwrap();
+            args![early.0, &early.1],
+        );
         assert!(matches!(
-            verify(&conn, &key, None).unwrap(),
+            store.verify_audit(None).unwrap(),
             Verdict::Intact { rows: 3, .. }
         ));
         assert!(matches!(
-            verify(&conn, &key, Some(&head)).unwrap(),
+            store.verify_audit(Some(&head)).unwrap(),
             Verdict::Broken { row: None, .. }
         ));
     }
 
     #[test]
     fn legacy_rows_stay_verified_and_anchor_the_keyed_chain() {
-        let conn = store();
+        let (_dir, store) = store();
         // Two rows as schema 2 wrote them: SHA-256 chain, head in meta.
         let mut prev = [0u8; 32];
         for at in 0..2 {
@@ -986,29 +925,30 @@ mod tests {
                 details: None,
             };
             let hash = legacy_hash(&prev, &content);
-            conn.execute(
+            tamper(
+                &store,
                 "INSERT INTO audit_log (at, actor, action, prev_hash, hash) VALUES (?1, 'old', 'user.add', ?2, ?3)",
-                params![at, &prev[..], &hash[..]],
-            )
-            .unwrap();
+                args![at, &prev, &hash],
+            );
             prev = hash;
         }
         let mut head = 2i64.to_be_bytes().to_vec();
         head.extend_from_slice(&prev);
-        super::super::sqlite_meta_set(&conn, LEGACY_HEAD_KEY, &head).unwrap();
-        let key = key();
-        append(&conn, &key, 5, &entry(Action::StoreMigrate)).unwrap();
+        super::super::meta_set(store.db(), LEGACY_HEAD_KEY, &head).unwrap();
+        append(&store, 5, &entry(Action::StoreMigrate));
         assert!(matches!(
-            verify(&conn, &key, None).unwrap(),
+            store.verify_audit(None).unwrap(),
             Verdict::Intact { rows: 3, .. }
         ));
         // Rewriting the old rows (and their unkeyed head) breaks the keyed anchor.
-        conn.execute_batch("DROP TRIGGER audit_log_no_update")
-            .unwrap();
-        conn.execute("UPDATE audit_log SET actor = 'x' WHERE id = 1", [])
-            .unwrap();
+        tamper(&store, "DROP TRIGGER audit_log_no_update", args![]);
+        tamper(
+            &store,
+            "UPDATE audit_log SET actor = 'x' WHERE id = 1",
+            args![],
+        );
         assert!(matches!(
-            verify(&conn, &key, None).unwrap(),
+            store.verify_audit(None).unwrap(),
             Verdict::Broken { .. }
         ));
     }

@@ -481,15 +481,6 @@ impl Store {
         self.sqlite_op("this operation", f)
     }
 
-    /// Like [`Store::run`] for listings that stream rows into a caller's callback: a
-    /// SQLite error is mapped, the callback's own errors pass through.
-    fn stream(&self, f: impl FnOnce(&Connection) -> anyhow::Result<()>) -> anyhow::Result<()> {
-        match &self.engine {
-            Engine::Sqlite(conn) => f(conn).map_err(|e| self.map_any(e)),
-            Engine::Postgres(_) => Err(StoreError::Unsupported("this listing").into()),
-        }
-    }
-
     /// An SQLite-only operation (file maintenance); on PostgreSQL it does nothing and
     /// returns the default.
     fn sqlite_only<T: Default>(
@@ -531,7 +522,7 @@ impl Store {
                     };
                     let value = f(&tx).map_err(|e| pg.map_any(e))?;
                     if let Some(chain) = tx.chain.take() {
-                        pg.run(|c| chain.finish_pg(c))?;
+                        chain.finish(tx.db())?;
                     }
                     pg.commit()?;
                     Ok(value)
@@ -559,7 +550,7 @@ impl Store {
         };
         let value = f(&tx).map_err(|e| self.map_any(e))?;
         if let Some(chain) = tx.chain.take() {
-            self.on(|c| chain.finish(c), |_| unreachable!("an SQLite store"))?;
+            chain.finish(tx.db())?;
         }
         transaction.commit().map_err(|e| self.map_err(e))?;
         self.fold_large_wal();
@@ -971,6 +962,7 @@ impl Read for Tx<'_> {
 /// The extension traits that carry each concern's reads, for `use crate::store::prelude::*`.
 pub(crate) mod prelude {
     pub(crate) use super::Read as _;
+    pub(crate) use super::audit::AuditReads as _;
     pub(crate) use super::credentials::CredentialReads as _;
     pub(crate) use super::devices::DeviceReads as _;
     pub(crate) use super::doctor::DoctorReads as _;
@@ -1050,24 +1042,6 @@ pub(super) fn meta_set(db: sql::Db<'_>, key: &str, value: &[u8]) -> Result<()> {
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         sql::args![key, value],
-    )?;
-    Ok(())
-}
-
-/// Transitional: `meta` over a bare SQLite connection, for the audit statements not yet on
-/// the seam.
-fn sqlite_meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-    use rusqlite::OptionalExtension;
-    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()
-}
-
-/// Transitional, see [`sqlite_meta_get`].
-fn sqlite_meta_set(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        rusqlite::params![key, value],
     )?;
     Ok(())
 }

@@ -11,7 +11,6 @@
 //! a stale snapshot that would fork the chain. Reads that must see one moment
 //! ([`Pg::begin_snapshot`]) use REPEATABLE READ, READ ONLY.
 
-pub(super) mod audit;
 pub(super) mod connect;
 mod schema;
 
@@ -327,22 +326,4 @@ impl Pg {
         }
         Ok(None)
     }
-}
-
-/// Reads one key of the `meta` table.
-pub(super) fn meta_get(c: &mut Client, key: &str) -> Result<Option<Vec<u8>>, Error> {
-    Ok(
-        c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
-            .and_then(|r| r.get(0)),
-    )
-}
-
-/// Writes one key of the `meta` table.
-pub(super) fn meta_set(c: &mut Client, key: &str, value: &[u8]) -> Result<(), Error> {
-    c.execute(
-        "INSERT INTO meta (key, value) VALUES ($1, $2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        &[&key, &value],
-    )?;
-    Ok(())
 }
