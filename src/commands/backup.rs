@@ -7,7 +7,6 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::BackupArgs;
 use crate::domain::audit::Action;
-use crate::store::prelude::*;
 use crate::store::{Store, StoreError};
 
 pub(crate) fn run(ctx: &mut Context, args: BackupArgs) -> Result<()> {

@@ -14,7 +14,6 @@ use crate::domain::key::undecryptable;
 use crate::store::Store;
 use crate::store::audit::Verdict;
 use crate::store::copy::{Copied, refuse_non_empty};
-use crate::store::prelude::*;
 
 #[derive(Serialize)]
 struct CopyReport {

@@ -1,8 +1,6 @@
 //! The audit actions: every kind of row the tool appends to the audit trail, named once.
 //! The names are a public interface (`audit --action`, the `action` key of `audit --json`).
 
-use crate::store::prelude::*;
-
 /// One kind of audit row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Action {

@@ -18,7 +18,6 @@ use crate::domain::policy::Policy;
 use crate::domain::user::{User, UserStatus};
 use crate::error;
 use crate::store::audit::Entry;
-use crate::store::prelude::*;
 use crate::store::{Now, Tx};
 use crate::timefmt;
 

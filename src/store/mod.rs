@@ -450,19 +450,6 @@ impl Store {
         self.sqlite_only(|c| c.pragma_query_value(None, "user_version", |row| row.get(0)))
     }
 
-    /// Runs one operation on whichever engine this store is: `sqlite` with the SQLite
-    /// connection or `pg` with the PostgreSQL client, mapping either's errors.
-    fn on<T>(
-        &self,
-        sqlite: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-        pg: impl FnOnce(&mut postgres::Client) -> Result<T, pg::Error>,
-    ) -> Result<T> {
-        match &self.engine {
-            Engine::Sqlite(conn) => sqlite(conn).map_err(|e| self.map_err(e)),
-            Engine::Postgres(store) => store.run(pg),
-        }
-    }
-
     /// Runs an operation only the SQLite engine implements; on PostgreSQL it is refused
     /// with [`StoreError::Unsupported`] naming `what`.
     fn sqlite_op<T>(
@@ -490,15 +477,6 @@ impl Store {
         match &self.engine {
             Engine::Sqlite(conn) => f(conn).map_err(|e| self.map_err(e)),
             Engine::Postgres(_) => Ok(T::default()),
-        }
-    }
-
-    /// Maps the errors of a listing that streams rows into a caller's callback: engine
-    /// errors become [`StoreError`]s, the callback's own errors pass through.
-    fn stream_err(&self, e: anyhow::Error) -> anyhow::Error {
-        match &self.engine {
-            Engine::Sqlite(_) => self.map_any(e),
-            Engine::Postgres(pg) => pg.map_any(e),
         }
     }
 
@@ -961,7 +939,7 @@ impl Read for Tx<'_> {
 
 /// The extension traits that carry each concern's reads, for `use crate::store::prelude::*`.
 pub(crate) mod prelude {
-    pub(crate) use super::Read as _;
+
     pub(crate) use super::audit::AuditReads as _;
     pub(crate) use super::credentials::CredentialReads as _;
     pub(crate) use super::devices::DeviceReads as _;

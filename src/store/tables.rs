@@ -141,9 +141,9 @@ pub(crate) fn all_names() -> impl Iterator<Item = &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Read as _;
     use crate::store::Store;
     use crate::store::location::Location;
-    use crate::store::prelude::*;
 
     /// The migrations create exactly the listed tables with exactly the listed columns.
     #[test]

@@ -11,7 +11,7 @@ use super::sql::{Arg, Db, Dialect, Row, Stored, args, stored_column};
 use super::{Now, Read, Result, Tx};
 
 pub(crate) use crate::domain::user::{
-    MAX_USERNAME, MfaState, User, UserRef, UserStatus, fold, username_key, validate_username,
+    MfaState, User, UserRef, UserStatus, fold, username_key, validate_username,
 };
 
 impl Stored for UserStatus {

@@ -15,11 +15,10 @@ pub(super) mod connect;
 mod schema;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
+use postgres::Client;
 use postgres::error::SqlState;
-use postgres::{Client, Statement};
 
 use super::location::PgUrl;
 use super::{Result, StoreError};
@@ -32,8 +31,6 @@ pub(super) struct Pg {
     client: RefCell<Client>,
     url: PgUrl,
     busy_timeout_ms: u64,
-    /// Statements a bulk job runs once per row, prepared once on this connection.
-    prepared: RefCell<HashMap<&'static str, Statement>>,
     /// Each statement's `?N` → `$N` translation, made once (see `store::sql`).
     translations: super::sql::Translations,
 }
@@ -55,7 +52,6 @@ impl Pg {
             client: RefCell::new(client),
             url: url.clone(),
             busy_timeout_ms,
-            prepared: RefCell::new(HashMap::new()),
             translations: super::sql::Translations::default(),
         })
     }
@@ -84,27 +80,6 @@ impl Pg {
     ) -> Result<T> {
         let translated = self.translations.get(sql);
         self.run(|c| f(c, &translated))
-    }
-
-    /// Like [`Pg::run`] with `sql` prepared once per connection and handed to `f`: for the
-    /// statements a bulk job runs once per row (a plain statement is a prepare and an
-    /// execute, two round trips; `user import` of a million rows would pay a million extra).
-    pub(super) fn run_prepared<T>(
-        &self,
-        sql: &'static str,
-        f: impl FnOnce(&mut Client, &Statement) -> Result<T, Error>,
-    ) -> Result<T> {
-        let mut client = self.client.borrow_mut();
-        let cached = self.prepared.borrow().get(sql).cloned();
-        let statement = match cached {
-            Some(statement) => statement,
-            None => {
-                let statement = client.prepare(sql).map_err(|e| self.map_err(e))?;
-                self.prepared.borrow_mut().insert(sql, statement.clone());
-                statement
-            }
-        };
-        f(&mut client, &statement).map_err(|e| self.map_err(e))
     }
 
     /// Like [`Pg::run`] for listings streaming rows into a caller's callback (which must not
