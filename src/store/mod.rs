@@ -42,7 +42,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use std::cell::RefCell;
-use std::ops::Deref;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
@@ -952,20 +951,13 @@ pub(crate) mod prelude {
 }
 
 /// The write transaction [`Store::write`] hands to its closure: every change goes through
-/// one. Reads are available too (it derefs to the [`Store`]) and see the transaction's
-/// own changes.
+/// one. Reads are available too, through the [`Read`] trait it shares with the [`Store`]
+/// (not by dereferencing to the store, which would offer `write` inside a write), and see
+/// the transaction's own changes.
 pub(crate) struct Tx<'s> {
     store: &'s Store,
     /// The audit chain's head, loaded at the first appended row and stored at commit.
     chain: RefCell<Option<audit::Chain>>,
-}
-
-impl Deref for Tx<'_> {
-    type Target = Store;
-
-    fn deref(&self) -> &Store {
-        self.store
-    }
 }
 
 impl Tx<'_> {
@@ -1188,20 +1180,18 @@ mod tests {
         store.purge_wal().unwrap();
         // Small: stays in the WAL (no checkpoint, no extra fsyncs on the small-write path).
         store
-            .write(|tx| Ok(tx.run(|c| c.execute("INSERT INTO meta VALUES ('a', x'00')", []))?))
+            .write(|tx| Ok(tx.db().exec("INSERT INTO meta VALUES ('a', x'00')", &[])?))
             .unwrap();
         let small = wal_len(&path);
         assert!(small > 0, "a small write stays in the WAL");
         // Large: 40 MB in one transaction.
         store
             .write(|tx| {
-                Ok(tx.run(|c| {
-                    c.execute(
-                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
-                         INSERT INTO meta SELECT 'k' || i, randomblob(4000) FROM n",
-                        [],
-                    )
-                })?)
+                Ok(tx.db().exec(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+                     INSERT INTO meta SELECT 'k' || i, randomblob(4000) FROM n",
+                    &[],
+                )?)
             })
             .unwrap();
         assert_eq!(
