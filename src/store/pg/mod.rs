@@ -11,6 +11,7 @@
 //! a stale snapshot that would fork the chain. Reads that must see one moment
 //! ([`Pg::begin_snapshot`]) use REPEATABLE READ, READ ONLY.
 
+mod backup;
 pub(super) mod connect;
 mod schema;
 

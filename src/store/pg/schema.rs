@@ -237,6 +237,6 @@ pub(super) const CREATE_EXTENSION: &str = "CREATE EXTENSION IF NOT EXISTS pg_trg
 pub(super) const MIGRATION_LOCK: i64 = 0x6d66_615f_6d69_6772; // "mfa_migr"
 
 const _: () = assert!(
-    MIGRATIONS.len() == super::super::migrations::SQLITE_MIGRATIONS,
+    MIGRATIONS.len() == super::super::sqlite::migrations::SQLITE_MIGRATIONS,
     "every SQLite migration needs its PostgreSQL twin (an empty one if nothing changes)"
 );

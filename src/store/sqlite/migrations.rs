@@ -231,7 +231,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// How many migrations there are (the PostgreSQL schema keeps a twin of each).
-pub(super) const SQLITE_MIGRATIONS: usize = MIGRATIONS.len();
+pub(in crate::store) const SQLITE_MIGRATIONS: usize = MIGRATIONS.len();
 
 /// The schema version this binary writes and understands.
 pub(crate) const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
