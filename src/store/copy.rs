@@ -205,7 +205,7 @@ fn pg_column_types(
 /// Refuses a destination that already holds a store with content.
 pub(crate) fn refuse_non_empty(dest: &Store, name: &str) -> anyhow::Result<()> {
     if !is_empty(dest.db())? {
-        return Err(StoreError::Sqlite(format!(
+        return Err(StoreError::Engine(format!(
             "{name} already holds a store (users, policy, audit rows or a key); copy only into an empty database or a new file"
         ))
         .into());

@@ -25,6 +25,7 @@ pub(crate) mod copy;
 pub(crate) mod credentials;
 pub(crate) mod devices;
 pub(crate) mod doctor;
+mod error;
 pub(crate) mod location;
 pub(crate) mod notifications;
 mod pg;
@@ -44,78 +45,10 @@ use std::cell::RefCell;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::clock::UnixTime;
+pub(crate) use error::{FileError, Result, StoreError};
 use location::{Location, PgUrl};
 pub(crate) use sqlite::LATEST_VERSION;
 use sqlite::{Access, SideFiles};
-
-/// Typed failures of the store; all of them exit 1 (docs/exit-codes.md).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StoreError {
-    #[error("no store at {0}; run `mfa-admin init` to create it (or pass --db PATH)")]
-    Missing(PathBuf),
-    #[error("{0} is not an mfa-admin store (not a SQLite database); refusing to touch it")]
-    NotSqlite(PathBuf),
-    #[error("{0} is corrupt ({1}); restore it from a backup")]
-    Corrupt(PathBuf, String),
-    #[error(
-        "{path} has schema version {found}, newer than this mfa-admin understands ({known}); upgrade mfa-admin"
-    )]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        known: i64,
-    },
-    #[error(
-        "{path} has schema version {found}, older than this mfa-admin ({known}); run `mfa-admin init` to migrate it"
-    )]
-    TooOld {
-        path: PathBuf,
-        found: i64,
-        known: i64,
-    },
-    #[error(
-        "the store is busy: another process held the write lock for more than {0} ms; nothing changed, try again or raise --busy-timeout"
-    )]
-    Busy(u64),
-    #[error("{0} is a directory, not a store file")]
-    IsDirectory(PathBuf),
-    #[error("the store is read-only ({0}); nothing changed")]
-    ReadOnly(String),
-    #[error("the disk is full; nothing changed")]
-    Full,
-    #[error(
-        "{0} is not an mfa-admin store ({1}); refusing to touch it: point --db at the mfa-admin store, or at a new path for `mfa-admin init`"
-    )]
-    Foreign(PathBuf, String),
-    #[error(
-        "{path} has no mfa-admin tables yet (schema version 0; it holds {tables}); `mfa-admin init` adds them beside the others"
-    )]
-    Unadopted { path: PathBuf, tables: String },
-    #[error(
-        "cannot read {0} as this user: its write-ahead log ({0}-wal) holds recent changes and needs {0}-shm, which this user cannot open or create; give this user read access to both files (or write access to the folder), or run as the store's owner"
-    )]
-    WalUnreadable(PathBuf),
-    #[error("store error: {0}")]
-    Sqlite(String),
-    #[error(
-        "the store holds a value this mfa-admin does not know: {0}; refusing to guess (run `mfa-admin doctor`)"
-    )]
-    Decode(String),
-    #[error("{0}")]
-    AuditKey(String),
-    #[error("{0}")]
-    Unreachable(String),
-    #[error("{0} is not available on a PostgreSQL store yet; use an SQLite store for it")]
-    Unsupported(&'static str),
-    // The io error is the source: the one-line error prints it once, after this.
-    #[error("cannot create {path}")]
-    Create {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
-pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// An open store. Its connection never leaves this module.
 pub(crate) struct Store {

@@ -121,7 +121,7 @@ impl Pg {
                 self.url,
                 connect::describe(&e)
             )),
-            _ => StoreError::Sqlite(format!("PostgreSQL: {}", connect::describe(&e))),
+            _ => StoreError::Engine(format!("PostgreSQL: {}", connect::describe(&e))),
         }
     }
 

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use std::cell::RefCell;
 
-use super::{Engine, Result, Store, StoreError, tables};
+use super::{Engine, FileError, Result, Store, StoreError, tables};
 
 pub(crate) use migrations::LATEST_VERSION;
 
@@ -37,7 +37,7 @@ impl Store {
                 if wal_is_empty(path) {
                     Store::open_as(path, busy_timeout_ms, Access::Immutable)
                 } else if matches!(e, StoreError::ReadOnly(_)) {
-                    Err(StoreError::WalUnreadable(path.to_owned()))
+                    Err(FileError::WalUnreadable(path.to_owned()).into())
                 } else {
                     Err(e)
                 }
@@ -83,10 +83,10 @@ impl Store {
                 if tables.len() > 3 {
                     listed.push("...");
                 }
-                return Err(StoreError::Unadopted {
+                return Err(StoreError::File(FileError::Unadopted {
                     path: self.path.clone(),
                     tables: listed.join(", "),
-                });
+                }));
             }
         } else if !has("users") || !has("meta") {
             return Err(StoreError::Foreign(
@@ -129,7 +129,9 @@ impl Store {
                 let version = store.user_version()?;
                 match store.check_is_ours(version) {
                     // A version-0 database with other tables only: init adds the store to it.
-                    Ok(()) | Err(StoreError::Unadopted { .. }) => Ok((store, version)),
+                    Ok(()) | Err(StoreError::File(FileError::Unadopted { .. })) => {
+                        Ok((store, version))
+                    }
                     Err(e) => Err(e),
                 }
             });
@@ -268,7 +270,10 @@ impl Store {
 
     pub(super) fn map_err(&self, e: rusqlite::Error) -> StoreError {
         let e = map_sqlite(&self.path, self.busy_timeout_ms, e);
-        if matches!(e, StoreError::Corrupt(..) | StoreError::NotSqlite(_)) {
+        if matches!(
+            e,
+            StoreError::File(FileError::Corrupt(..) | FileError::NotSqlite(_))
+        ) {
             self.corrupt.set(true);
         }
         e
@@ -278,7 +283,9 @@ impl Store {
         let e = map_any(&self.path, self.busy_timeout_ms, e);
         if matches!(
             e.downcast_ref::<StoreError>(),
-            Some(StoreError::Corrupt(..) | StoreError::NotSqlite(_))
+            Some(StoreError::File(
+                FileError::Corrupt(..) | FileError::NotSqlite(_)
+            ))
         ) {
             self.corrupt.set(true);
         }
@@ -502,14 +509,14 @@ pub(super) fn check_file(path: &Path) -> Result<()> {
             return Err(StoreError::Missing(path.to_owned()));
         }
         Err(e) => {
-            return Err(StoreError::Sqlite(format!(
+            return Err(StoreError::Engine(format!(
                 "cannot read {}: {e}",
                 path.display()
             )));
         }
     };
     if meta.is_dir() {
-        return Err(StoreError::IsDirectory(path.to_owned()));
+        return Err(FileError::IsDirectory(path.to_owned()).into());
     }
     if meta.len() == 0 {
         // An empty file is what `init` leaves before its first write; SQLite treats it
@@ -518,9 +525,9 @@ pub(super) fn check_file(path: &Path) -> Result<()> {
     }
     let mut header = [0u8; 16];
     let mut file = fs::File::open(path)
-        .map_err(|e| StoreError::Sqlite(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Engine(format!("cannot read {}: {e}", path.display())))?;
     if file.read_exact(&mut header).is_err() || &header != SQLITE_MAGIC {
-        return Err(StoreError::NotSqlite(path.to_owned()));
+        return Err(FileError::NotSqlite(path.to_owned()).into());
     }
     Ok(())
 }
@@ -539,12 +546,14 @@ pub(super) fn map_sqlite(path: &Path, busy_timeout_ms: u64, e: rusqlite::Error) 
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             StoreError::Busy(busy_timeout_ms)
         }
-        Some(ErrorCode::NotADatabase) => StoreError::NotSqlite(path.to_owned()),
-        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt(path.to_owned(), e.to_string()),
+        Some(ErrorCode::NotADatabase) => FileError::NotSqlite(path.to_owned()).into(),
+        Some(ErrorCode::DatabaseCorrupt) => {
+            FileError::Corrupt(path.to_owned(), e.to_string()).into()
+        }
         Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
             StoreError::ReadOnly(format!("{}: {e}", path.display()))
         }
         Some(ErrorCode::DiskFull) => StoreError::Full,
-        _ => StoreError::Sqlite(e.to_string()),
+        _ => StoreError::Engine(e.to_string()),
     }
 }
