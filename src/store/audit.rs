@@ -29,7 +29,7 @@ use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
-use super::sql::{self, Db, Dialect, args};
+use super::sql::{self, Db, args};
 use super::{Now, Read, Result, Store, StoreError, Tx};
 use crate::crypto::{AuditKey, MasterKey, ct_eq};
 use crate::domain::audit::Action;
@@ -39,7 +39,7 @@ const LEGACY_HEAD_KEY: &str = "audit_head";
 /// `meta` key of the audit key, wrapped under the master key.
 const AUDIT_KEY: &str = "audit_key";
 /// How many chains concurrent writers spread over (PostgreSQL; see [`Dialect::audit_chain`]).
-const CHAINS: i64 = 8;
+pub(super) const CHAINS: i64 = 8;
 /// The triggers that keep the trail append-only.
 pub(crate) const APPEND_ONLY_TRIGGERS: &[&str] = &[
     "audit_log_no_update",
@@ -742,41 +742,6 @@ impl Tx<'_> {
             let wrapped = key.wrap(new_master);
             super::meta_set(self.db(), AUDIT_KEY, &wrapped)
         })
-    }
-}
-
-impl Dialect {
-    /// The chain a write transaction appends to, as an SQL expression. SQLite has one
-    /// writer at a time, so one chain is enough: chain 1. PostgreSQL has concurrent
-    /// writers, and one head row would queue every sign-in on its lock: a transaction
-    /// appends to chain `1 + backend pid % CHAINS`, so writers on other backends mostly
-    /// hold other chains' heads and do not wait (a store copied from SQLite goes on from
-    /// its chain 1). The pid stays the same for the whole transaction, also behind a
-    /// pooler in transaction mode. The head is then locked by [`Dialect::lock_read`].
-    fn audit_chain(self) -> String {
-        match self {
-            Dialect::Sqlite => "1".into(),
-            Dialect::Postgres => {
-                format!("(1 + pg_catalog.pg_backend_pid()::pg_catalog.int8 % {CHAINS})")
-            }
-        }
-    }
-
-    /// The names of the triggers on the audit tables (catalog introspection): SQLite lists
-    /// them in `sqlite_master`; PostgreSQL in `pg_trigger`, where a disabled trigger is
-    /// still listed but guards nothing, so it counts as missing.
-    fn audit_triggers(self) -> &'static str {
-        match self {
-            Dialect::Sqlite => {
-                "SELECT name FROM sqlite_master
-                 WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_chains')"
-            }
-            Dialect::Postgres => {
-                "SELECT tgname::pg_catalog.text FROM pg_catalog.pg_trigger
-                 WHERE tgrelid IN ('audit_log'::pg_catalog.regclass, 'audit_chains'::pg_catalog.regclass)
-                   AND NOT tgisinternal AND tgenabled <> 'D'"
-            }
-        }
     }
 }
 

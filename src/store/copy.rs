@@ -7,7 +7,7 @@
 //! `meta` (key check, wrapped audit key, legacy head), so `audit verify` on the copy gives
 //! the same head. Rows stream from the source one table at a time; nothing is held in memory.
 
-use super::sql::{Arg, Db, Dialect, Value, args};
+use super::sql::{Arg, Db, Value, args};
 use super::tables::TABLES;
 use super::{Engine, Read, Result, Store, StoreError, Tx};
 
@@ -211,20 +211,4 @@ pub(crate) fn refuse_non_empty(dest: &Store, name: &str) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
-}
-
-impl Dialect {
-    /// After rows were copied in with their ids, the statement that moves the table's id
-    /// generator past the largest, if the engine needs one. SQLite's `INTEGER PRIMARY KEY`
-    /// takes the largest rowid plus one by itself; PostgreSQL's identity column draws from
-    /// a sequence that copied ids never advanced.
-    pub(crate) fn move_identity_past_max(self, table: &str) -> Option<String> {
-        match self {
-            Dialect::Sqlite => None,
-            Dialect::Postgres => Some(format!(
-                "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('{table}', 'id'),
-                     coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-            )),
-        }
-    }
 }

@@ -120,18 +120,3 @@ pub(crate) trait DoctorReads: Read {
 }
 
 impl<R: Read + ?Sized> DoctorReads for R {}
-
-impl Dialect {
-    /// A unix time (seconds) as `YYYY-MM-DDTHH:MM:SSZ` text, in UTC whatever the session's
-    /// time zone. SQLite formats with `strftime(..., 'unixepoch')`; PostgreSQL has no
-    /// `strftime` and formats a timestamp with `to_char`, after `to_timestamp` and
-    /// `AT TIME ZONE 'UTC'` (so the session's `TimeZone` setting cannot shift it).
-    pub(crate) fn utc_timestamp(self, seconds: &str) -> String {
-        match self {
-            Dialect::Sqlite => format!("strftime('%Y-%m-%dT%H:%M:%SZ', {seconds}, 'unixepoch')"),
-            Dialect::Postgres => format!(
-                "pg_catalog.to_char(pg_catalog.to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-            ),
-        }
-    }
-}

@@ -24,6 +24,7 @@ pub(crate) mod audit;
 pub(crate) mod copy;
 pub(crate) mod credentials;
 pub(crate) mod devices;
+pub(crate) mod dialect;
 pub(crate) mod doctor;
 mod error;
 pub(crate) mod location;

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use postgres::types::Type;
 
+pub(crate) use super::dialect::Dialect;
 use super::{Engine, Result, StoreError};
 
 /// One statement parameter.
@@ -567,41 +568,6 @@ impl Translations {
         let done: Arc<str> = to_pg(sql).into();
         self.0.borrow_mut().insert(sql.to_owned(), done.clone());
         done
-    }
-}
-
-/// What really differs between the engines, one item each with the reason beside it.
-/// Everything else is one statement text that both run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-impl Dialect {
-    /// A list of ids bound as one parameter (a JSON array, see [`id_list`]), as a one-column
-    /// row source `value`. SQLite has no arrays and `json_each` is its table function;
-    /// PostgreSQL's is `jsonb_array_elements_text`, schema-qualified so nothing on the
-    /// search path can stand in for it.
-    pub(crate) fn ids(self, param: usize) -> String {
-        match self {
-            Dialect::Sqlite => format!("(SELECT value FROM json_each(?{param}))"),
-            Dialect::Postgres => format!(
-                "(SELECT value::pg_catalog.int8 AS value FROM pg_catalog.jsonb_array_elements_text(?{param}::pg_catalog.jsonb) AS t(value))"
-            ),
-        }
-    }
-
-    /// `FOR UPDATE` on a read of the rows a write transaction goes on to change. PostgreSQL
-    /// runs writes under READ COMMITTED and locks rows only as it reaches them, so a read that
-    /// decides a change must lock what it read; SQLite's write transaction already holds the
-    /// one write lock of the whole file, and has no such clause. `of` names the table (a
-    /// left join's nullable side cannot be locked).
-    pub(crate) fn lock_read(self, writing: bool, of: &str) -> String {
-        match self {
-            Dialect::Postgres if writing => format!(" FOR UPDATE OF {of}"),
-            _ => String::new(),
-        }
     }
 }
 

@@ -7,7 +7,8 @@
 //! candidates ([`Dialect::search_index`]).
 
 use super::credentials::CredentialState;
-use super::sql::{Arg, Db, Dialect, Row, Stored, args, stored_column};
+use super::dialect::SearchIndex;
+use super::sql::{Arg, Db, Row, Stored, args, stored_column};
 use super::{Now, Read, Result, Tx};
 
 pub(crate) use crate::domain::user::{
@@ -473,31 +474,6 @@ impl Tx<'_> {
             args![id],
         )?;
         Ok(())
-    }
-}
-
-/// How `user find` narrows the users it then confirms with a literal substring test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SearchIndex {
-    /// The FTS5 table `users_search` (trigram tokenizer, `detail = none`) and the list of
-    /// users not yet indexed, `users_search_stale` (SQLite migration 2).
-    Fts5Trigram,
-    /// A `pg_trgm` GIN index on `users.search_text`, answering `LIKE '%needle%'` (without
-    /// the extension, the same statement scans).
-    PgTrgm,
-}
-
-impl Dialect {
-    /// The index `user find` narrows its candidates with. SQLite cannot index a column for
-    /// substrings: FTS5's trigram tokenizer lives in a table of its own, filled in batches
-    /// by triggers, so a search asks it with `MATCH`, adds the stale users and pages the
-    /// candidates by hand; PostgreSQL's `pg_trgm` indexes `users.search_text` itself, so
-    /// one `LIKE` answers, and its substring function is `strpos` (SQLite's is `instr`).
-    pub(crate) fn search_index(self) -> SearchIndex {
-        match self {
-            Dialect::Sqlite => SearchIndex::Fts5Trigram,
-            Dialect::Postgres => SearchIndex::PgTrgm,
-        }
     }
 }
 

@@ -1,0 +1,129 @@
+//! What really differs between the engines, item by item, with the reason beside each.
+//! Everything else is one statement text that both engines run (`store::sql`). Built-in
+//! functions named in a PostgreSQL branch are schema-qualified (`pg_catalog.`), so that
+//! nothing another role plants on the search path can stand in for them.
+
+/// What really differs between the engines, one item each with the reason beside it.
+/// Everything else is one statement text that both run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// How `user find` narrows the users it then confirms with a literal substring test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SearchIndex {
+    /// The FTS5 table `users_search` (trigram tokenizer, `detail = none`) and the list of
+    /// users not yet indexed, `users_search_stale` (SQLite migration 2).
+    Fts5Trigram,
+    /// A `pg_trgm` GIN index on `users.search_text`, answering `LIKE '%needle%'` (without
+    /// the extension, the same statement scans).
+    PgTrgm,
+}
+
+impl Dialect {
+    /// A list of ids bound as one parameter (a JSON array, see [`id_list`]), as a one-column
+    /// row source `value`. SQLite has no arrays and `json_each` is its table function;
+    /// PostgreSQL's is `jsonb_array_elements_text`, schema-qualified so nothing on the
+    /// search path can stand in for it.
+    pub(crate) fn ids(self, param: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("(SELECT value FROM json_each(?{param}))"),
+            Dialect::Postgres => format!(
+                "(SELECT value::pg_catalog.int8 AS value FROM pg_catalog.jsonb_array_elements_text(?{param}::pg_catalog.jsonb) AS t(value))"
+            ),
+        }
+    }
+
+    /// `FOR UPDATE` on a read of the rows a write transaction goes on to change. PostgreSQL
+    /// runs writes under READ COMMITTED and locks rows only as it reaches them, so a read that
+    /// decides a change must lock what it read; SQLite's write transaction already holds the
+    /// one write lock of the whole file, and has no such clause. `of` names the table (a
+    /// left join's nullable side cannot be locked).
+    pub(crate) fn lock_read(self, writing: bool, of: &str) -> String {
+        match self {
+            Dialect::Postgres if writing => format!(" FOR UPDATE OF {of}"),
+            _ => String::new(),
+        }
+    }
+
+    // For `store::audit`.
+    /// The chain a write transaction appends to, as an SQL expression. SQLite has one
+    /// writer at a time, so one chain is enough: chain 1. PostgreSQL has concurrent
+    /// writers, and one head row would queue every sign-in on its lock: a transaction
+    /// appends to chain `1 + backend pid % CHAINS`, so writers on other backends mostly
+    /// hold other chains' heads and do not wait (a store copied from SQLite goes on from
+    /// its chain 1). The pid stays the same for the whole transaction, also behind a
+    /// pooler in transaction mode. The head is then locked by [`Dialect::lock_read`].
+    pub(crate) fn audit_chain(self) -> String {
+        match self {
+            Dialect::Sqlite => "1".into(),
+            Dialect::Postgres => {
+                format!(
+                    "(1 + pg_catalog.pg_backend_pid()::pg_catalog.int8 % {})",
+                    super::audit::CHAINS
+                )
+            }
+        }
+    }
+
+    /// The names of the triggers on the audit tables (catalog introspection): SQLite lists
+    /// them in `sqlite_master`; PostgreSQL in `pg_trigger`, where a disabled trigger is
+    /// still listed but guards nothing, so it counts as missing.
+    pub(crate) fn audit_triggers(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT name FROM sqlite_master
+                 WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_chains')"
+            }
+            Dialect::Postgres => {
+                "SELECT tgname::pg_catalog.text FROM pg_catalog.pg_trigger
+                 WHERE tgrelid IN ('audit_log'::pg_catalog.regclass, 'audit_chains'::pg_catalog.regclass)
+                   AND NOT tgisinternal AND tgenabled <> 'D'"
+            }
+        }
+    }
+
+    // For `store::copy`.
+    /// After rows were copied in with their ids, the statement that moves the table's id
+    /// generator past the largest, if the engine needs one. SQLite's `INTEGER PRIMARY KEY`
+    /// takes the largest rowid plus one by itself; PostgreSQL's identity column draws from
+    /// a sequence that copied ids never advanced.
+    pub(crate) fn move_identity_past_max(self, table: &str) -> Option<String> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(format!(
+                "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('{table}', 'id'),
+                     coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )),
+        }
+    }
+
+    // For `store::doctor`.
+    /// A unix time (seconds) as `YYYY-MM-DDTHH:MM:SSZ` text, in UTC whatever the session's
+    /// time zone. SQLite formats with `strftime(..., 'unixepoch')`; PostgreSQL has no
+    /// `strftime` and formats a timestamp with `to_char`, after `to_timestamp` and
+    /// `AT TIME ZONE 'UTC'` (so the session's `TimeZone` setting cannot shift it).
+    pub(crate) fn utc_timestamp(self, seconds: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("strftime('%Y-%m-%dT%H:%M:%SZ', {seconds}, 'unixepoch')"),
+            Dialect::Postgres => format!(
+                "pg_catalog.to_char(pg_catalog.to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            ),
+        }
+    }
+
+    // For `store::users`.
+    /// The index `user find` narrows its candidates with. SQLite cannot index a column for
+    /// substrings: FTS5's trigram tokenizer lives in a table of its own, filled in batches
+    /// by triggers, so a search asks it with `MATCH`, adds the stale users and pages the
+    /// candidates by hand; PostgreSQL's `pg_trgm` indexes `users.search_text` itself, so
+    /// one `LIKE` answers, and its substring function is `strpos` (SQLite's is `instr`).
+    pub(crate) fn search_index(self) -> SearchIndex {
+        match self {
+            Dialect::Sqlite => SearchIndex::Fts5Trigram,
+            Dialect::Postgres => SearchIndex::PgTrgm,
+        }
+    }
+}
