@@ -38,7 +38,6 @@ mod sqlite;
 pub(crate) mod tables;
 pub(crate) mod users;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use std::cell::RefCell;
@@ -289,9 +288,6 @@ impl Store {
     /// [`Store::create_or_migrate`]) and filled by `copy` from one snapshot.
     pub(crate) fn backup_to(&self, dest: &Path) -> anyhow::Result<u64> {
         use anyhow::Context;
-        if let Engine::Postgres(_) = &self.engine {
-            return self.backup_pg_to(dest);
-        }
         let mut out = crate::files::create_private(dest).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 anyhow::anyhow!(
@@ -302,10 +298,13 @@ impl Store {
                 anyhow::Error::new(e).context(format!("cannot create backup {}", dest.display()))
             }
         })?;
-        let result = self.vacuum_into(&mut out);
+        let result = match &self.engine {
+            Engine::Sqlite(_) => self.vacuum_into(&mut out),
+            Engine::Postgres(_) => self.pg_backup_into(&mut out),
+        };
         if let Err(e) = result {
             drop(out);
-            let _ = fs::remove_file(dest);
+            let _ = std::fs::remove_file(dest);
             return Err(e.context(format!(
                 "backup to {} failed; nothing changed",
                 dest.display()
@@ -520,7 +519,7 @@ mod tests {
     fn wal_len(path: &Path) -> u64 {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
-        fs::metadata(&wal).map_or(0, |m| m.len())
+        std::fs::metadata(&wal).map_or(0, |m| m.len())
     }
 
     #[test]

@@ -1,28 +1,17 @@
 //! `backup PATH` from PostgreSQL: a new SQLite store, filled by `copy` from one snapshot.
 
 use std::fs;
-use std::path::Path;
 
 use crate::store::Store;
 use crate::store::location::Location;
 
 impl Store {
     /// `backup_to` from PostgreSQL: a new SQLite store, filled from one snapshot, built in a
-    /// private (0700) directory of our own and streamed into `dest`, which is created new
-    /// (`O_EXCL|O_NOFOLLOW`) and written only through its descriptor, as from SQLite.
-    pub(in crate::store) fn backup_pg_to(&self, dest: &Path) -> anyhow::Result<u64> {
+    /// private (0700) directory of our own and streamed into `out` (the backup file,
+    /// created new by `backup_to` and written only through its descriptor, as from SQLite).
+    pub(in crate::store) fn pg_backup_into(&self, out: &mut fs::File) -> anyhow::Result<()> {
         use anyhow::Context;
         use std::os::unix::fs::DirBuilderExt;
-        let mut out = crate::files::create_private(dest).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                anyhow::anyhow!(
-                    "{} already exists; choose a new backup path (a backup never overwrites or follows a symlink)",
-                    dest.display()
-                )
-            } else {
-                anyhow::Error::new(e).context(format!("cannot create backup {}", dest.display()))
-            }
-        })?;
         let work = std::env::temp_dir().join(format!(
             "mfa-admin-backup-{}-{:016x}",
             std::process::id(),
@@ -45,22 +34,10 @@ impl Store {
                 copy.run(|c| c.pragma_update(None, "journal_mode", "DELETE"))?;
             }
             let mut from = fs::File::open(&temp)?;
-            std::io::copy(&mut from, &mut out)?;
+            std::io::copy(&mut from, out)?;
             Ok(())
         })();
         let _ = fs::remove_dir_all(&work);
-        if let Err(e) = result {
-            drop(out);
-            let _ = fs::remove_file(dest);
-            return Err(e.context(format!(
-                "backup to {} failed; nothing changed",
-                dest.display()
-            )));
-        }
-        let bytes = out.metadata()?.len();
-        out.sync_all()
-            .with_context(|| format!("cannot write backup {}", dest.display()))?;
-        let _ = crate::files::sync_parent(dest);
-        Ok(bytes)
+        result
     }
 }
