@@ -1,24 +1,28 @@
-//! The store: the only place that knows SQL or rusqlite.
+//! The store: the only place that knows SQL, rusqlite or postgres.
 //!
 //! One SQLite file (docs/integration.md), or a PostgreSQL database (docs/postgres.md).
-//! [`Store::open`] refuses anything that is not a store
-//! this binary understands — missing, not SQLite, corrupt, too new — without writing to it.
-//! The connection is private: callers get typed operations that return domain types and
-//! one [`StoreError`] that already knows its exit code. Reads are methods of [`Store`];
-//! changes are methods of [`Tx`], which only [`Store::write`] hands out, so "the change, its
-//! audit rows and its notifications commit together" is visible at every call site. A write
-//! takes the lock up front (`BEGIN IMMEDIATE`) so a busy store fails before any work.
+//! [`Store::open`] refuses anything that is not a store this binary understands — missing,
+//! not SQLite, corrupt, too new — without writing to it. The connection is private: callers
+//! get typed operations that return domain types and one [`StoreError`] that already knows
+//! its exit code. Reads are extension traits of [`Read`], which both [`Store`] and [`Tx`]
+//! implement (`use crate::store::prelude::*` brings them into scope); changes are methods of
+//! [`Tx`], which only [`Store::write`] hands out, so "the change, its audit rows and its
+//! notifications commit together" is visible at every call site.
 //!
-//! The submodules hold the statements, one per concern; each has its SQL as private
-//! functions over a `&Connection` (unit-tested on an in-memory store) and the typed
-//! operations as `impl Store` / `impl Tx` blocks beside them.
+//! Layout:
+//! - one file per concern (`users`, `credentials`, `recovery`, `devices`, `reset`, `policy`,
+//!   `audit`, `notifications`, `doctor`, `copy`): each operation is one function whose SQL
+//!   both engines run, through the seam in [`sql`] (one parameter type, fail-closed
+//!   decoders, `exec`/`one`/`optional`/`all`/`each`);
+//! - [`dialect`]: the few things the engines really do differently, each with its reason;
+//! - [`tables`]: the one list of the tool's tables;
+//! - `sqlite/` and `pg/`: what is an engine's own — opening and hardening a connection,
+//!   WAL handling, backup, error mapping, DDL and migrations;
+//! - `error`: the error kinds both engines share, and engine detail.
 //!
-//! PostgreSQL (`pg/`) is a second implementation of these same operations: the store holds
-//! an [`Engine`], and each operation passes [`Store::on`] one closure per engine (the SQLite
-//! statements beside it, the PostgreSQL ones in `pg/<concern>.rs`). An enum rather than a
-//! trait object because the operations are generic (`write<T>`, streaming callbacks), which
-//! a `dyn` trait cannot carry, the set of engines is closed, and both engines are linked into
-//! one binary anyway.
+//! The engines are an enum inside the store rather than a trait object: the operations are
+//! generic (`write<T>`, streaming callbacks), the set is closed, and both are linked into one
+//! binary anyway; the one place that matches on it for statements is [`sql::Db`].
 
 pub(crate) mod audit;
 pub(crate) mod copy;

@@ -1,6 +1,6 @@
 //! The PostgreSQL engine: one connection (`postgres::Client`, synchronous), the schema and
-//! its migrations, transactions, error mapping, and the statements of every store
-//! operation, one file per concern like the SQLite statements beside `store/mod.rs`.
+//! its migrations (`schema`), transactions, error mapping, and `backup`. The statements of
+//! the store's operations are not here: both engines run the same text (`store::sql`).
 //!
 //! Transactions. A write is `BEGIN ISOLATION LEVEL READ COMMITTED` with `SET LOCAL
 //! lock_timeout` from `--busy-timeout`: a row another host holds longer than that fails the
