@@ -23,11 +23,11 @@ use crate::cli::{Cli, Command, GlobalArgs, Location};
 use crate::clock::{self, UnixTime};
 use crate::crypto::MasterKey;
 use crate::domain::audit::Action;
+use crate::domain::audit_chain::Entry;
 use crate::domain::user::{User, UserRef};
 use crate::error;
 use crate::output::Printer;
 use crate::store::Store;
-use crate::store::audit::Entry;
 use crate::store::prelude::*;
 
 /// What every command gets: the global flags, the printer and the time of this run.

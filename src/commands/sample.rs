@@ -17,8 +17,8 @@ use anyhow::{Context as _, Result, ensure};
 
 use crate::crypto::{self, MasterKey};
 use crate::domain::audit::Action;
+use crate::domain::audit_chain::Entry;
 use crate::recovery_codes;
-use crate::store::audit::Entry;
 use crate::store::prelude::*;
 use crate::store::users::NewUser;
 use crate::store::{Now, Store, Tx};

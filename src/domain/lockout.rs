@@ -13,11 +13,11 @@
 use anyhow::Result;
 
 use crate::domain::audit::Action;
+use crate::domain::audit_chain::Entry;
 use crate::domain::notice::Notice;
 use crate::domain::policy::Policy;
 use crate::domain::user::{User, UserStatus};
 use crate::error;
-use crate::store::audit::Entry;
 use crate::store::{Now, Tx};
 use crate::timefmt;
 

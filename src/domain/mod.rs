@@ -4,6 +4,7 @@
 //! operations and plain values, never on SQL; prints nothing.
 
 pub(crate) mod audit;
+pub(crate) mod audit_chain;
 pub(crate) mod codes;
 pub(crate) mod credential;
 pub(crate) mod import;

@@ -25,14 +25,13 @@
 //! Triggers refuse UPDATE and DELETE so nothing rewrites history by accident; `doctor`
 //! reports them if dropped.
 
-use std::fmt::Write as _;
-
-use sha2::{Digest, Sha256};
-
 use super::sql::{self, Db, args};
 use super::{Now, Read, Result, Store, StoreError, Tx};
-use crate::crypto::{AuditKey, MasterKey, ct_eq};
-use crate::domain::audit::Action;
+use crate::crypto::{AuditKey, MasterKey};
+use crate::domain::audit_chain::{
+    ChainWalk, Content, LegacyWalk, RowContent, StoredRow, missing_expected, row_mac, to_32,
+};
+pub(crate) use crate::domain::audit_chain::{Entry, Head, Verdict};
 
 /// `meta` key of the legacy (unkeyed) chain's head: row count and last hash.
 const LEGACY_HEAD_KEY: &str = "audit_head";
@@ -47,18 +46,6 @@ pub(crate) const APPEND_ONLY_TRIGGERS: &[&str] = &[
     "audit_chains_no_delete",
     "audit_chains_forward_only",
 ];
-
-/// One audit row to append. Never put a secret, code or token in any field.
-#[derive(Clone, Debug)]
-pub(crate) struct Entry<'a> {
-    pub(crate) actor: &'a str,
-    pub(crate) action: Action,
-    pub(crate) user_id: Option<i64>,
-    pub(crate) username: Option<&'a str>,
-    pub(crate) reason: Option<&'a str>,
-    /// Compact JSON with non-secret facts (counts, parameters).
-    pub(crate) details: Option<String>,
-}
 
 /// One chain's head within one transaction; append many rows without re-reading it.
 pub(crate) struct Chain {
@@ -156,14 +143,6 @@ impl Chain {
 /// The head of a chain created but not started ([`Chain::load`]).
 const NOT_STARTED: &[u8] = &[];
 
-fn to_32(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    if bytes.len() == 32 {
-        out.copy_from_slice(bytes);
-    }
-    out
-}
-
 /// The legacy chain's recorded head (row count, last hash); zeros when there is none.
 fn legacy_head(db: Db<'_>) -> Result<(i64, [u8; 32])> {
     Ok(decode_legacy_head(super::meta_get(db, LEGACY_HEAD_KEY)?))
@@ -180,75 +159,6 @@ fn decode_legacy_head(bytes: Option<Vec<u8>>) -> (i64, [u8; 32]) {
         }
         _ => (0, [0; 32]),
     }
-}
-
-struct Content<'a> {
-    at: Now,
-    actor: &'a str,
-    action: &'a str,
-    user_id: Option<i64>,
-    username: Option<&'a str>,
-    reason: Option<&'a str>,
-    details: Option<&'a str>,
-}
-
-impl<'a> Content<'a> {
-    /// What a new row records of `entry`, as the MAC covers it.
-    fn of(at: Now, entry: &'a Entry<'_>) -> Content<'a> {
-        Content {
-            at,
-            actor: entry.actor,
-            action: entry.action.as_str(),
-            user_id: entry.user_id,
-            username: entry.username,
-            reason: entry.reason,
-            details: entry.details.as_deref(),
-        }
-    }
-}
-
-/// Length-prefixed fields, so no two different rows encode the same bytes.
-fn encode_content(out: &mut Vec<u8>, c: &Content<'_>) {
-    fn field(out: &mut Vec<u8>, value: Option<&[u8]>) {
-        match value {
-            None => out.push(0),
-            Some(bytes) => {
-                out.push(1);
-                out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
-                out.extend_from_slice(bytes);
-            }
-        }
-    }
-    field(out, Some(&c.at.to_be_bytes()));
-    field(out, Some(c.actor.as_bytes()));
-    field(out, Some(c.action.as_bytes()));
-    field(
-        out,
-        c.user_id.map(i64::to_be_bytes).as_ref().map(|b| &b[..]),
-    );
-    field(out, c.username.map(str::as_bytes));
-    field(out, c.reason.map(str::as_bytes));
-    field(out, c.details.map(str::as_bytes));
-}
-
-/// The legacy (schema ≤ 3) row hash: SHA-256, no key.
-fn legacy_hash(prev: &[u8; 32], c: &Content<'_>) -> [u8; 32] {
-    let mut message = Vec::with_capacity(256);
-    message.extend_from_slice(b"mfa-admin/audit/v1");
-    message.extend_from_slice(prev);
-    encode_content(&mut message, c);
-    Sha256::digest(&message).into()
-}
-
-/// A keyed row's MAC: its chain, position, link and content under the audit key.
-fn row_mac(key: &AuditKey, chain: i64, seq: i64, prev: &[u8; 32], c: &Content<'_>) -> [u8; 32] {
-    let mut message = Vec::with_capacity(256);
-    message.extend_from_slice(b"mfa-admin/audit/v2");
-    message.extend_from_slice(&chain.to_be_bytes());
-    message.extend_from_slice(&seq.to_be_bytes());
-    message.extend_from_slice(prev);
-    encode_content(&mut message, c);
-    key.mac(&message)
 }
 
 /// One audit row as read back.
@@ -271,73 +181,6 @@ pub(crate) struct Filter {
     pub action: Option<String>,
     pub since: Option<Now>,
     pub limit: Option<u64>,
-}
-
-/// What `audit verify` found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Every row chains; `head` is what [`Head::render`] prints, worth recording elsewhere.
-    Intact { rows: i64, head: String },
-    /// The first row that does not chain, and why.
-    Broken { row: Option<i64>, why: String },
-}
-
-/// The heads of every chain: `CHAIN:SEQ:MAC` per chain (MAC in hex), joined by `,`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Head(Vec<(i64, i64, [u8; 32])>);
-
-impl Head {
-    pub(crate) fn render(&self) -> String {
-        let mut out = String::new();
-        for (i, (chain, seq, mac)) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(
-                out,
-                "{chain}:{seq}:{}",
-                data_encoding::HEXLOWER.encode(&mac[..])
-            );
-        }
-        out
-    }
-
-    /// Parses a head printed earlier by `audit head`.
-    pub(crate) fn parse(text: &str) -> Result<Head, String> {
-        let bad = || {
-            format!(
-                "--expect {text:?} is not an audit head (CHAIN:SEQ:MAC[,...], as `mfa-admin audit head` prints it)"
-            )
-        };
-        let mut heads = Vec::new();
-        for part in text.trim().split(',') {
-            let mut fields = part.split(':');
-            let (Some(chain), Some(seq), Some(mac), None) =
-                (fields.next(), fields.next(), fields.next(), fields.next())
-            else {
-                return Err(bad());
-            };
-            let chain: i64 = chain.parse().map_err(|_| bad())?;
-            let seq: i64 = seq.parse().map_err(|_| bad())?;
-            let mac = data_encoding::HEXLOWER_PERMISSIVE
-                .decode(mac.as_bytes())
-                .map_err(|_| bad())?;
-            if mac.len() != 32 || seq < 1 {
-                return Err(bad());
-            }
-            heads.push((chain, seq, to_32(&mac)));
-        }
-        Ok(Head(heads))
-    }
-}
-
-/// One stored audit row as `verify` reads it.
-struct StoredRow {
-    id: i64,
-    seq: Option<i64>,
-    prev: Vec<u8>,
-    hash: Vec<u8>,
-    content: RowContent,
 }
 
 impl StoredRow {
@@ -427,170 +270,49 @@ fn recorded(db: Db<'_>, chain: i64) -> Result<Option<(i64, Vec<u8>)>> {
 }
 
 /// Walks the legacy chain, then every keyed chain, and checks each against its recorded
-/// head; with `expect`, also that every recorded head is still in its chain. Run it on one
-/// snapshot, so that every chain's rows and recorded head are of one moment.
+/// head (the checks are `domain::audit_chain`'s); with `expect`, also that every recorded
+/// head is still in its chain. Run it on one snapshot, so that every chain's rows and
+/// recorded head are of one moment.
 fn verify(db: Db<'_>, key: &AuditKey, expect: Option<&Head>) -> Result<Verdict> {
-    let broken = |row: i64, why: &str| Verdict::Broken {
-        row: Some(row),
-        why: why.to_owned(),
-    };
-
-    // The legacy (unkeyed) rows.
-    let mut rows_total = 0i64;
-    let mut prev = [0u8; 32];
-    let mut count = 0i64;
-    let stopped = walk(db, None, |row| {
-        if row.prev != prev {
-            return Some(broken(
-                row.id,
-                "its link to the previous row does not match (a row before it was deleted, inserted or edited)",
-            ));
-        }
-        let hash = legacy_hash(&prev, &row.content.as_content());
-        if row.hash != hash {
-            return Some(broken(
-                row.id,
-                "its content does not match its hash (the row was edited or forged)",
-            ));
-        }
-        prev = hash;
-        count += 1;
-        None
-    })?;
-    if let Some(verdict) = stopped {
+    let mut legacy = LegacyWalk::default();
+    if let Some(verdict) = walk(db, None, |row| legacy.check(&row))? {
         return Ok(verdict);
     }
-    let (legacy_count, legacy_prev) = legacy_head(db)?;
-    if legacy_count != count || legacy_prev != prev {
-        return Ok(Verdict::Broken {
-            row: None,
-            why: format!(
-                "the log has {count} rows from before the trail was keyed but its head records {legacy_count} (rows were deleted or the head was edited)"
-            ),
-        });
-    }
-    rows_total += count;
-    let anchor = prev;
-
-    // Every keyed chain, from its rows and from the recorded heads.
-    let chains = chains(db)?;
+    let (mut rows, anchor) = match legacy.finish(legacy_head(db)?) {
+        Ok(done) => done,
+        Err(verdict) => return Ok(verdict),
+    };
     let mut head = Head::default();
-    let mut found: Vec<(i64, i64, [u8; 32])> = Vec::new();
-    for chain in chains {
-        let mut prev = anchor;
-        let mut seq = 0i64;
-        let stopped = walk(db, Some(chain), |row| {
-            if row.seq != Some(seq + 1) {
-                return Some(broken(
-                    row.id,
-                    "a row before it in its chain is missing (deleted) or it was inserted",
-                ));
-            }
-            if !ct_eq(&row.prev, &prev) {
-                return Some(broken(
-                    row.id,
-                    "its link to the previous row does not match (a row before it was deleted, inserted or edited)",
-                ));
-            }
-            seq += 1;
-            let mac = row_mac(key, chain, seq, &prev, &row.content.as_content());
-            if !ct_eq(&row.hash, &mac) {
-                return Some(broken(
-                    row.id,
-                    "its content does not match its MAC (the row was edited or forged)",
-                ));
-            }
-            if let Some(expect) = expect
-                && let Some((_, _, want)) =
-                    expect.0.iter().find(|(c, s, _)| *c == chain && *s == seq)
-                && !ct_eq(want, &mac)
-            {
-                return Some(broken(
-                    row.id,
-                    "it is not the row the expected head recorded at this position (the trail was rolled back and rewritten)",
-                ));
-            }
-            if expect.is_some() {
-                found.push((chain, seq, mac));
-            }
-            prev = mac;
-            None
-        })?;
-        if let Some(verdict) = stopped {
+    let mut seen = Vec::new();
+    for chain in chains(db)? {
+        let mut walker = ChainWalk::new(key, chain, anchor, expect);
+        if let Some(verdict) = walk(db, Some(chain), |row| walker.check(&row))? {
             return Ok(verdict);
         }
-        match recorded(db, chain)? {
-            Some((rseq, rhead)) if rseq == seq && ct_eq(&rhead, &prev) => {}
-            Some((rseq, _)) => {
-                return Ok(Verdict::Broken {
-                    row: None,
-                    why: format!(
-                        "chain {chain} has {seq} rows but its head records {rseq} (rows at the end were deleted or the head was edited)"
-                    ),
-                });
+        match walker.finish(recorded(db, chain)?) {
+            Ok(chain_head) => {
+                rows += chain_head.1;
+                head.0.push(chain_head);
+                seen.append(&mut walker.seen);
             }
-            None => {
-                return Ok(Verdict::Broken {
-                    row: None,
-                    why: format!(
-                        "chain {chain} has {seq} rows but no recorded head (the head was deleted)"
-                    ),
-                });
-            }
+            Err(verdict) => return Ok(verdict),
         }
-        rows_total += seq;
-        head.0.push((chain, seq, prev));
     }
     // `init` writes the first row in the transaction that records the key: an initialised
     // store with no row at all had its whole trail (and its heads) wiped.
-    if rows_total == 0 && super::meta_get(db, super::KEY_CHECK)?.is_some() {
+    if rows == 0 && super::meta_get(db, super::KEY_CHECK)?.is_some() {
         return Ok(Verdict::Broken {
             row: None,
             why: "the trail is empty although the store was initialised (every row and head was deleted)".into(),
         });
     }
-    if let Some(expect) = expect {
-        for (chain, seq, _) in &expect.0 {
-            if !found.iter().any(|(c, s, _)| c == chain && s == seq) {
-                let now = head.0.iter().find(|(c, ..)| c == chain).map_or(0, |h| h.1);
-                return Ok(Verdict::Broken {
-                    row: None,
-                    why: format!(
-                        "the expected head has {seq} rows in chain {chain} but the trail has {now} (rows were deleted: the trail was truncated or rolled back)"
-                    ),
-                });
-            }
-        }
+    if let Some(verdict) = expect.and_then(|expect| missing_expected(expect, &seen, &head)) {
+        return Ok(verdict);
     }
     Ok(Verdict::Intact {
-        rows: rows_total,
+        rows,
         head: head.render(),
     })
-}
-
-/// An audit row's content as read back, for recomputing its MAC.
-pub(super) struct RowContent {
-    pub(super) at: Now,
-    pub(super) actor: String,
-    pub(super) action: String,
-    pub(super) user_id: Option<i64>,
-    pub(super) username: Option<String>,
-    pub(super) reason: Option<String>,
-    pub(super) details: Option<String>,
-}
-
-impl RowContent {
-    fn as_content(&self) -> Content<'_> {
-        Content {
-            at: self.at,
-            actor: &self.actor,
-            action: &self.action,
-            user_id: self.user_id,
-            username: self.username.as_deref(),
-            reason: self.reason.as_deref(),
-            details: self.details.as_deref(),
-        }
-    }
 }
 
 /// Reads of the audit trail, on a [`Store`] or inside a [`Tx`].
@@ -748,6 +470,8 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::audit::Action;
+    use crate::domain::audit_chain::legacy_hash;
     use crate::store::location::Location;
 
     /// A new store file with its audit key attached (the directory lives as long as it).
