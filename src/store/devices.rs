@@ -1,6 +1,7 @@
 //! Remembered (trusted) devices: a random token is shown once; only its salted SHA-256
 //! hash and an expiry are stored. Expired devices are ignored and can be pruned.
 
+use super::layout::Feature;
 use super::sql::{Row, args};
 use super::{Now, Read, Result, Tx};
 
@@ -112,6 +113,7 @@ impl Tx<'_> {
         now: Now,
         expires_at: Now,
     ) -> Result<i64> {
+        self.store.layout.require(Feature::RememberedDevices)?;
         self.db().one(
             "INSERT INTO trusted_devices (user_id, label, token_salt, token_hash, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",

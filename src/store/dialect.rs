@@ -126,4 +126,23 @@ impl Dialect {
             Dialect::Postgres => SearchIndex::PgTrgm,
         }
     }
+
+    // For `store::layout`.
+    /// The tables of the store's database (catalog introspection): SQLite's `sqlite_master`
+    /// (its own `sqlite_*` tables aside); on PostgreSQL the ordinary and partitioned tables of
+    /// the schema the connection works in.
+    pub(crate) fn table_names(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'
+                 ORDER BY name LIMIT 1000"
+            }
+            Dialect::Postgres => {
+                "SELECT c.relname::pg_catalog.text FROM pg_catalog.pg_class c
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind IN ('r', 'p') AND n.nspname = pg_catalog.current_schema()
+                 ORDER BY 1 LIMIT 1000"
+            }
+        }
+    }
 }

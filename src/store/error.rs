@@ -39,6 +39,16 @@ pub(crate) enum StoreError {
         "{0} is not an mfa-admin store ({1}); refusing to touch it: point --db at the mfa-admin store, or at a new path for `mfa-admin init`"
     )]
     Foreign(PathBuf, String),
+    /// An application's database this version does not administer in place yet.
+    #[error(
+        "{db} is {what} ({tables}, ...); to administer it in place, mfa-admin will adopt it with `mfa-admin --db {db} init --schema {schema}` (not in this version yet); nothing was written"
+    )]
+    Application {
+        db: String,
+        what: &'static str,
+        tables: String,
+        schema: &'static str,
+    },
     /// What the engine said, for failures no kind above describes.
     #[error("store error: {0}")]
     Engine(String),

@@ -31,6 +31,7 @@ pub(crate) mod devices;
 pub(crate) mod dialect;
 pub(crate) mod doctor;
 mod error;
+pub(crate) mod layout;
 pub(crate) mod location;
 pub(crate) mod notifications;
 mod pg;
@@ -69,6 +70,8 @@ pub(crate) struct Store {
     /// The `-wal`/`-shm` this open created, removed again if the file proves corrupt.
     side_files: SideFiles,
     corrupt: std::cell::Cell<bool>,
+    /// Whose tables the operations reach (see `layout`).
+    layout: layout::Layout,
     /// What `init` should tell the administrator after migrating (PostgreSQL only).
     init_warning: Option<String>,
 }
@@ -115,10 +118,29 @@ impl Store {
                 let Engine::Postgres(pg) = &store.engine else {
                     unreachable!("connected to PostgreSQL")
                 };
+                if pg.version()?.is_none() {
+                    store.refuse_application()?;
+                }
                 let report = pg.migrate(LATEST_VERSION)?;
                 store.init_warning = report.warning;
                 Ok((store, report.created, report.version_before))
             }
+        }
+    }
+
+    /// The names of the tables in the store's database (its schema on PostgreSQL), at most
+    /// 1,000.
+    fn table_names(&self) -> Result<Vec<String>> {
+        self.db()
+            .all(self.db().dialect().table_names(), &[], |r| r.get(0))
+    }
+
+    /// Refuses a database that holds an application schema mfa-admin recognises but has
+    /// not adopted (see `layout`): `init` must not add its own tables beside it.
+    fn refuse_application(&self) -> Result<()> {
+        match layout::recognise(&self.table_names()?) {
+            Some(found) => Err(layout::refusal(&self.path.display().to_string(), found)),
+            None => Ok(()),
         }
     }
 
@@ -146,6 +168,7 @@ impl Store {
             },
             corrupt: std::cell::Cell::new(false),
             init_warning: None,
+            layout: layout::Layout::Own,
         })
     }
 
@@ -155,6 +178,7 @@ impl Store {
             unreachable!("connected to PostgreSQL")
         };
         let Some(version) = pg.version()? else {
+            store.refuse_application()?;
             return Err(StoreError::Missing(store.path.clone()));
         };
         store.check_version(version)?;

@@ -2,6 +2,7 @@
 //! factor reset, enrolled, replaced; account locked), written in the same transaction as
 //! the change. The application drains it with `notify list --pending` / `notify ack`.
 
+use super::layout::Feature;
 use super::sql::args;
 use super::{Now, Read, Result, Tx};
 use crate::domain::notice::Notice;
@@ -59,6 +60,7 @@ impl Tx<'_> {
     /// Queues a notice for the user, for the application to deliver, in the transaction of
     /// the change it tells of. Its message never holds a secret.
     pub(crate) fn notify(&self, user_id: i64, notice: Notice, now: Now) -> Result<()> {
+        self.store.layout.require(Feature::Notifications)?;
         self.db().exec(
             "INSERT INTO notifications (user_id, kind, message, created_at) VALUES (?1, ?2, ?3, ?4)",
             args![user_id, notice.kind(), notice.message(), now],

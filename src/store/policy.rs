@@ -7,6 +7,7 @@
 //! never read as the default: a security setting silently at its default is one the
 //! administrator did not choose.
 
+use super::layout::Feature;
 use super::sql::{Row, Stored, args, stored_column};
 use super::{Read, Result, StoreError, Tx};
 use crate::domain::policy::{KEYS, KeySpec, Policy, PolicyKey, key_named, validate_value};
@@ -76,6 +77,7 @@ impl Tx<'_> {
     /// Stores a value that `domain::policy::validate` accepted; returns the previous
     /// effective value.
     pub(crate) fn set_policy(&self, key: &KeySpec, value: &str) -> Result<String> {
+        self.store.layout.require(Feature::Policy)?;
         let previous = self
             .policy_entries()?
             .into_iter()

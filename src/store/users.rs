@@ -8,6 +8,7 @@
 
 use super::credentials::CredentialState;
 use super::dialect::SearchIndex;
+use super::layout::Feature;
 use super::sql::{Arg, Db, Row, Stored, args, stored_column};
 use super::{Now, Read, Result, Tx};
 
@@ -368,6 +369,7 @@ const CLEAR_FAILURES_AND_LOCK: &str = "UPDATE users SET failed_attempts = 0,
 impl Tx<'_> {
     /// Adds a user; `None` when the name is taken (in any case).
     pub(crate) fn insert_user(&self, user: &NewUser<'_>, now: Now) -> Result<Option<i64>> {
+        self.store.layout.require(Feature::AddUsers)?;
         self.db().optional(
             "INSERT INTO users (username, username_key, name, email, search_text, created_at,
                                 enrollment_required)

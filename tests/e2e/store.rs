@@ -701,3 +701,48 @@ fn init_sample_on_a_store_with_users_asks_and_says_what_it_adds() {
     assert!(done.stderr().contains("svc-backup"), "{}", done.stderr());
     assert_eq!(all_users(&env).len(), 6);
 }
+
+/// A Django site's database (django-otp's tables beside `auth_user`): plain `init` used to
+/// add fourteen tables of its own beside them, a second user table nothing keeps in step.
+/// Now `init` and every other command refuse (exit 1), write nothing, and name the command
+/// that will adopt it in place.
+#[test]
+fn an_application_database_is_refused_with_the_adoption_hint() {
+    let env = Env::new();
+    env.execute(
+        "CREATE TABLE django_migrations (id integer PRIMARY KEY, app text, name text);
+         CREATE TABLE auth_user (id integer PRIMARY KEY, username text NOT NULL);
+         CREATE TABLE otp_totp_totpdevice (id integer PRIMARY KEY, user_id integer,
+             name text, confirmed integer, key text);
+         CREATE TABLE otp_static_staticdevice (id integer PRIMARY KEY, user_id integer,
+             name text, confirmed integer);
+         INSERT INTO auth_user VALUES (1, 'alice');",
+    );
+    let tables = |env: &Env| match env.engine() {
+        Engine::Sqlite => count(
+            env,
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        ),
+        Engine::Postgres => count(
+            env,
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public'",
+        ),
+    };
+    let before = tables(&env);
+    assert_eq!(before, 4);
+    env.run(&["init"])
+        .code_is(1)
+        .error_mentions("django-otp")
+        .error_mentions("init --schema django-otp");
+    for args in [
+        &["user", "list"][..],
+        &["mfa", "status", "alice"],
+        &["mfa", "reset", "alice", "--yes"],
+        &["audit"],
+    ] {
+        env.run(args)
+            .code_is(1)
+            .error_mentions("init --schema django-otp");
+    }
+    assert_eq!(tables(&env), before, "nothing was written");
+}

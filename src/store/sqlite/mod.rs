@@ -63,15 +63,15 @@ impl Store {
     /// version-0 file with only other tables is a database the store may be added to
     /// (`init` adopts it); until then it is not a store.
     pub(super) fn check_is_ours(&self, version: i64) -> Result<()> {
-        let tables: Vec<String> = self.run(|c| {
-            let mut stmt = c.prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'
-                 ORDER BY name LIMIT 1000",
-            )?;
-            stmt.query_map([], |r| r.get(0))?.collect()
-        })?;
+        let tables = self.table_names()?;
         let has = |name: &str| tables.iter().any(|t| t.eq_ignore_ascii_case(name));
         if version == 0 {
+            if let Some(found) = super::layout::recognise(&tables) {
+                return Err(super::layout::refusal(
+                    &self.path.display().to_string(),
+                    found,
+                ));
+            }
             if let Some(clash) = tables::all_names().find(|t| has(t)) {
                 return Err(StoreError::Foreign(
                     self.path.clone(),
@@ -175,6 +175,7 @@ impl Store {
             side_files,
             corrupt: std::cell::Cell::new(false),
             init_warning: None,
+            layout: super::layout::Layout::Own,
         };
         let Engine::Sqlite(conn) = &store.engine else {
             unreachable!("opened a file")
