@@ -10,15 +10,20 @@
 # Exports:
 #   MFA_ADMIN_TEST_PG      server URL over the socket (tests create one database each)
 #   MFA_ADMIN_TEST_PG_TLS  server URL over TCP with sslmode=verify-full and the CA certificate
+#   MFA_ADMIN_TEST_PG_SCRAM  a role that authenticates with SCRAM-SHA-256 over TLS (channel binding)
+#   MFA_ADMIN_TEST_PG_STANDBY  a streaming hot standby of the server (pg_basebackup), over TCP
+#   MFA_ADMIN_TEST_PGBOUNCER_TX / _SESSION  PgBouncer (Debian package) in front of the server,
+#                                 in transaction and in session pooling
 #   MFA_ADMIN_TEST_PG_REQUIRED=1  the PostgreSQL half of the suite must run (it fails, never
-#                                 skips, when the URL is missing or the server is unreachable)
+#                                 skips, when a URL is missing or its server is unreachable)
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ] || ! command -v openssl >/dev/null; then
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ] || ! command -v openssl >/dev/null \
+    || ! [ -x /usr/sbin/pgbouncer ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql openssl >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql openssl pgbouncer >/dev/null
     pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fi
 
@@ -71,13 +76,70 @@ if [ "${MFA_ADMIN_PG_DURABLE:-0}" != 1 ]; then
         >>"$pg_data/postgresql.conf"
 fi
 
+# A role that must authenticate with SCRAM (first match wins, so before initdb's trust lines).
+printf 'hostssl all mfa_scram 127.0.0.1/32 scram-sha-256\nhost all mfa_scram 127.0.0.1/32 scram-sha-256\n' \
+    | cat - "$pg_data/pg_hba.conf" >"$pg_root/hba" && cat "$pg_root/hba" >"$pg_data/pg_hba.conf"
+
 as_postgres "$pg_bin/pg_ctl" -w -D "$pg_data" -l "$pg_root/server.log" start >/dev/null
 
 pg_stop() {
+    for pid_file in "$pg_root"/pgbouncer-*.pid; do
+        [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null
+    done
+    [ -d "$pg_root/standby" ] &&
+        as_postgres "$pg_bin/pg_ctl" -D "$pg_root/standby" -m immediate stop >/dev/null 2>&1
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$pg_root"
 }
 trap pg_stop EXIT
+
+as_postgres "$pg_bin/psql" -q -h "$pg_sock" -p "$pg_port" -U postgres -d postgres \
+    -c "CREATE ROLE mfa_scram LOGIN SUPERUSER PASSWORD 'scram-test-pw'" >/dev/null
+
+# A streaming hot standby. A part that fails to start leaves its URL unset; with
+# MFA_ADMIN_TEST_PG_REQUIRED=1 the tests that need it then fail.
+sb_port=$((pg_port + 1))
+if as_postgres "$pg_bin/pg_basebackup" -h "$pg_sock" -p "$pg_port" -U postgres \
+    -D "$pg_root/standby" -R -X stream >/dev/null 2>"$pg_root/standby.err"; then
+    printf "port = %s\nunix_socket_directories = '%s'\nhot_standby = on\n" "$sb_port" "$pg_sock" \
+        >>"$pg_root/standby/postgresql.conf"
+    if as_postgres "$pg_bin/pg_ctl" -w -D "$pg_root/standby" -l "$pg_root/standby.log" start \
+        >/dev/null; then
+        export MFA_ADMIN_TEST_PG_STANDBY="postgresql://postgres@127.0.0.1:$sb_port/postgres?sslmode=disable"
+    fi
+fi
+
+# PgBouncer in front of the server, in each pool mode (any database name passes through).
+pgb_bin=$(command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null || true)
+printf '"postgres" ""\n' >"$pg_root/pgbouncer-users.txt"
+for mode in transaction session; do
+    [ -n "$pgb_bin" ] || break
+    if [ "$mode" = transaction ]; then pgb_port=$((pg_port + 2)); else pgb_port=$((pg_port + 3)); fi
+    {
+        echo "[databases]"
+        echo "* = host=$pg_sock port=$pg_port"
+        echo "[pgbouncer]"
+        echo "listen_addr = 127.0.0.1"
+        echo "listen_port = $pgb_port"
+        echo "unix_socket_dir ="
+        echo "auth_type = trust"
+        echo "auth_file = $pg_root/pgbouncer-users.txt"
+        echo "pool_mode = $mode"
+        echo "max_client_conn = 200"
+        echo "default_pool_size = 20"
+        echo "logfile = $pg_root/pgbouncer-$mode.log"
+        echo "pidfile = $pg_root/pgbouncer-$mode.pid"
+    } >"$pg_root/pgbouncer-$mode.ini"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$pg_root"/pgbouncer-*
+    if as_postgres "$pgb_bin" -d "$pg_root/pgbouncer-$mode.ini" >/dev/null 2>&1; then
+        url="postgresql://postgres@127.0.0.1:$pgb_port/postgres?sslmode=disable"
+        if [ "$mode" = transaction ]; then
+            export MFA_ADMIN_TEST_PGBOUNCER_TX="$url"
+        else
+            export MFA_ADMIN_TEST_PGBOUNCER_SESSION="$url"
+        fi
+    fi
+done
 
 # pg_trgm in template1, so every database the tests create has it already.
 as_postgres "$pg_bin/psql" -q -h "$pg_sock" -p "$pg_port" -U postgres -d template1 \
@@ -86,5 +148,7 @@ as_postgres "$pg_bin/psql" -q -h "$pg_sock" -p "$pg_port" -U postgres -d templat
 export PATH="$pg_bin:$PATH"
 export MFA_ADMIN_TEST_PG="postgresql://postgres@/postgres?host=$pg_sock&port=$pg_port"
 export MFA_ADMIN_TEST_PG_TLS="postgresql://postgres@localhost:$pg_port/postgres?sslmode=verify-full&sslrootcert=$pg_root/ca.crt"
+export MFA_ADMIN_TEST_PG_SCRAM="postgresql://mfa_scram:scram-test-pw@localhost:$pg_port/postgres?sslmode=require"
 export MFA_ADMIN_TEST_PG_REQUIRED=1
+echo "standby: ${MFA_ADMIN_TEST_PG_STANDBY:-did not start}; PgBouncer: ${MFA_ADMIN_TEST_PGBOUNCER_TX:-did not start} (transaction), ${MFA_ADMIN_TEST_PGBOUNCER_SESSION:-did not start} (session)"
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on $pg_sock port $pg_port"

@@ -29,7 +29,10 @@ pub(crate) fn run(ctx: &mut Context, args: BackupArgs) -> Result<()> {
 ///
 /// A backup is safe while the application writes, so it must not fail because the
 /// application holds the write lock past the busy timeout: the copy stands, and a warning
-/// says the row could not be appended. Any other failure to audit is an error.
+/// says the row could not be appended. Nor on a PostgreSQL standby (or a read-only session),
+/// which refuses every write: the backup is taken and its row goes nowhere — the warning
+/// says so (the primary's trail does not record backups taken from a standby). Any other
+/// failure to audit is an error.
 pub(crate) fn write_backup(ctx: &mut Context, store: &Store, path: &Path) -> Result<u64> {
     let bytes = store.backup_to(path)?;
     let now = ctx.now;
@@ -46,6 +49,18 @@ pub(crate) fn write_backup(ctx: &mut Context, store: &Store, path: &Path) -> Res
         Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Busy(_))) => {
             ctx.out.warn(&format!(
                 "the backup {} is written, but its audit row is not: the store stayed busy",
+                path.display()
+            ));
+        }
+        Err(e)
+            if store.is_postgres()
+                && matches!(
+                    e.downcast_ref::<StoreError>(),
+                    Some(StoreError::ReadOnly(_))
+                ) =>
+        {
+            ctx.out.warn(&format!(
+                "the backup {} is written, but no audit row records it: {e:#}",
                 path.display()
             ));
         }

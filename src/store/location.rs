@@ -2,9 +2,11 @@
 //!
 //! `--db` / `MFA_ADMIN_DB` starting with `postgres://` or `postgresql://` is a URL (libpq's URI
 //! syntax: `postgresql://[user[:password]@][host][:port][/dbname][?param=value&...]`, with
-//! `host`, `port`, `user`, `password`, `dbname`, `sslmode`, `sslrootcert`, `connect_timeout`
-//! and `application_name` as parameters; a host starting with `/` is a Unix socket
-//! directory); anything else is a file path. The password is never part of what
+//! `host`, `port`, `user`, `password`, `dbname`, `sslmode`, `sslrootcert`, `connect_timeout`,
+//! `application_name`, `target_session_attrs` and `channel_binding` as parameters; a host
+//! starting with `/` is a Unix socket directory); anything else is a file path. A parameter
+//! the URL leaves out comes from libpq's environment variable (`PGSSLMODE`, ...) when the
+//! connection is made (`pg::connect`), as with libpq. The password is never part of what
 //! [`PgUrl`] displays, so no message, JSON value or audit row can carry it.
 
 use std::ffi::OsStr;
@@ -58,7 +60,7 @@ pub enum SslMode {
 }
 
 impl SslMode {
-    fn parse(text: &str) -> Option<SslMode> {
+    pub(crate) fn parse(text: &str) -> Option<SslMode> {
         Some(match text {
             "disable" => SslMode::Disable,
             "allow" | "prefer" => SslMode::Prefer,
@@ -80,6 +82,79 @@ impl SslMode {
     }
 }
 
+/// Which server of several a connection accepts (libpq's `target_session_attrs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionAttrs {
+    Any,
+    /// `SHOW transaction_read_only` is off.
+    ReadWrite,
+    /// `SHOW transaction_read_only` is on.
+    ReadOnly,
+    /// Not in recovery.
+    Primary,
+    /// In recovery (a hot standby).
+    Standby,
+    /// A standby if any host is one, else any host.
+    PreferStandby,
+}
+
+impl SessionAttrs {
+    pub(crate) const NAMES: &'static str =
+        "any, read-write, read-only, primary, standby, prefer-standby";
+
+    pub(crate) fn parse(text: &str) -> Option<SessionAttrs> {
+        Some(match text {
+            "any" => SessionAttrs::Any,
+            "read-write" => SessionAttrs::ReadWrite,
+            "read-only" => SessionAttrs::ReadOnly,
+            "primary" => SessionAttrs::Primary,
+            "standby" => SessionAttrs::Standby,
+            "prefer-standby" => SessionAttrs::PreferStandby,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SessionAttrs::Any => "any",
+            SessionAttrs::ReadWrite => "read-write",
+            SessionAttrs::ReadOnly => "read-only",
+            SessionAttrs::Primary => "primary",
+            SessionAttrs::Standby => "standby",
+            SessionAttrs::PreferStandby => "prefer-standby",
+        }
+    }
+}
+
+/// Whether SCRAM channel binding is required (libpq's `channel_binding`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelBinding {
+    Disable,
+    /// Used when the server offers it over TLS (libpq's default).
+    Prefer,
+    /// Refuse to connect unless the server authenticated with SCRAM-SHA-256-PLUS.
+    Require,
+}
+
+impl ChannelBinding {
+    pub(crate) fn parse(text: &str) -> Option<ChannelBinding> {
+        Some(match text {
+            "disable" => ChannelBinding::Disable,
+            "prefer" => ChannelBinding::Prefer,
+            "require" => ChannelBinding::Require,
+            _ => return None,
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ChannelBinding::Disable => "disable",
+            ChannelBinding::Prefer => "prefer",
+            ChannelBinding::Require => "require",
+        }
+    }
+}
+
 /// A parsed PostgreSQL URL. `Debug` and `Display` leave the password out.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PgUrl {
@@ -94,6 +169,8 @@ pub struct PgUrl {
     pub sslrootcert: Option<PathBuf>,
     pub connect_timeout: Option<u64>,
     pub application_name: Option<String>,
+    pub target_session_attrs: Option<SessionAttrs>,
+    pub channel_binding: Option<ChannelBinding>,
 }
 
 impl PgUrl {
@@ -121,6 +198,8 @@ impl PgUrl {
             sslrootcert: None,
             connect_timeout: None,
             application_name: None,
+            target_session_attrs: None,
+            channel_binding: None,
         };
         let hostspec = match authority.rsplit_once('@') {
             Some((userinfo, hostspec)) => {
@@ -188,9 +267,25 @@ impl PgUrl {
                     })?);
                 }
                 "application_name" => url.application_name = Some(value),
+                "target_session_attrs" => {
+                    url.target_session_attrs =
+                        Some(SessionAttrs::parse(&value).ok_or_else(|| {
+                            bad(&format!(
+                                "target_session_attrs {value:?} is not one of {}",
+                                SessionAttrs::NAMES
+                            ))
+                        })?);
+                }
+                "channel_binding" => {
+                    url.channel_binding = Some(ChannelBinding::parse(&value).ok_or_else(|| {
+                        bad(&format!(
+                            "channel_binding {value:?} is not one of disable, prefer, require"
+                        ))
+                    })?);
+                }
                 other => {
                     return Err(bad(&format!(
-                        "unknown parameter {other:?} (known: host, port, user, password, dbname, sslmode, sslrootcert, connect_timeout, application_name)"
+                        "unknown parameter {other:?} (known: host, port, user, password, dbname, sslmode, sslrootcert, connect_timeout, application_name, target_session_attrs, channel_binding)"
                     )));
                 }
             }
@@ -319,6 +414,12 @@ impl fmt::Display for PgUrl {
         }
         if let Some(name) = &self.application_name {
             params.push(("application_name", name.clone()));
+        }
+        if let Some(attrs) = self.target_session_attrs {
+            params.push(("target_session_attrs", attrs.as_str().to_owned()));
+        }
+        if let Some(binding) = self.channel_binding {
+            params.push(("channel_binding", binding.as_str().to_owned()));
         }
         for (i, (key, value)) in params.iter().enumerate() {
             let value: String = value

@@ -406,3 +406,395 @@ fn an_empty_or_too_new_database_is_refused_untouched() {
     }
     assert_same(&before, &dump(&env), "a too-new store");
 }
+
+/// The test database of `env` on the primary over TCP, plain text.
+fn tcp_url(env: &Env, port: u16) -> String {
+    let db = &env.pg.as_ref().unwrap().name;
+    format!("postgresql://postgres@127.0.0.1:{port}/{db}?sslmode=disable")
+}
+
+fn primary_port() -> u16 {
+    pg::port_of(&pg::server_url().unwrap())
+}
+
+/// Runs to the end, or fails the test if the binary is still waiting after two minutes (a
+/// guard against a hang, not a timing assertion).
+#[track_caller]
+fn finish(mut child: std::process::Child) -> (i32, String) {
+    for _ in 0..1200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("mfa-admin still waiting on the server after two minutes");
+}
+
+fn spawn_with(env: &Env, vars: &[(&str, &str)], args: &[&str]) -> std::process::Child {
+    let mut cmd = env.command(args);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
+/// Issue 19 finding 3: libpq's environment. `PGSSLMODE=require` used to be ignored, so a
+/// server (or a man in the middle) that declined TLS got the session in plain text.
+#[test]
+fn libpq_environment_variables_are_honoured_and_the_url_wins() {
+    if !postgres_pass() {
+        return;
+    }
+    let Some(tls) = pg::part("MFA_ADMIN_TEST_PG_TLS") else {
+        return;
+    };
+    let env = Env::init();
+    let db = &env.pg.as_ref().unwrap().name;
+    let plain_stripper = pg::plaintext_listener();
+    let stripped = format!("postgresql://postgres@127.0.0.1:{plain_stripper}/{db}");
+    let run = |url: &str, vars: &[(&str, &str)]| {
+        let mut run = env.cmd(&["user", "list"]).env("MFA_ADMIN_DB", url);
+        for (k, v) in vars {
+            run = run.env(k, v);
+        }
+        run.run()
+    };
+    run(&stripped, &[("PGSSLMODE", "require")])
+        .code_is(1)
+        .error_mentions("TLS");
+    // The URL's sslmode wins over the environment's.
+    let ca = tls.split("sslrootcert=").nth(1).unwrap().to_owned();
+    let base = pg::with_db(tls.split('?').next().unwrap(), db);
+    let bogus = write_file(&env, "bogus-ca.pem", "not a certificate\n");
+    run(
+        &base,
+        &[("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", s(&bogus))],
+    )
+    .code_is(1)
+    .error_mentions("sslrootcert");
+    run(
+        &base,
+        &[("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", &ca)],
+    )
+    .ok();
+    // (`require` with a root certificate checks it, as libpq does; `disable` uses none.)
+    run(
+        &format!("{base}?sslmode=disable"),
+        &[("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", s(&bogus))],
+    )
+    .ok();
+    run(&base, &[("PGSSLMODE", "sometimes")])
+        .code_is(1)
+        .error_mentions("PGSSLMODE");
+    // PGCONNECT_TIMEOUT bounds an attempt to a server that never answers.
+    let silent = format!(
+        "postgresql://postgres@127.0.0.1:{}/{db}",
+        pg::silent_listener()
+    );
+    let (code, stderr) = finish(spawn_with(
+        &env,
+        &[("MFA_ADMIN_DB", &silent), ("PGCONNECT_TIMEOUT", "2")],
+        &["user", "list"],
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("timed out") && stderr.contains("connect_timeout"),
+        "{stderr}"
+    );
+}
+
+/// `PGAPPNAME` names the session, and a session the server ends (`pg_terminate_backend`,
+/// an administrator's shutdown) or cancels is named as such, not as a busy lock.
+#[test]
+fn appname_from_the_environment_and_each_cancellation_named() {
+    if !postgres_pass() {
+        return;
+    }
+    let env = Env::with_users(&["alice"]);
+    let mut holder = env.pg.as_ref().unwrap().client();
+    for (kill, expect) in [
+        ("pg_terminate_backend", "shutting down"),
+        ("pg_cancel_backend", "cancelled the statement"),
+    ] {
+        let mut tx = holder.transaction().unwrap();
+        tx.batch_execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            .unwrap();
+        let child = spawn_with(
+            &env,
+            &[("PGAPPNAME", "mfa-e2e-victim")],
+            &["--busy-timeout", "60000", "user", "add", "bob"],
+        );
+        let mut watcher = env.pg.as_ref().unwrap().client();
+        loop {
+            let killed: i64 = watcher
+                .query_one(
+                    &format!(
+                        "SELECT count({kill}(pid)) FROM pg_stat_activity WHERE application_name = 'mfa-e2e-victim' AND wait_event_type = 'Lock'"
+                    ),
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if killed > 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let (code, stderr) = finish(child);
+        tx.rollback().unwrap();
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains(expect), "{kill}: {stderr}");
+        assert!(!stderr.contains("--busy-timeout"), "{stderr}");
+    }
+    // A lock held past --busy-timeout is the one "busy".
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    env.run(&["--busy-timeout", "200", "user", "add", "bob"])
+        .code_is(1)
+        .error_mentions("--busy-timeout");
+    tx.rollback().unwrap();
+    env.run(&["user", "add", "bob"]).ok();
+}
+
+/// `channel_binding=require` used to be refused as an unknown parameter; now it connects only
+/// when the server authenticated with SCRAM bound to the TLS channel.
+#[test]
+fn channel_binding_require() {
+    if !postgres_pass() {
+        return;
+    }
+    let (Some(tls), Some(scram)) = (
+        pg::part("MFA_ADMIN_TEST_PG_TLS"),
+        pg::part("MFA_ADMIN_TEST_PG_SCRAM"),
+    ) else {
+        return;
+    };
+    let env = Env::init();
+    let db = &env.pg.as_ref().unwrap().name;
+    // The postgres role is trusted: no SCRAM, so no channel binding — refused.
+    let trusted = format!("{}&channel_binding=require", pg::with_db(&tls, db));
+    env.cmd(&["user", "list"])
+        .env("MFA_ADMIN_DB", &trusted)
+        .run()
+        .code_is(1)
+        .error_mentions("channel binding");
+    let bound = format!("{}&channel_binding=require", pg::with_db(&scram, db));
+    env.cmd(&["user", "list"])
+        .env("MFA_ADMIN_DB", &bound)
+        .run()
+        .ok();
+    env.cmd(&["user", "list"])
+        .env("MFA_ADMIN_DB", pg::with_db(&scram, db))
+        .env("PGCHANNELBINDING", "require")
+        .run()
+        .ok();
+    env.cmd(&["user", "list"])
+        .env("MFA_ADMIN_DB", format!("{bound}&sslmode=disable"))
+        .run()
+        .code_is(1)
+        .error_mentions("channel_binding=require needs TLS");
+}
+
+/// Issue 20 item 2: a listener that accepts and never answers is given up per host after
+/// connect_timeout (TCP, TLS and authentication), and the next host is tried.
+#[test]
+fn connect_timeout_bounds_each_host_and_the_next_is_tried() {
+    if !postgres_pass() {
+        return;
+    }
+    let env = Env::with_users(&["alice"]);
+    let db = &env.pg.as_ref().unwrap().name;
+    let silent = pg::silent_listener();
+    let alone = format!("postgresql://postgres@127.0.0.1:{silent}/{db}?connect_timeout=2");
+    let (code, stderr) = finish(spawn_with(
+        &env,
+        &[("MFA_ADMIN_DB", &alone)],
+        &["user", "list"],
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{silent}")), "{stderr}");
+    let both = format!(
+        "postgresql://postgres@127.0.0.1:{silent},127.0.0.1:{}/{db}?connect_timeout=2&sslmode=disable",
+        primary_port()
+    );
+    let (code, stderr) = finish(spawn_with(
+        &env,
+        &[("MFA_ADMIN_DB", &both)],
+        &["user", "show", "alice"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Issue 20 item 2: a server that stops answering in the middle of a command (the relay
+/// stops as SIGSTOP would stop the server) is given up after --busy-timeout + 15 s, with
+/// one line saying it timed out, and nothing changed; a connection lost mid-command says so.
+#[test]
+fn a_server_that_stops_answering_mid_command_times_out() {
+    if !postgres_pass() {
+        return;
+    }
+    let env = Env::with_users(&["alice"]);
+    let trigger: &[u8] = b"BEGIN ISOLATION LEVEL READ COMMITTED";
+    let paused = tcp_url(&env, pg::proxy(primary_port(), trigger, pg::Fault::Pause));
+    let (code, stderr) = finish(spawn_with(
+        &env,
+        &[("MFA_ADMIN_DB", &paused)],
+        &["--busy-timeout", "100", "user", "add", "bob"],
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("timed out") && stderr.contains("sent nothing"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let lost = tcp_url(&env, pg::proxy(primary_port(), trigger, pg::Fault::Drop));
+    env.cmd(&["user", "add", "bob"])
+        .env("MFA_ADMIN_DB", &lost)
+        .run()
+        .code_is(1)
+        .error_mentions("was lost");
+    env.run(&["mfa", "status", "bob"]).code_is(3);
+}
+
+/// Issue 20 item 4: the standby serves every read command, refuses writes saying it is a
+/// standby, takes a backup (whose audit row goes nowhere, and the warning says so), and
+/// target_session_attrs picks the right server from a URL listing both.
+#[test]
+fn a_standby_serves_reads_and_target_session_attrs_choose_the_server() {
+    if !postgres_pass() {
+        return;
+    }
+    let Some(standby) = pg::part("MFA_ADMIN_TEST_PG_STANDBY") else {
+        return;
+    };
+    let mut env = Env::with_users(&["alice", "bob"]);
+    let (secret, codes) = enroll_confirmed(&mut env, "alice", NOW);
+    let _ = (&secret, &codes);
+    let db = env.pg.as_ref().unwrap().name.clone();
+    pg::wait_replayed(&mut env.pg.as_ref().unwrap().client(), &standby);
+    let on_standby = pg::with_db(&standby, &db);
+    let run = |url: &str, args: &[&str]| env.cmd(args).env("MFA_ADMIN_DB", url).run();
+    for args in [
+        &["user", "list"][..],
+        &["user", "show", "alice"],
+        &["user", "find", "ali"],
+        &["mfa", "status", "alice"],
+        &["policy", "show"],
+        &["audit"],
+        &["audit", "verify"],
+        &["audit", "head"],
+        &["notify", "list"],
+        &["key", "check"],
+    ] {
+        let primary = env.run(args).ok().stdout();
+        assert_eq!(run(&on_standby, args).ok().stdout(), primary, "{args:?}");
+    }
+    for args in [&["user", "add", "carol"][..], &["user", "lock", "bob"]] {
+        run(&on_standby, args)
+            .code_is(1)
+            .error_mentions("standby")
+            .error_mentions("target_session_attrs");
+    }
+    let path = env.path("from-standby.db");
+    let done = run(&on_standby, &["backup", s(&path)]).ok();
+    assert!(done.stderr().contains("no audit row"), "{}", done.stderr());
+    assert_eq!(integrity(&path), "ok");
+
+    // Standby listed first: read-write and primary skip it, standby and prefer-standby keep it.
+    let sb = pg::port_of(&standby);
+    let both = |attrs: &str| {
+        format!(
+            "postgresql://postgres@127.0.0.1:{sb},127.0.0.1:{}/{db}?sslmode=disable&target_session_attrs={attrs}",
+            primary_port()
+        )
+    };
+    for attrs in ["read-write", "primary"] {
+        run(&both(attrs), &["user", "add", &format!("via-{attrs}")]).ok();
+    }
+    for attrs in ["standby", "prefer-standby", "read-only", "any"] {
+        run(&both(attrs), &["user", "add", "nope"])
+            .code_is(1)
+            .error_mentions("standby");
+    }
+    let only_standby = format!("{on_standby}&target_session_attrs=primary");
+    run(&only_standby, &["user", "list"])
+        .code_is(1)
+        .error_mentions("target_session_attrs=primary");
+    run(&both("nonsense"), &["user", "list"]).code_is(2);
+}
+
+/// Issue 20 item 1 smoke, through PgBouncer in each pool mode: every kind of command, and 8
+/// concurrent `mfa verify` with the right answers. (Transaction pooling needs the statement
+/// rewrite that drops named prepared statements; until it lands this fails there.)
+#[test]
+fn commands_and_concurrent_verifies_through_pgbouncer() {
+    if !postgres_pass() {
+        return;
+    }
+    for var in [
+        "MFA_ADMIN_TEST_PGBOUNCER_SESSION",
+        "MFA_ADMIN_TEST_PGBOUNCER_TX",
+    ] {
+        let Some(bouncer) = pg::part(var) else {
+            return;
+        };
+        let users: Vec<String> = (0..8).map(|i| format!("tp{i}")).collect();
+        let names: Vec<&str> = users.iter().map(String::as_str).collect();
+        let mut env = Env::with_users(&names);
+        let secrets: Vec<String> = users
+            .iter()
+            .map(|u| enroll_confirmed(&mut env, u, NOW).0)
+            .collect();
+        let url = pg::with_db(&bouncer, &env.pg.as_ref().unwrap().name);
+        let at = NOW + 120;
+        env.now = Some(at);
+        let run = |args: &[&str]| env.cmd(args).env("MFA_ADMIN_DB", &url).run();
+        for args in [
+            &["user", "list"][..],
+            &["user", "show", "tp1"],
+            &["user", "find", "tp"],
+            &["user", "add", "newcomer"],
+            &["user", "lock", "newcomer"],
+            &["user", "unlock", "newcomer"],
+            &["policy", "set", "lockout_threshold", "50"],
+            &["audit", "verify"],
+            &["doctor"],
+        ] {
+            let done = run(args);
+            assert_eq!(done.code(), 0, "{var} {args:?}: {}", done.stderr());
+        }
+        run(&["mfa", "status", "nobody"]).code_is(3);
+        let results: Vec<(usize, i32, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let (run, users, secrets) = (&run, &users, &secrets);
+                    scope.spawn(move || {
+                        let code = if i % 2 == 0 {
+                            code_at(&secrets[i], at)
+                        } else {
+                            "000000".into()
+                        };
+                        let done = run(&["mfa", "verify", &users[i], &code]);
+                        (i, done.code(), done.stderr())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, code, stderr) in results {
+            let expected = if i % 2 == 0 { 0 } else { 4 };
+            assert_eq!(code, expected, "{var} verify tp{i}: {stderr}");
+        }
+        env.run(&["audit", "verify"]).ok();
+    }
+}

@@ -4,7 +4,8 @@
 //!
 //! Transactions. A write is `BEGIN ISOLATION LEVEL READ COMMITTED` with `SET LOCAL
 //! lock_timeout` from `--busy-timeout`: a row another host holds longer than that fails the
-//! command with [`StoreError::Busy`] and nothing changed. READ COMMITTED (not REPEATABLE
+//! command with [`StoreError::Busy`] and nothing changed; `SET LOCAL statement_timeout`
+//! (`--busy-timeout` + `connect::STATEMENT_MARGIN`) bounds each of its statements. READ COMMITTED (not REPEATABLE
 //! READ) on purpose: a conditional UPDATE that waited for another transaction re-reads the
 //! row it committed (the replay guard and single-use codes have exactly one winner), and an
 //! audit append that waited for its chain's head reads the head just committed instead of
@@ -34,6 +35,10 @@ pub(super) struct Pg {
     busy_timeout_ms: u64,
     /// Each statement's `?N` → `$N` translation, made once (see `store::sql`).
     translations: super::sql::Translations,
+    /// Gives up on a server that stops answering (see `connect::Watchdog`).
+    watchdog: connect::Watchdog,
+    /// Whether the server is a standby in recovery, for the error of a refused write.
+    standby: bool,
 }
 
 /// What `init` learnt while migrating, for it to tell the administrator.
@@ -48,9 +53,13 @@ pub(crate) struct InitReport {
 
 impl Pg {
     pub(super) fn connect(url: &PgUrl, busy_timeout_ms: u64) -> Result<Pg> {
-        let client = connect::connect(url).map_err(StoreError::Unreachable)?;
+        let limit = std::time::Duration::from_millis(busy_timeout_ms) + connect::WAIT_MARGIN;
+        let connected = connect::connect(url, limit).map_err(StoreError::Unreachable)?;
+        let server = format!("{url} ({})", connected.server);
         Ok(Pg {
-            client: RefCell::new(client),
+            watchdog: connect::Watchdog::new(limit, server, busy_timeout_ms),
+            standby: connected.standby,
+            client: RefCell::new(connected.client),
             url: url.clone(),
             busy_timeout_ms,
             translations: super::sql::Translations::default(),
@@ -68,6 +77,7 @@ impl Pg {
 
     /// Runs statements on the client, mapping their errors.
     pub(super) fn run<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Error>) -> Result<T> {
+        let _watched = self.watchdog.guard();
         let mut client = self.client.borrow_mut();
         f(&mut client).map_err(|e| self.map_err(e))
     }
@@ -100,37 +110,84 @@ impl Pg {
         }
     }
 
-    /// Maps server errors to those an administrator can act on.
+    /// Maps server errors to those an administrator can act on: each way a statement can be
+    /// cancelled or a session ended is named, with what to do.
     pub(super) fn map_err(&self, e: Error) -> StoreError {
-        let code = e.code().cloned();
+        let url = &self.url;
+        let said = connect::describe(&e);
+        let Some(code) = e.code().cloned() else {
+            let lost = e.is_closed()
+                || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+            return if lost {
+                StoreError::Unreachable(format!(
+                    "the connection to {url} was lost ({said}); the server rolls back the open transaction, so nothing changed — run the command again once the server is reachable"
+                ))
+            } else {
+                StoreError::Engine(format!("PostgreSQL: {said}"))
+            };
+        };
+        let margin = connect::STATEMENT_MARGIN.as_secs();
+        let busy = self.busy_timeout_ms;
         match code {
-            Some(c)
-                if c == SqlState::LOCK_NOT_AVAILABLE
-                    || c == SqlState::QUERY_CANCELED
-                    || c == SqlState::T_R_DEADLOCK_DETECTED
-                    || c == SqlState::T_R_SERIALIZATION_FAILURE =>
-            {
-                StoreError::Busy(self.busy_timeout_ms)
+            // The only one that is another process holding the lock: lock_timeout is
+            // --busy-timeout.
+            c if c == SqlState::LOCK_NOT_AVAILABLE => StoreError::Busy(busy),
+            c if c == SqlState::QUERY_CANCELED && said.contains("statement timeout") => {
+                StoreError::Unreachable(format!(
+                    "timed out: {url} cancelled a statement that ran past statement_timeout (this command sets --busy-timeout {busy} ms + {margin} s in its write transactions; a read obeys the server's own setting); nothing changed — try again, raise --busy-timeout, or ask the DBA about the server's statement_timeout"
+                ))
             }
-            Some(c) if c == SqlState::READ_ONLY_SQL_TRANSACTION => {
-                StoreError::ReadOnly(format!("{}: {}", self.url, connect::describe(&e)))
-            }
-            Some(c) if c == SqlState::DISK_FULL => StoreError::Full,
-            _ if e.is_closed() => StoreError::Unreachable(format!(
-                "the connection to {} was lost: {}",
-                self.url,
-                connect::describe(&e)
+            c if c == SqlState::QUERY_CANCELED => StoreError::Unreachable(format!(
+                "{url} cancelled the statement ({said}: pg_cancel_backend or a pooler); nothing changed — try again"
             )),
-            _ => StoreError::Engine(format!("PostgreSQL: {}", connect::describe(&e))),
+            c if (c == SqlState::T_R_SERIALIZATION_FAILURE || c == SqlState::DATABASE_DROPPED)
+                && said.contains("conflict with recovery") =>
+            {
+                StoreError::Unreachable(format!(
+                    "{url} is a standby and cancelled this read: it conflicted with changes replayed from the primary ({said}); try again, read from the primary, or have the DBA raise max_standby_streaming_delay or turn on hot_standby_feedback"
+                ))
+            }
+            c if c == SqlState::T_R_DEADLOCK_DETECTED => StoreError::Unreachable(format!(
+                "{url} ended this transaction to break a deadlock with another one; nothing changed — try again"
+            )),
+            c if c == SqlState::T_R_SERIALIZATION_FAILURE => StoreError::Unreachable(format!(
+                "{url} could not serialise this transaction with a concurrent one ({said}); nothing changed — try again"
+            )),
+            c if c == SqlState::ADMIN_SHUTDOWN
+                || c == SqlState::CRASH_SHUTDOWN
+                || c == SqlState::CANNOT_CONNECT_NOW =>
+            {
+                StoreError::Unreachable(format!(
+                    "{url} is shutting down or restarting ({said}); the open transaction is rolled back, so nothing changed — run the command again when the server is back, or against another host"
+                ))
+            }
+            c if c == SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT => {
+                StoreError::Unreachable(format!(
+                    "timed out: {url} ended the session (idle_in_transaction_session_timeout); nothing changed — try again"
+                ))
+            }
+            c if c == SqlState::READ_ONLY_SQL_TRANSACTION && self.standby => {
+                StoreError::ReadOnly(format!(
+                    "{url} is a standby server (in recovery), which refuses writes; point --db at the primary, or list primary and standby with target_session_attrs=read-write"
+                ))
+            }
+            c if c == SqlState::READ_ONLY_SQL_TRANSACTION => StoreError::ReadOnly(format!(
+                "{url}: {said}: the session is read-only (default_transaction_read_only); connect as a role that may write, or with target_session_attrs=read-write"
+            )),
+            c if c == SqlState::DISK_FULL => StoreError::Full,
+            _ => StoreError::Engine(format!("PostgreSQL: {said}")),
         }
     }
 
     /// Starts a write transaction (see the module docs).
+    /// `SET LOCAL` keeps both limits to the transaction, so a transaction-pooling PgBouncer
+    /// never hands them to another client.
     pub(super) fn begin_write(&self) -> Result<()> {
         let ms = self.busy_timeout_ms.max(1);
+        let statement_ms = ms + connect::STATEMENT_MARGIN.as_millis() as u64;
         self.run(|c| {
             c.batch_execute(&format!(
-                "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {ms}"
+                "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {ms}; SET LOCAL statement_timeout = {statement_ms}"
             ))
         })?;
         Ok(())
@@ -147,6 +204,7 @@ impl Pg {
 
     /// Abandons the open transaction; a failure here leaves nothing committed either.
     pub(super) fn rollback(&self) {
+        let _watched = self.watchdog.guard();
         let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
     }
 
@@ -154,6 +212,7 @@ impl Pg {
     /// never initialised.
     pub(super) fn version(&self) -> Result<Option<i64>> {
         // One round trip on the common path; a missing table is the answer, not an error.
+        let _watched = self.watchdog.guard();
         let found = self
             .client
             .borrow_mut()

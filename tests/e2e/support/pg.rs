@@ -140,3 +140,152 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// The URL of one part of the test setup `.ci/postgres.sh` starts (`MFA_ADMIN_TEST_PG_STANDBY`,
+/// `MFA_ADMIN_TEST_PGBOUNCER_TX`, ...): `None` (the test returns early) without it on a
+/// developer machine; a failure when [`required`], so a part that did not start never skips.
+pub fn part(var: &str) -> Option<String> {
+    let url = std::env::var(var).ok().filter(|u| !u.is_empty());
+    assert!(
+        url.is_some() || !required(),
+        "MFA_ADMIN_TEST_PG_REQUIRED=1 but {var} is not set: that part of .ci/postgres.sh did not start"
+    );
+    url
+}
+
+/// The TCP port of a test URL (`host:PORT/` or `port=PORT`).
+pub fn port_of(url: &str) -> u16 {
+    if let Some(i) = url.find("port=") {
+        let digits: String = url[i + 5..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        return digits.parse().expect("port");
+    }
+    let after = &url[url
+        .find('@')
+        .map_or(url.find("://").unwrap() + 3, |i| i + 1)..];
+    let hostport = after.split('/').next().unwrap();
+    hostport.rsplit(':').next().unwrap().parse().expect("port")
+}
+
+/// Waits until the standby at `standby` has replayed everything the primary (`primary`, a
+/// client of the test's database) has written so far.
+pub fn wait_replayed(primary: &mut postgres::Client, standby: &str) {
+    let lsn: String = primary
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .unwrap()
+        .get(0);
+    let mut standby = connect(standby);
+    loop {
+        let done: bool = standby
+            .query_one(
+                "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
+                &[&lsn],
+            )
+            .unwrap()
+            .get(0);
+        if done {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A loopback listener that accepts TCP connections and never answers (a stopped
+/// postmaster, a firewall that swallows packets after the handshake). Returns its port.
+pub fn silent_listener() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// A loopback listener that answers PostgreSQL's TLS request with "no" (a server without
+/// TLS, or a man in the middle stripping it), then hangs up. Returns its port.
+pub fn plaintext_listener() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 8];
+            if stream.read_exact(&mut request).is_ok() && request[4..] == [4, 210, 22, 47] {
+                let _ = stream.write_all(b"N");
+            }
+        }
+    });
+    port
+}
+
+/// What [`proxy`] does once the client sends `trigger`.
+#[derive(Clone, Copy)]
+pub enum Fault {
+    /// Stops relaying in both directions and holds the sockets open (a server paused with
+    /// SIGSTOP, a network that silently drops everything).
+    Pause,
+    /// Closes both connections (a lost connection).
+    Drop,
+}
+
+/// A loopback TCP relay to `port` that injects `fault` when the client sends bytes
+/// containing `trigger`. Returns the relay's port.
+pub fn proxy(port: u16, trigger: &'static [u8], fault: Fault) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay_port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let server = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut s_in, mut c_out) = (server, client);
+            let tripped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let seen = std::sync::Arc::clone(&tripped);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = s_in.read(&mut buf) {
+                    if n == 0 || seen.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    if c_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                // Paused: hold the client's socket open, answer nothing.
+                std::thread::sleep(std::time::Duration::from_secs(600));
+                drop(c_out);
+            });
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = c_in.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if buf[..n].windows(trigger.len()).any(|w| w == trigger) {
+                        tripped.store(true, std::sync::atomic::Ordering::SeqCst);
+                        match fault {
+                            Fault::Drop => {
+                                let _ = c_in.shutdown(std::net::Shutdown::Both);
+                                let _ = s_out.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                            Fault::Pause => {
+                                std::thread::sleep(std::time::Duration::from_secs(600));
+                                return;
+                            }
+                        }
+                    }
+                    if s_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    relay_port
+}
