@@ -216,7 +216,7 @@ impl Pg {
         let found = self
             .client
             .borrow_mut()
-            .query_one("SELECT max(version) FROM schema_migrations", &[]);
+            .query_typed_one("SELECT max(version) FROM schema_migrations", &[]);
         match found {
             Ok(row) => Ok(Some(row.get::<_, Option<i64>>(0).unwrap_or(0))),
             Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => Ok(None),
@@ -235,10 +235,7 @@ impl Pg {
         loop {
             self.begin_write()?;
             let step = self.run(|c| {
-                c.execute(
-                    "SELECT pg_advisory_xact_lock($1)",
-                    &[&schema::MIGRATION_LOCK],
-                )?;
+                lock_migrations(c)?;
                 c.batch_execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (
                         version bigint PRIMARY KEY,
@@ -246,7 +243,7 @@ impl Pg {
                     )",
                 )?;
                 let version: i64 = c
-                    .query_one(
+                    .query_typed_one(
                         "SELECT coalesce(max(version), 0) FROM schema_migrations",
                         &[],
                     )?
@@ -261,9 +258,9 @@ impl Pg {
                     return Ok(Ok(None));
                 };
                 c.batch_execute(sql)?;
-                c.execute(
+                c.execute_typed(
                     "INSERT INTO schema_migrations (version) VALUES ($1)",
-                    &[&(version + 1)],
+                    &[(&(version + 1), postgres::types::Type::INT8)],
                 )?;
                 Ok(Ok(Some(version)))
             });
@@ -293,10 +290,7 @@ impl Pg {
         }
         self.begin_write()?;
         let restored = self.run(|c| {
-            c.execute(
-                "SELECT pg_advisory_xact_lock($1)",
-                &[&schema::MIGRATION_LOCK],
-            )?;
+            lock_migrations(c)?;
             c.batch_execute(schema::RESTORE_TRIGGERS)
         });
         match restored {
@@ -315,7 +309,7 @@ impl Pg {
     /// a superuser must run.
     fn ensure_search_index(&self) -> Result<Option<String>> {
         let installed = |c: &mut Client| -> Result<bool, Error> {
-            Ok(c.query_one(
+            Ok(c.query_typed_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')",
                 &[],
             )?
@@ -326,10 +320,7 @@ impl Pg {
             // Under the migration lock: two hosts creating it at once would collide.
             let _ = self.run(|c| {
                 c.batch_execute("BEGIN")?;
-                c.execute(
-                    "SELECT pg_advisory_xact_lock($1)",
-                    &[&schema::MIGRATION_LOCK],
-                )?;
+                lock_migrations(c)?;
                 c.batch_execute(schema::CREATE_EXTENSION)?;
                 c.batch_execute("COMMIT")
             });
@@ -337,8 +328,10 @@ impl Pg {
         }
         if !self.run(installed)? {
             let db = self.run(|c| {
-                Ok(c.query_one("SELECT current_database()", &[])?
-                    .get::<_, String>(0))
+                Ok(
+                    c.query_typed_one("SELECT pg_catalog.current_database()", &[])?
+                        .get::<_, String>(0),
+                )
             })?;
             return Ok(Some(format!(
                 "`user find` scans every user until the pg_trgm extension exists: a superuser can run `CREATE EXTENSION pg_trgm;` in database {db:?}, then run `mfa-admin init` again"
@@ -346,10 +339,7 @@ impl Pg {
         }
         self.begin_write()?;
         let built = self.run(|c| {
-            c.execute(
-                "SELECT pg_advisory_xact_lock($1)",
-                &[&schema::MIGRATION_LOCK],
-            )?;
+            lock_migrations(c)?;
             c.batch_execute(schema::SEARCH_INDEX)
         });
         match built {
@@ -361,4 +351,14 @@ impl Pg {
         }
         Ok(None)
     }
+}
+
+/// Takes the transaction-level advisory lock `init` migrates under (one unnamed statement,
+/// so a pooler in transaction mode can serve it).
+fn lock_migrations(c: &mut Client) -> Result<(), Error> {
+    c.execute_typed(
+        "SELECT pg_catalog.pg_advisory_xact_lock($1)",
+        &[(&schema::MIGRATION_LOCK, postgres::types::Type::INT8)],
+    )?;
+    Ok(())
 }
