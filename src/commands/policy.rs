@@ -54,11 +54,9 @@ fn set(ctx: &mut Context, key: &str, value: &str) -> Result<()> {
     let changed = store.write(|tx| {
         // Setting a value it already has changes nothing, so it audits nothing either.
         let current = tx
-            .policy_entries()?
-            .into_iter()
-            .find(|(k, ..)| k.name == spec.name)
-            .map(|(_, v, _)| v);
-        if current.as_deref() == Some(value.as_str()) {
+            .policy_value_as_stored(spec)?
+            .unwrap_or_else(|| spec.default.to_owned());
+        if current == value {
             return Ok(None);
         }
         let previous = tx.set_policy(spec, &value)?;

@@ -26,10 +26,11 @@ fn decode(r: &Row<'_>) -> Result<(PolicyKey, String)> {
     let value: String = r.get(1)?;
     let value = validate_value(spec, &value).map_err(|_| {
         StoreError::Decode(format!(
-            "policy.value of {} holds {}, which is not {}",
+            "policy.value of {} holds {}, which is not {} (set it again with `mfa-admin policy set {} VALUE`)",
             spec.name,
             crate::output::shown(&value),
-            spec.allowed
+            spec.allowed,
+            spec.name
         ))
     })?;
     Ok((spec.key, value))
@@ -59,6 +60,16 @@ pub(crate) trait PolicyReads: Read {
             })
             .collect())
     }
+
+    /// The value stored for `key` as it is, unchecked (none: the default applies). For
+    /// `policy set`, which must be able to replace a value that no longer validates.
+    fn policy_value_as_stored(&self, key: &KeySpec) -> Result<Option<String>> {
+        self.db().optional(
+            "SELECT value FROM policy WHERE key = ?1",
+            args![key.name],
+            |r| r.get(0),
+        )
+    }
 }
 
 impl<R: Read + ?Sized> PolicyReads for R {}
@@ -74,16 +85,14 @@ fn policy_of(entries: &[(&'static KeySpec, String, bool)]) -> Policy {
 }
 
 impl Tx<'_> {
-    /// Stores a value that `domain::policy::validate` accepted; returns the previous
-    /// effective value.
+    /// Stores a value that `domain::policy::validate` accepted; returns the previous value
+    /// as stored (the default if none), which may be one that no longer validates: this is
+    /// how an administrator repairs it.
     pub(crate) fn set_policy(&self, key: &KeySpec, value: &str) -> Result<String> {
         self.store.layout.require(Feature::Policy)?;
         let previous = self
-            .policy_entries()?
-            .into_iter()
-            .find(|(spec, _, _)| spec.key == key.key)
-            .map(|(_, v, _)| v)
-            .unwrap_or_default();
+            .policy_value_as_stored(key)?
+            .unwrap_or_else(|| key.default.to_owned());
         self.db().exec(
             "INSERT INTO policy (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -164,3 +164,24 @@ fn setting_a_policy_to_its_current_value_changes_and_audits_nothing() {
     assert!(done.json::<PolicySet>().changed);
     assert_eq!(audit_count(&env, "policy.set"), audited + 1);
 }
+
+/// A policy value edited by hand into something the tool does not accept is refused on
+/// every read (never taken as the default), and `policy set` of that key repairs it.
+#[test]
+fn a_stored_value_that_does_not_validate_fails_closed_and_policy_set_repairs_it() {
+    let env = Env::init();
+    env.execute("INSERT INTO policy (key, value) VALUES ('lockout_threshold', 'banana')");
+    env.run(&["policy", "show"])
+        .code_is(1)
+        .error_mentions("policy.value of lockout_threshold")
+        .error_mentions("policy set lockout_threshold");
+    env.run(&["policy", "set", "lockout_threshold", "7"]).ok();
+    let shown = env
+        .run(&["--json", "policy", "show", "lockout_threshold"])
+        .ok();
+    assert!(
+        shown.stdout().contains("\"value\":\"7\""),
+        "{}",
+        shown.stdout()
+    );
+}
