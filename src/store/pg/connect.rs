@@ -226,24 +226,18 @@ pub(crate) fn connect(url: &PgUrl, command_limit: Duration) -> Result<Connected,
         if let Some(password) = &password {
             config.password(password);
         }
-        let client = match attempt(config, tls.clone(), settings.connect_timeout) {
-            Ok(client) => client,
-            Err(why) => {
-                refusals.push(format!("{name}: {why}"));
-                continue;
-            }
-        };
+        let (client, (standby, read_only)) =
+            match attempt(config, tls.clone(), settings.connect_timeout) {
+                Ok(found) => found,
+                Err(why) => {
+                    refusals.push(format!("{name}: {why}"));
+                    continue;
+                }
+            };
         let mut connected = Connected {
             client,
             server: name.clone(),
             standby: false,
-        };
-        let (standby, read_only) = match session_state(&mut connected.client) {
-            Ok(state) => state,
-            Err(e) => {
-                refusals.push(format!("{name}: {}", describe(&e)));
-                continue;
-            }
         };
         connected.standby = standby;
         let kind = if standby { "a standby" } else { "a primary" };
@@ -281,18 +275,23 @@ pub(crate) fn connect(url: &PgUrl, command_limit: Duration) -> Result<Connected,
     Err(fail(why))
 }
 
-/// One host: the whole attempt (TCP, TLS, authentication) within `limit`. The driver bounds
-/// only the TCP connect, so the attempt runs on a thread of its own and is abandoned (its
-/// socket closed with the process) when the limit passes.
+/// One host: the whole attempt (TCP, TLS, authentication, and the session's state for
+/// `target_session_attrs`) within `limit`. The driver bounds only the TCP connect, so the
+/// attempt runs on a thread of its own and is abandoned (its socket closed with the process)
+/// when the limit passes.
 fn attempt(
     config: postgres::Config,
     tls: rustls::ClientConfig,
     limit: Option<Duration>,
-) -> Result<postgres::Client, String> {
+) -> Result<(postgres::Client, (bool, bool)), String> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
-        let _ = tx.send(config.connect(tls));
+        let found = config.connect(tls).and_then(|mut client| {
+            let state = session_state(&mut client)?;
+            Ok((client, state))
+        });
+        let _ = tx.send(found);
     });
     let received = match limit {
         Some(limit) => rx.recv_timeout(limit).map_err(|_| {
