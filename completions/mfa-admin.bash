@@ -468,7 +468,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__audit)
-            opts="-y -q -h --user --action --since --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help verify head help"
+            opts="-y -q -h --user --action --since --until --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help verify head help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -483,6 +483,10 @@ _mfa_admin() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

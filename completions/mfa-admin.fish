@@ -29,7 +29,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l key-file -d 'The ke
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -56,7 +56,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l key-file -d
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -67,7 +67,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -90,7 +90,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -101,7 +101,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l skip-existing -d 'Skip users whose user name is already in the store (reported, not an error)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -114,7 +114,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -132,7 +132,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l exempt -d 'Only users with a current MFA exemption'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l enrollment-required -d 'Only users who must set up MFA (again) at next sign-in'
@@ -145,7 +145,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -157,7 +157,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -168,7 +168,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -180,7 +180,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -191,7 +191,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -212,7 +212,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -231,7 +231,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -252,7 +252,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l force -d 'Replace an existing credential'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -264,7 +264,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -276,7 +276,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -290,7 +290,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l dry-run -d 'Report what would be reset, change nothing'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l skip-missing -d 'Reset the users that exist and report the rest as not_found'
@@ -305,7 +305,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -316,7 +316,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -335,7 +335,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -350,7 +350,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -361,7 +361,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -372,7 +372,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -387,7 +387,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -403,7 +403,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -414,7 +414,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -425,7 +425,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l all -d 'Revoke every device of the user'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -437,7 +437,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -453,7 +453,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -467,7 +467,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -478,7 +478,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -490,13 +490,14 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l user -d 'Only rows about this user (user name or #ID)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l action -d 'Only this action (e.g. mfa.reset), or a family (mfa)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l since -d 'Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l until -d 'Only rows before this time (what --since takes; 1h = one hour ago)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l limit -d 'At most N rows' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -511,7 +512,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_se
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -522,7 +523,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_se
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -536,7 +537,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -550,7 +551,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -561,7 +562,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -575,7 +576,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l key-file 
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -586,7 +587,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l key-file 
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -597,7 +598,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l key-file -d
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -608,7 +609,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -623,7 +624,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l pending -d 'Only those not yet acknowledged'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -635,7 +636,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l all -d 'Every pending notification'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -650,7 +651,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l key-
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'

@@ -63,12 +63,15 @@ pub struct GlobalArgs {
     /// Same as --output json: JSON Lines, one object per line
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
-    /// Who is acting, for the audit log [default: the OS user]
+    /// Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on
+    /// `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)
+    // No clap `env =`: on `audit` the flag filters, and a variable exported for the
+    // session (who I am) must not silently narrow every `audit` listing. Context::new
+    // reads MFA_ADMIN_ACTOR when the flag is absent.
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        env = "MFA_ADMIN_ACTOR",
         value_name = "NAME"
     )]
     pub actor: Option<String>,
@@ -202,6 +205,7 @@ pub enum Command {
         "Examples:\n",
         "  mfa-admin audit --user olivia.smith --since 7d\n",
         "  mfa-admin audit --action mfa.reset --since 2024-03-01\n",
+        "  mfa-admin audit --actor helpdesk --since 2024-03-01T08:00:00Z --until 2024-03-01T12:00:00Z\n",
         "  mfa-admin --output csv audit --since 30d > audit.csv\n",
         "  mfa-admin audit verify               # exit 1 names the first edited or forged row\n",
         "  mfa-admin audit head                 # record the head elsewhere; verify --expect it later",
@@ -601,6 +605,9 @@ pub struct AuditArgs {
     /// Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Only rows before this time (what --since takes; 1h = one hour ago)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// At most N rows
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
