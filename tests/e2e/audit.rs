@@ -531,7 +531,10 @@ fn audit_actor_filters_by_who_acted_but_the_variable_does_not() {
     assert!(all.iter().any(|r| r.actor == "tester"));
     // Combined with the other filters.
     assert_eq!(
-        actions(&audit(&env, &["--actor", "helpdesk", "--action", "user.add"])),
+        actions(&audit(
+            &env,
+            &["--actor", "helpdesk", "--action", "user.add"]
+        )),
         ["user.add"]
     );
     // A writing command still records the variable as its actor.

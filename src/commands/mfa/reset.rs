@@ -92,6 +92,10 @@ pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
     let requested = requested_users(args)?;
     let store = ctx.open()?;
     let plan = resolve(&store, requested)?;
+    ctx.out.drop_first(DROP_FIRST);
+    if args.dry_run {
+        return dry_run(ctx, &store, &plan, args.skip_missing);
+    }
     if !plan.missing.is_empty() && !args.skip_missing {
         if plan.missing.len() > MISSING_IN_ERROR {
             for user_ref in &plan.missing {
@@ -100,17 +104,7 @@ pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
         }
         return Err(missing_error(&plan.missing));
     }
-    ctx.out.drop_first(DROP_FIRST);
     let ids = plan.ids();
-    if args.dry_run {
-        let inspected = store.inspect_resets(&ids)?;
-        let (would, nothing) = render(ctx, &plan, &inspected, "would_reset")?;
-        ctx.out.note(&format!(
-            "dry run: would reset {would}, nothing to reset {nothing}, not found {}; nothing changed",
-            plan.missing.len()
-        ));
-        return Ok(());
-    }
     // What the administrator was shown and agreed to; re-checked under the write lock.
     let mut shown = None;
     if !ctx.global.yes && !plan.targets.is_empty() {
@@ -154,6 +148,22 @@ pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
         "reset {done}, nothing to reset {nothing}, not found {}; reset users must set up MFA again at next sign-in",
         plan.missing.len()
     ));
+    Ok(())
+}
+
+/// `--dry-run`: every user given is listed, the missing ones as `not_found`, whatever a
+/// real run would then do; the exit code is the real run's (3 when users are missing and
+/// `--skip-missing` is absent), so `--dry-run` is a faithful rehearsal for a script.
+fn dry_run(ctx: &mut Context, store: &Store, plan: &Plan, skip_missing: bool) -> Result<()> {
+    let inspected = store.inspect_resets(&plan.ids())?;
+    let (would, nothing) = render(ctx, plan, &inspected, "would_reset")?;
+    ctx.out.note(&format!(
+        "dry run: would reset {would}, nothing to reset {nothing}, not found {}; nothing changed",
+        plan.missing.len()
+    ));
+    if !plan.missing.is_empty() && !skip_missing {
+        return Err(missing_error(&plan.missing));
+    }
     Ok(())
 }
 
