@@ -304,6 +304,30 @@ pub enum UserCommand {
         /// User name or #ID
         user: String,
     },
+    /// Correct a user's display name or email
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin user edit olivia.smith --name \"Olivia Smith-Jones\"\n",
+        "  mfa-admin user edit '#42' --email olivia@example.com",
+    ))]
+    Edit {
+        /// User name or #ID
+        user: String,
+        /// The new display name
+        #[arg(long, required_unless_present = "email")]
+        name: Option<String>,
+        /// The new email address
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Delete users with their TOTP credential, recovery codes and devices (confirmed)
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin user delete olivia.smith --reason \"left the company, ticket 4712\"\n",
+        "  mfa-admin user delete --from-file leavers.txt --dry-run\n",
+        "  mfa-admin user delete --from-file leavers.txt --reason HR-881 --yes",
+    ))]
+    Delete(UserDeleteArgs),
     /// Lock an account
     Lock {
         /// User name or #ID
@@ -330,6 +354,21 @@ pub enum UserCommand {
         /// User name or #ID
         user: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct UserDeleteArgs {
+    /// Users to delete (user names or #ID)
+    pub users: Vec<String>,
+    /// Read users from a file, one per line (# comments, blank lines skipped; - = stdin)
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+    /// Why, recorded in the audit log
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Report what would be deleted, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

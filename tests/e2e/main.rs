@@ -29,4 +29,5 @@ mod recovery;
 mod reset;
 mod sequences;
 mod store;
+mod user_edit_delete;
 mod users;

@@ -1,4 +1,7 @@
-//! `user add | import | find | list | show | lock | unlock`.
+//! `user add | import | find | list | show | edit | lock | unlock | disable | enable`;
+//! `user delete` in [`delete`].
+
+mod delete;
 
 use std::io::Read;
 
@@ -87,6 +90,10 @@ pub(crate) fn run(ctx: &mut Context, cmd: UserCommand) -> Result<()> {
         UserCommand::Find { query, limit } => find(ctx, &query, limit),
         UserCommand::List(args) => list(ctx, &args),
         UserCommand::Show { user } => show(ctx, &user),
+        UserCommand::Edit { user, name, email } => {
+            edit(ctx, &user, name.as_deref(), email.as_deref())
+        }
+        UserCommand::Delete(args) => delete::delete(ctx, &args),
         UserCommand::Lock { user, reason } => lock(ctx, &user, reason.as_deref()),
         UserCommand::Unlock { user } => unlock(ctx, &user),
         UserCommand::Disable { user, reason } => disable(ctx, &user, reason.as_deref()),
@@ -142,6 +149,51 @@ fn enable(ctx: &mut Context, user: &str) -> Result<()> {
         ctx.out.note(&format!("enabled {:?}", user.username));
     }
     print_state(ctx, &store, &user)
+}
+
+/// `user edit`: corrects the display name and/or email; the user name (what the
+/// application signs in with) is not changed here. One `user.edit` audit row with the old
+/// and new values of what changed, so a correction can itself be corrected.
+fn edit(ctx: &mut Context, user: &str, name: Option<&str>, email: Option<&str>) -> Result<()> {
+    for (field, value) in [("name", name), ("email", email)] {
+        if let Some(value) = value {
+            check_field(field, value).map_err(error::usage)?;
+        }
+    }
+    let store = ctx.open()?;
+    let user = ctx.resolve(&store, user)?;
+    let now = ctx.now;
+    let new_name = name.unwrap_or(&user.name);
+    let new_email = email.unwrap_or(&user.email);
+    let mut changed = serde_json::Map::new();
+    for (field, old, new) in [
+        ("name", &user.name, new_name),
+        ("email", &user.email, new_email),
+    ] {
+        if old != new {
+            changed.insert(field.into(), serde_json::json!({ "from": old, "to": new }));
+        }
+    }
+    if changed.is_empty() {
+        ctx.out.note(&format!(
+            "{:?} already has these values; nothing changed",
+            user.username
+        ));
+    } else {
+        store.write(|tx| {
+            tx.edit_user(user.id, &user.username, new_name, new_email)?;
+            let mut entry = ctx.entry(Action::UserEdit, Some(&user));
+            entry.details = Some(serde_json::Value::Object(changed).to_string());
+            tx.audit(now, &entry)?;
+            Ok(())
+        })?;
+        ctx.out.note(&format!("updated {:?}", user.username));
+    }
+    let user = store
+        .user(&UserRef::Id(user.id))?
+        .context("user vanished")?;
+    ctx.out.object(&UserRow::new(&user, now))?;
+    Ok(())
 }
 
 fn add(ctx: &mut Context, username: &str, name: Option<&str>, email: Option<&str>) -> Result<()> {
