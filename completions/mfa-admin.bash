@@ -3354,7 +3354,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user__subcmd__import)
-            opts="-y -q -h --skip-existing --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --skip-existing --dry-run --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

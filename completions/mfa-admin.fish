@@ -106,6 +106,7 @@ csv\t''"
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l skip-existing -d 'Skip users whose user name is already in the store (reported, not an error)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l dry-run -d 'Check the whole file as an import would (a bad line exits 2 naming it), change nothing'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print no messages on stderr, only data and errors'

@@ -263,6 +263,7 @@ pub enum UserCommand {
     /// Other columns are ignored, so the output of `user list --output csv` imports as is.
     #[command(after_help = concat!(
         "Examples:\n",
+        "  mfa-admin user import new-hires.csv --dry-run   # check every line first\n",
         "  mfa-admin user import new-hires.csv    # header: username,name,email\n",
         "  mfa-admin --output csv user list > users.csv\n",
         "  mfa-admin --db copy.db user import --skip-existing users.csv",
@@ -276,6 +277,10 @@ pub enum UserCommand {
         /// Skip users whose user name is already in the store (reported, not an error)
         #[arg(long)]
         skip_existing: bool,
+        /// Check the whole file as an import would (a bad line exits 2 naming it), change
+        /// nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Case-insensitive search over user name, display name and email (#ID finds by id)
     #[command(after_help = concat!(
