@@ -416,6 +416,7 @@ impl Read for Tx<'_> {
 pub(crate) mod prelude {
 
     pub(crate) use super::audit::AuditReads as _;
+    pub(crate) use super::copy::CopyReads as _;
     pub(crate) use super::credentials::CredentialReads as _;
     pub(crate) use super::devices::DeviceReads as _;
     pub(crate) use super::doctor::DoctorReads as _;

@@ -12,6 +12,7 @@ mod backup;
 mod completion;
 mod concurrency;
 mod confirm;
+mod copy;
 mod devices;
 mod docs;
 mod doctor;
