@@ -217,8 +217,14 @@ _mfa_admin() {
             mfa_admin__subcmd__help__subcmd__user,add)
                 cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__add"
                 ;;
+            mfa_admin__subcmd__help__subcmd__user,delete)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__delete"
+                ;;
             mfa_admin__subcmd__help__subcmd__user,disable)
                 cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__disable"
+                ;;
+            mfa_admin__subcmd__help__subcmd__user,edit)
+                cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__edit"
                 ;;
             mfa_admin__subcmd__help__subcmd__user,enable)
                 cmd="mfa_admin__subcmd__help__subcmd__user__subcmd__enable"
@@ -370,8 +376,14 @@ _mfa_admin() {
             mfa_admin__subcmd__user,add)
                 cmd="mfa_admin__subcmd__user__subcmd__add"
                 ;;
+            mfa_admin__subcmd__user,delete)
+                cmd="mfa_admin__subcmd__user__subcmd__delete"
+                ;;
             mfa_admin__subcmd__user,disable)
                 cmd="mfa_admin__subcmd__user__subcmd__disable"
+                ;;
+            mfa_admin__subcmd__user,edit)
+                cmd="mfa_admin__subcmd__user__subcmd__edit"
                 ;;
             mfa_admin__subcmd__user,enable)
                 cmd="mfa_admin__subcmd__user__subcmd__enable"
@@ -400,8 +412,14 @@ _mfa_admin() {
             mfa_admin__subcmd__user__subcmd__help,add)
                 cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__add"
                 ;;
+            mfa_admin__subcmd__user__subcmd__help,delete)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__delete"
+                ;;
             mfa_admin__subcmd__user__subcmd__help,disable)
                 cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__disable"
+                ;;
+            mfa_admin__subcmd__user__subcmd__help,edit)
+                cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__edit"
                 ;;
             mfa_admin__subcmd__user__subcmd__help,enable)
                 cmd="mfa_admin__subcmd__user__subcmd__help__subcmd__enable"
@@ -468,7 +486,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__audit)
-            opts="-y -q -h --user --action --since --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help verify head help"
+            opts="-y -q -h --user --action --since --until --limit --db --key-file --output --json --actor --yes --quiet --busy-timeout --help verify head help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -483,6 +501,10 @@ _mfa_admin() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1540,7 +1562,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__help__subcmd__user)
-            opts="add import find list show lock unlock disable enable"
+            opts="add import find list show edit delete lock unlock disable enable"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1567,7 +1589,35 @@ _mfa_admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfa_admin__subcmd__help__subcmd__user__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfa_admin__subcmd__help__subcmd__user__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__help__subcmd__user__subcmd__edit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2852,7 +2902,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user)
-            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help add import find list show lock unlock disable enable help"
+            opts="-y -q -h --db --key-file --output --json --actor --yes --quiet --busy-timeout --help add import find list show edit delete lock unlock disable enable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2927,6 +2977,48 @@ _mfa_admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfa_admin__subcmd__user__subcmd__delete)
+            opts="-y -q -h --from-file --reason --dry-run --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfa_admin__subcmd__user__subcmd__disable)
             opts="-y -q -h --reason --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2935,6 +3027,48 @@ _mfa_admin() {
             fi
             case "${prev}" in
                 --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__user__subcmd__edit)
+            opts="-y -q -h --name --email --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --email)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3038,7 +3172,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user__subcmd__help)
-            opts="add import find list show lock unlock disable enable help"
+            opts="add import find list show edit delete lock unlock disable enable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3065,7 +3199,35 @@ _mfa_admin() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfa_admin__subcmd__user__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfa_admin__subcmd__user__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfa_admin__subcmd__user__subcmd__help__subcmd__edit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3192,7 +3354,7 @@ _mfa_admin() {
             return 0
             ;;
         mfa_admin__subcmd__user__subcmd__import)
-            opts="-y -q -h --skip-existing --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
+            opts="-y -q -h --skip-existing --dry-run --db --key-file --output --json --actor --yes --quiet --busy-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -29,7 +29,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l key-file -d 'The ke
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_needs_command" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -56,33 +56,35 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l key-file -d
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand init" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -l json -d 'Same as --output json: JSON Lines, one object per line'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -s h -l help -d 'Print help'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "add" -d 'Add a user'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "import" -d 'Add users from CSV with header username,name,email (one transaction; - = stdin)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "list" -d 'List users, filtered'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "show" -d 'Everything about one user except secrets'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "lock" -d 'Lock an account'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "disable" -d 'Disable an account: it passes no factor check (exit 6) until enabled'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "enable" -d 'Enable a disabled account again'
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show lock unlock disable enable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "add" -d 'Add a user'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "import" -d 'Add users from CSV with header username,name,email (one transaction; - = stdin)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "list" -d 'List users, filtered'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "show" -d 'Everything about one user except secrets'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "edit" -d 'Correct a user\'s display name or email'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "delete" -d 'Delete users with their TOTP credential, recovery codes and devices (confirmed)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "lock" -d 'Lock an account'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "disable" -d 'Disable an account: it passes no factor check (exit 6) until enabled'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "enable" -d 'Enable a disabled account again'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and not __fish_seen_subcommand_from add import find list show edit delete lock unlock disable enable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l name -d 'Display name' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l email -d 'Email address' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
@@ -90,7 +92,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -101,9 +103,10 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l skip-existing -d 'Skip users whose user name is already in the store (reported, not an error)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l dry-run -d 'Check the whole file as an import would (a bad line exits 2 naming it), change nothing'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
@@ -114,7 +117,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from find" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -132,7 +135,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l exempt -d 'Only users with a current MFA exemption'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from list" -l enrollment-required -d 'Only users who must set up MFA (again) at next sign-in'
@@ -145,19 +148,46 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -l name -d 'The new display name' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -l email -d 'The new email address' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+json\t''
+csv\t''"
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l from-file -d 'Read users from a file, one per line (# comments, blank lines skipped; - = stdin)' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l reason -d 'Why, recorded in the audit log' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
+json\t''
+csv\t''"
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l dry-run -d 'Report what would be deleted, change nothing'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -l json -d 'Same as --output json: JSON Lines, one object per line'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print no messages on stderr, only data and errors'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l reason -d 'Why, for the audit log' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from lock" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -168,7 +198,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from unlock" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -180,7 +210,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from disable" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -191,7 +221,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from enable" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -202,6 +232,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "list" -d 'List users, filtered'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "show" -d 'Everything about one user except secrets'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Correct a user\'s display name or email'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete users with their TOTP credential, recovery codes and devices (confirmed)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "lock" -d 'Lock an account'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an account: it passes no factor check (exit 6) until enabled'
@@ -212,7 +244,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and not __fish_seen_subcommand_from status enroll confirm verify reset exempt unexempt help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -231,7 +263,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -252,7 +284,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l force -d 'Replace an existing credential'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from enroll" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -264,7 +296,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from confirm" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -276,7 +308,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -290,7 +322,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l dry-run -d 'Report what would be reset, change nothing'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from reset" -l skip-missing -d 'Reset the users that exist and report the rest as not_found'
@@ -305,7 +337,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from exempt" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -316,7 +348,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand mfa; and __fish_seen_subcommand_from unexempt" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -335,7 +367,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and not __fish_seen_subcommand_from status check regenerate help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -350,7 +382,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -361,7 +393,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -372,7 +404,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand recovery; and __fish_seen_subcommand_from regenerate" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -387,7 +419,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and not __fish_seen_subcommand_from list check revoke prune help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -403,7 +435,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -414,7 +446,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -425,7 +457,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l all -d 'Revoke every device of the user'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from revoke" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -437,7 +469,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand device; and __fish_seen_subcommand_from prune" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -453,7 +485,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and not __fish_seen_subcommand_from show set help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -467,7 +499,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -478,7 +510,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_seen_subcommand_from set" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -490,13 +522,14 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand policy; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l user -d 'Only rows about this user (user name or #ID)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l action -d 'Only this action (e.g. mfa.reset), or a family (mfa)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l since -d 'Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l until -d 'Only rows before this time (what --since takes; 1h = one hour ago)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l limit -d 'At most N rows' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l db -d 'The store: an SQLite file, or a postgresql:// URL [default: $XDG_DATA_HOME/mfa-admin/mfa-admin.db]' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l key-file -d 'The key file that encrypts TOTP secrets [default: beside an SQLite store, <db>.key; required for PostgreSQL]' -r -F
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and not __fish_seen_subcommand_from verify head help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -511,7 +544,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_se
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -522,7 +555,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_se
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand audit; and __fish_seen_subcommand_from head" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -536,7 +569,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and not __fish_seen_subcommand_from check rotate help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -550,7 +583,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -561,7 +594,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand key; and __fish_seen_subcommand_from rotate" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -575,7 +608,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l key-file 
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand doctor" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -586,7 +619,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l key-file 
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand backup" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -597,7 +630,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l key-file -d
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand copy" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -608,7 +641,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fi
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and not __fish_seen_subcommand_from list ack help" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -623,7 +656,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l pending -d 'Only those not yet acknowledged'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from list" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -635,7 +668,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_s
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l all -d 'Every pending notification'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand notify; and __fish_seen_subcommand_from ack" -l json -d 'Same as --output json: JSON Lines, one object per line'
@@ -650,7 +683,7 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l key-
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l output -d 'Output format of data on stdout' -r -f -a "human\t''
 json\t''
 csv\t''"
-complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l actor -d 'Who is acting, for the audit log [default: the OS user]' -r
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l actor -d 'Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l busy-timeout -d 'How long to wait for a store another process is writing, in milliseconds' -r
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -l json -d 'Same as --output json: JSON Lines, one object per line'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (needed when stdin is not a terminal)'
@@ -675,6 +708,8 @@ complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_see
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "find" -d 'Case-insensitive search over user name, display name and email (#ID finds by id)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "list" -d 'List users, filtered'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "show" -d 'Everything about one user except secrets'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "edit" -d 'Correct a user\'s display name or email'
+complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "delete" -d 'Delete users with their TOTP credential, recovery codes and devices (confirmed)'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "lock" -d 'Lock an account'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "unlock" -d 'Unlock an account and clear its failed-attempt counter'
 complete -c mfa-admin -n "__fish_mfa_admin_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "disable" -d 'Disable an account: it passes no factor check (exit 6) until enabled'

@@ -63,12 +63,15 @@ pub struct GlobalArgs {
     /// Same as --output json: JSON Lines, one object per line
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
-    /// Who is acting, for the audit log [default: the OS user]
+    /// Who is acting, for the audit log [default: $MFA_ADMIN_ACTOR, else the OS user]; on
+    /// `audit`, filters by who acted (MFA_ADMIN_ACTOR does not filter)
+    // No clap `env =`: on `audit` the flag filters, and a variable exported for the
+    // session (who I am) must not silently narrow every `audit` listing. Context::new
+    // reads MFA_ADMIN_ACTOR when the flag is absent.
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        env = "MFA_ADMIN_ACTOR",
         value_name = "NAME"
     )]
     pub actor: Option<String>,
@@ -202,6 +205,7 @@ pub enum Command {
         "Examples:\n",
         "  mfa-admin audit --user olivia.smith --since 7d\n",
         "  mfa-admin audit --action mfa.reset --since 2024-03-01\n",
+        "  mfa-admin audit --actor helpdesk --since 2024-03-01T08:00:00Z --until 2024-03-01T12:00:00Z\n",
         "  mfa-admin --output csv audit --since 30d > audit.csv\n",
         "  mfa-admin audit verify               # exit 1 names the first edited or forged row\n",
         "  mfa-admin audit head                 # record the head elsewhere; verify --expect it later",
@@ -259,6 +263,7 @@ pub enum UserCommand {
     /// Other columns are ignored, so the output of `user list --output csv` imports as is.
     #[command(after_help = concat!(
         "Examples:\n",
+        "  mfa-admin user import new-hires.csv --dry-run   # check every line first\n",
         "  mfa-admin user import new-hires.csv    # header: username,name,email\n",
         "  mfa-admin --output csv user list > users.csv\n",
         "  mfa-admin --db copy.db user import --skip-existing users.csv",
@@ -272,6 +277,10 @@ pub enum UserCommand {
         /// Skip users whose user name is already in the store (reported, not an error)
         #[arg(long)]
         skip_existing: bool,
+        /// Check the whole file as an import would (a bad line exits 2 naming it), change
+        /// nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Case-insensitive search over user name, display name and email (#ID finds by id)
     #[command(after_help = concat!(
@@ -300,6 +309,30 @@ pub enum UserCommand {
         /// User name or #ID
         user: String,
     },
+    /// Correct a user's display name or email
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin user edit olivia.smith --name \"Olivia Smith-Jones\"\n",
+        "  mfa-admin user edit '#42' --email olivia@example.com",
+    ))]
+    Edit {
+        /// User name or #ID
+        user: String,
+        /// The new display name
+        #[arg(long, required_unless_present = "email")]
+        name: Option<String>,
+        /// The new email address
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Delete users with their TOTP credential, recovery codes and devices (confirmed)
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  mfa-admin user delete olivia.smith --reason \"left the company, ticket 4712\"\n",
+        "  mfa-admin user delete --from-file leavers.txt --dry-run\n",
+        "  mfa-admin user delete --from-file leavers.txt --reason HR-881 --yes",
+    ))]
+    Delete(UserDeleteArgs),
     /// Lock an account
     Lock {
         /// User name or #ID
@@ -326,6 +359,21 @@ pub enum UserCommand {
         /// User name or #ID
         user: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct UserDeleteArgs {
+    /// Users to delete (user names or #ID)
+    pub users: Vec<String>,
+    /// Read users from a file, one per line (# comments, blank lines skipped; - = stdin)
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+    /// Why, recorded in the audit log
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Report what would be deleted, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -601,6 +649,9 @@ pub struct AuditArgs {
     /// Only rows since this time (RFC 3339, a date, or a span like 24h, 7d)
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Only rows before this time (what --since takes; 1h = one hour ago)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// At most N rows
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,

@@ -160,6 +160,11 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
 /// Variables read besides the `env` twins of flags (which the pages list from clap).
 const OTHER_ENVIRONMENT: &[(&str, &str)] = &[
     (
+        "MFA_ADMIN_ACTOR",
+        "Who is acting, for the audit log, when --actor is not given (a flag given wins). \
+         Unlike --actor it does not filter `audit`.",
+    ),
+    (
         "NO_COLOR",
         "When set and not empty, no colours are used, even on a terminal.",
     ),

@@ -30,35 +30,25 @@ pub(crate) fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
         Some(AuditCommand::Head) => return head(ctx),
         None => {}
     }
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| timefmt::parse_time(s, ctx.now, Direction::Past).map_err(error::usage))
-        .transpose()?;
+    let time = |text: Option<&str>| {
+        text.map(|t| timefmt::parse_time(t, ctx.now, Direction::Past).map_err(error::usage))
+            .transpose()
+    };
+    let (since, until) = (time(args.since.as_deref())?, time(args.until.as_deref())?);
     let store = ctx.open()?;
     let user_id = match args.user.as_deref() {
         None => None,
-        Some(text) => {
-            let user_ref = UserRef::parse(text).map_err(error::usage)?;
-            match store.user_id(&user_ref)? {
-                Some((id, _)) => Some(id),
-                // A deleted user's rows stay in the trail; an id is still worth a look.
-                None => match user_ref {
-                    UserRef::Id(id) => Some(id),
-                    UserRef::Name(_) => {
-                        return Err(error::not_found(format!(
-                            "no {} in the store",
-                            user_ref.describe()
-                        )));
-                    }
-                },
-            }
-        }
+        Some(text) => Some(user_id(&store, text)?),
     };
     let filter = Filter {
         user_id,
         action: args.action,
         since,
+        until,
+        // `audit` only reads, so it acts as no one: a global --actor given on the command
+        // line names whose rows to list. MFA_ADMIN_ACTOR (who this session is) does not
+        // filter, or an exported variable would hide everyone else's rows.
+        actor: ctx.global.actor.clone(),
         limit: args.limit,
     };
     // On a narrow terminal the details go first, then the rest; the user name stays whole.
@@ -81,6 +71,20 @@ pub(crate) fn run(ctx: &mut Context, args: AuditArgs) -> Result<()> {
         })?;
         Ok(())
     })
+}
+
+/// The id `--user` names. A deleted user's rows stay in the trail, so `#ID` of a user no
+/// longer in the store is still worth a look; a name must exist (exit 3).
+fn user_id(store: &crate::store::Store, text: &str) -> Result<i64> {
+    let user_ref = UserRef::parse(text).map_err(error::usage)?;
+    match (store.user_id(&user_ref)?, user_ref) {
+        (Some((id, _)), _) => Ok(id),
+        (None, UserRef::Id(id)) => Ok(id),
+        (None, user_ref) => Err(error::not_found(format!(
+            "no {} in the store",
+            user_ref.describe()
+        ))),
+    }
 }
 
 /// `audit head`: the trail is verified first, so the head recorded is of an intact trail.

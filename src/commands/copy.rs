@@ -14,6 +14,7 @@ use crate::domain::key::undecryptable;
 use crate::store::Store;
 use crate::store::audit::Verdict;
 use crate::store::copy::{Copied, refuse_non_empty};
+use crate::store::prelude::*;
 
 #[derive(Serialize)]
 struct CopyReport {
@@ -22,6 +23,8 @@ struct CopyReport {
     #[serde(flatten)]
     copied: Copied,
     audit_head: String,
+    /// The application's own tables in the source, not copied (named before the copy).
+    tables_left_behind: Vec<String>,
 }
 
 pub(crate) fn run(ctx: &mut Context, args: CopyArgs) -> Result<()> {
@@ -46,6 +49,7 @@ pub(crate) fn run(ctx: &mut Context, args: CopyArgs) -> Result<()> {
             "the audit chain of the store is broken (run `mfa-admin audit verify`); nothing copied"
         ),
     };
+    let left_behind = name_tables_left_behind(ctx, &source)?;
     let dest_name = args.dest.to_string();
     let new_file = match &args.dest {
         Location::File(path) => {
@@ -96,6 +100,26 @@ pub(crate) fn run(ctx: &mut Context, args: CopyArgs) -> Result<()> {
         dest: dest_name,
         copied,
         audit_head: head,
+        tables_left_behind: left_behind,
     })?;
     Ok(())
+}
+
+/// Names, before the copy starts, the tables of the source's database that are not the
+/// tool's (an application's own, docs/integration.md): `copy` moves only the tool's tables,
+/// whose layout it knows on both engines; `backup` keeps everything in an SQLite copy.
+fn name_tables_left_behind(ctx: &mut Context, source: &Store) -> Result<Vec<String>> {
+    let left_behind = source.foreign_tables()?;
+    if !left_behind.is_empty() {
+        ctx.out.warn(&format!(
+            "not copied: {} the application's own (copy moves only mfa-admin's tables, whose layout it knows on both engines; `mfa-admin backup` keeps them): {}",
+            if left_behind.len() == 1 {
+                "1 table that is"
+            } else {
+                "tables that are"
+            },
+            left_behind.join(", ")
+        ));
+    }
+    Ok(left_behind)
 }

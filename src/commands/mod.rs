@@ -36,6 +36,9 @@ pub(crate) struct Context {
     pub(crate) out: Printer,
     pub(crate) now: UnixTime,
     actor: String,
+    /// The actor named by `--actor` or `MFA_ADMIN_ACTOR` (checked before anything runs);
+    /// `None` when neither names one and the OS user acts.
+    named_actor: Option<String>,
     /// The key file, once loaded and checked against the store: opening the store loads it
     /// to unlock the audit key, and the commands that encrypt or decrypt use it again.
     master_key: std::cell::OnceCell<MasterKey>,
@@ -44,23 +47,29 @@ pub(crate) struct Context {
 impl Context {
     pub(crate) fn new(global: GlobalArgs) -> Context {
         let out = Printer::new(global.format(), global.quiet);
-        let actor = global
+        // The flag, else the variable (read here, not by clap: see `GlobalArgs::actor`). A
+        // variable that is not UTF-8 is kept lossily so `check_actor` refuses it by name.
+        let named_actor = global
             .actor
             .clone()
-            .filter(|a| !a.trim().is_empty())
-            .unwrap_or_else(|| {
-                // The OS user name is not ours to refuse, but it goes into the trail too.
-                let name = whoami::username().unwrap_or_else(|_| "unknown".into());
-                match crate::domain::text::check_actor(&name) {
-                    Ok(()) => name,
-                    Err(_) => "unknown".into(),
-                }
-            });
+            .or_else(|| {
+                std::env::var_os("MFA_ADMIN_ACTOR").map(|v| v.to_string_lossy().into_owned())
+            })
+            .filter(|a| !a.trim().is_empty());
+        let actor = named_actor.clone().unwrap_or_else(|| {
+            // The OS user name is not ours to refuse, but it goes into the trail too.
+            let name = whoami::username().unwrap_or_else(|_| "unknown".into());
+            match crate::domain::text::check_actor(&name) {
+                Ok(()) => name,
+                Err(_) => "unknown".into(),
+            }
+        });
         Context {
             global,
             out,
             now: clock::now(),
             actor,
+            named_actor,
             master_key: std::cell::OnceCell::new(),
         }
     }
@@ -68,7 +77,15 @@ impl Context {
     /// Refuses an `--actor` (or `MFA_ADMIN_ACTOR`) that would forge or hide text in the
     /// audit trail: control or invisible characters, or more than 128 characters.
     pub(crate) fn check_actor(&self) -> Result<()> {
-        if let Some(actor) = &self.global.actor {
+        if self.global.actor.is_none()
+            && matches!(
+                std::env::var("MFA_ADMIN_ACTOR"),
+                Err(std::env::VarError::NotUnicode(_))
+            )
+        {
+            return Err(error::usage("MFA_ADMIN_ACTOR is not valid UTF-8"));
+        }
+        if let Some(actor) = &self.named_actor {
             crate::domain::text::check_actor(actor).map_err(error::usage)?;
         }
         Ok(())

@@ -10,6 +10,10 @@ pub(crate) enum Action {
     StoreMigrate,
     StoreBackup,
     UserAdd,
+    /// `user edit`: display name or email corrected.
+    UserEdit,
+    /// `user delete`: the row keeps the user name of a user no longer in the store.
+    UserDelete,
     UserImport,
     UserLock,
     UserUnlock,
@@ -46,6 +50,8 @@ impl Action {
             Action::StoreMigrate => "store.migrate",
             Action::StoreBackup => "store.backup",
             Action::UserAdd => "user.add",
+            Action::UserEdit => "user.edit",
+            Action::UserDelete => "user.delete",
             Action::UserImport => "user.import",
             Action::UserLock => "user.lock",
             Action::UserUnlock => "user.unlock",

@@ -180,6 +180,10 @@ pub(crate) struct Filter {
     pub user_id: Option<i64>,
     pub action: Option<String>,
     pub since: Option<Now>,
+    /// Rows strictly before this time: `--since A --until B` is the window [A, B).
+    pub until: Option<Now>,
+    /// Rows by exactly this actor.
+    pub actor: Option<String>,
     pub limit: Option<u64>,
 }
 
@@ -334,12 +338,16 @@ pub(crate) trait AuditReads: Read {
              WHERE (?1 IS NULL OR user_id = ?1)
                AND (?2 IS NULL OR action = ?2 OR substr(action, 1, length(?2) + 1) = ?2 || '.')
                AND (?3 IS NULL OR at >= ?3)
+               AND (?5 IS NULL OR at < ?5)
+               AND (?6 IS NULL OR actor = ?6)
              ORDER BY id DESC LIMIT ?4",
             args![
                 filter.user_id,
                 filter.action.as_deref(),
                 filter.since,
-                limit
+                limit,
+                filter.until,
+                filter.actor.as_deref()
             ],
             |r| {
                 each(Row {

@@ -202,6 +202,23 @@ fn pg_column_types(
         .collect()
 }
 
+/// Reads `copy` makes of its source.
+pub(crate) trait CopyReads: Read {
+    /// Tables in the store's database that are not the tool's (an application keeping its
+    /// own tables beside the store, docs/integration.md): `copy` moves only the tool's
+    /// tables, whose layout it knows on both engines, so it names these before it starts.
+    fn foreign_tables(&self) -> Result<Vec<String>> {
+        let db = self.db();
+        let names: Vec<String> = db.all(db.dialect().table_names(), args![], |r| r.get(0))?;
+        Ok(names
+            .into_iter()
+            .filter(|n| !super::tables::is_own(n))
+            .collect())
+    }
+}
+
+impl<R: Read + ?Sized> CopyReads for R {}
+
 /// Refuses a destination that already holds a store with content.
 pub(crate) fn refuse_non_empty(dest: &Store, name: &str) -> anyhow::Result<()> {
     if !is_empty(dest.db())? {

@@ -278,6 +278,32 @@ impl Store {
         Ok(value)
     }
 
+    /// Runs `f` exactly as [`Store::write`] would — same lock, same constraints, so a
+    /// rehearsal meets every check the real run meets (a user name taken in the store or
+    /// earlier in the same file) — then rolls everything back, whatever `f` returned.
+    /// `--dry-run` of commands whose checks are the store's own constraints.
+    pub(crate) fn rehearse<T>(
+        &self,
+        f: impl FnOnce(&Tx<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        /// The error that makes `write` roll back; never seen outside this function.
+        #[derive(Debug, thiserror::Error)]
+        #[error("rehearsal rolled back")]
+        struct RolledBack;
+        let mut outcome = None;
+        let written = self.write(|tx| {
+            outcome = Some(f(tx)?);
+            Err(RolledBack.into())
+        });
+        match written {
+            Err(e) if e.is::<RolledBack>() => {
+                outcome.ok_or_else(|| anyhow::anyhow!("internal error: rehearsal without outcome"))
+            }
+            Err(e) => Err(e),
+            Ok(()) => Err(anyhow::anyhow!("internal error: a rehearsal committed")),
+        }
+    }
+
     /// Runs `f` on one consistent snapshot (a read transaction), for commands that read
     /// many rows and must see them as of one moment (and pay for one lock, not one each).
     pub(crate) fn snapshot<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
@@ -414,6 +440,7 @@ impl Read for Tx<'_> {
 pub(crate) mod prelude {
 
     pub(crate) use super::audit::AuditReads as _;
+    pub(crate) use super::copy::CopyReads as _;
     pub(crate) use super::credentials::CredentialReads as _;
     pub(crate) use super::devices::DeviceReads as _;
     pub(crate) use super::doctor::DoctorReads as _;

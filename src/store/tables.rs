@@ -138,6 +138,19 @@ pub(crate) fn all_names() -> impl Iterator<Item = &'static str> {
         .chain(RETIRED_TABLES.iter().copied())
 }
 
+/// The record of applied PostgreSQL migrations: the engine's bookkeeping, not the store's
+/// content (a destination keeps its own).
+pub(crate) const PG_MIGRATIONS_TABLE: &str = "schema_migrations";
+
+/// Whether a table in a store's database is the tool's own (so `copy` is not leaving an
+/// application's table behind): a listed table, the search index with FTS5's shadow tables
+/// (`users_search_data`, ...), a retired table, or the migration record.
+pub(crate) fn is_own(name: &str) -> bool {
+    all_names().any(|own| own == name)
+        || name.starts_with("users_search_")
+        || name == PG_MIGRATIONS_TABLE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -469,6 +469,26 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// `user edit`: a corrected display name and email (and the search text they feed).
+    pub(crate) fn edit_user(&self, id: i64, username: &str, name: &str, email: &str) -> Result<()> {
+        self.db().exec(
+            "UPDATE users SET name = ?2, email = ?3, search_text = ?4 WHERE id = ?1",
+            args![id, name, email, &search_text(username, name, email)],
+        )?;
+        Ok(())
+    }
+
+    /// `user delete`: the user's credential, recovery codes, devices and notifications go
+    /// with the row (`ON DELETE CASCADE` on both engines). Its audit rows stay, user name
+    /// included: `audit_log.user_id` is deliberately no foreign key. `false` when another
+    /// process deleted the user first.
+    pub(crate) fn delete_user(&self, id: i64) -> Result<bool> {
+        Ok(self
+            .db()
+            .exec("DELETE FROM users WHERE id = ?1", args![id])?
+            == 1)
+    }
+
     /// Removes a user's exemption.
     pub(crate) fn clear_exempt(&self, id: i64) -> Result<()> {
         self.db().exec(

@@ -502,3 +502,82 @@ fn an_unkeyed_trail_is_migrated_and_anchored() {
     .unwrap();
     env.run(&["audit", "verify"]).code_is(1);
 }
+
+/// `audit --actor NAME` lists only that actor's rows: on a read-only command the global
+/// flag names whose rows to show. `MFA_ADMIN_ACTOR` (exported for the session) does not
+/// filter, or it would hide everyone else's rows.
+#[test]
+fn audit_actor_filters_by_who_acted_but_the_variable_does_not() {
+    let env = Env::init();
+    env.run(&["--actor", "helpdesk", "user", "add", "alice"])
+        .ok();
+    env.run(&["--actor", "helpdesk", "user", "lock", "alice"])
+        .ok();
+    env.run(&["user", "add", "bob"]).ok(); // by MFA_ADMIN_ACTOR=tester
+    let helpdesk = audit(&env, &["--actor", "helpdesk"]);
+    assert_eq!(actions(&helpdesk), ["user.lock", "user.add"]);
+    assert!(helpdesk.iter().all(|r| r.actor == "helpdesk"));
+    // The flag before the subcommand is the same global flag.
+    let before: Vec<AuditRow> = env
+        .run(&["--json", "--actor", "tester", "audit"])
+        .ok()
+        .json_lines();
+    assert!(before.iter().all(|r| r.actor == "tester"));
+    assert!(before.iter().any(|r| r.action == "user.add"));
+    assert!(audit(&env, &["--actor", "nobody"]).is_empty());
+    // MFA_ADMIN_ACTOR=tester is set by the harness: every actor's rows are listed.
+    let all = audit(&env, &[]);
+    assert!(all.iter().any(|r| r.actor == "helpdesk"));
+    assert!(all.iter().any(|r| r.actor == "tester"));
+    // Combined with the other filters.
+    assert_eq!(
+        actions(&audit(
+            &env,
+            &["--actor", "helpdesk", "--action", "user.add"]
+        )),
+        ["user.add"]
+    );
+    // A writing command still records the variable as its actor.
+    env.run(&["user", "unlock", "alice"]).ok();
+    assert_eq!(audit(&env, &["--limit", "1"])[0].actor, "tester");
+}
+
+/// `audit --until TIME` takes what `--since` takes; `--since A --until B` is [A, B).
+#[test]
+fn audit_until_closes_the_window() {
+    let env = env_with_history();
+    // The lock at NOW+3600 (09:00 on 2027-01-15) is in [08:30, 10:00); the unlock at
+    // 10:00 is not (the window is half-open), nor the adds before.
+    let window = audit(
+        &env,
+        &[
+            "--since",
+            "2027-01-15T08:30:00Z",
+            "--until",
+            "2027-01-15T10:00:00Z",
+        ],
+    );
+    assert_eq!(actions(&window), ["user.lock"]);
+    let until = audit(&env, &["--until", "2027-01-15T09:00:00Z"]);
+    assert_eq!(
+        actions(&until),
+        ["user.add", "user.add", "user.add", "store.init"]
+    );
+    // A date is midnight UTC: nothing before the day the history starts.
+    assert!(audit(&env, &["--until", "2027-01-15"]).is_empty());
+    assert_eq!(
+        audit(&env, &["--until", "2027-01-16"]).len(),
+        audit(&env, &[]).len()
+    );
+    // A span counts back from now: at NOW+7300, `--until 1h` ends at NOW+3700.
+    let older: Vec<AuditRow> = env
+        .cmd(&["--json", "audit", "--until", "1h"])
+        .env("MFA_ADMIN_FAKE_NOW", (NOW + 7300).to_string())
+        .run()
+        .ok()
+        .json_lines();
+    assert_eq!(older[0].action, "user.lock");
+    env.run(&["audit", "--until", "tomorrow"])
+        .code_is(2)
+        .error_mentions("tomorrow");
+}

@@ -455,7 +455,8 @@ fn missing_users_exit_3_name_them_and_change_nothing() {
         .error_mentions("nobody-here");
     assert!(done.stdout().is_empty(), "{}", done.stdout());
     assert_same(&before, &dump(&env), "missing users (stdin)");
-    // A dry run says the same thing a real run would.
+    // A dry run exits as a real run would, after listing every user (see
+    // a_dry_run_lists_every_user_even_when_some_are_missing).
     env.run(&["--json", "mfa", "reset", "--dry-run", "alice", "ghost"])
         .code_is(3)
         .error_mentions("ghost");
@@ -840,4 +841,65 @@ fn a_change_made_while_the_prompt_waits_is_refused() {
     assert!(rest.contains("run the command again"), "{rest}");
     assert_same(&before, &dump(&env), "changed under the prompt");
     assert!(reset_audit(&env).is_empty());
+}
+
+/// `--from-file F --dry-run` with an unknown user used to exit 3 listing nobody: the dry run
+/// is the "check first" step, so it lists every user (the missing ones as `not_found`) in
+/// every output mode, then exits as the real run would (3 without `--skip-missing`).
+#[test]
+fn a_dry_run_lists_every_user_even_when_some_are_missing() {
+    let env = bulk_env();
+    let before = dump(&env);
+    let list = "alice\n#2   # bob\nghost\ncarol\n#99\n";
+    let done = env
+        .cmd(&["--json", "mfa", "reset", "--dry-run", "--from-file", "-"])
+        .stdin(list)
+        .run()
+        .code_is(3)
+        .error_mentions("ghost");
+    assert_eq!(
+        results(&done),
+        pairs(&[
+            ("alice", "would_reset"),
+            ("bob", "would_reset"),
+            ("carol", "would_reset"),
+            ("ghost", "not_found"),
+            ("#99", "not_found"),
+        ])
+    );
+    for format in ["human", "csv"] {
+        let done = env
+            .cmd(&[
+                "--output",
+                format,
+                "mfa",
+                "reset",
+                "--dry-run",
+                "--from-file",
+                "-",
+            ])
+            .stdin(list)
+            .run()
+            .code_is(3);
+        let out = done.stdout();
+        for name in ["alice", "bob", "carol", "ghost", "#99", "not_found"] {
+            assert!(out.contains(name), "{format}: {name} missing:\n{out}");
+        }
+    }
+    // With --skip-missing the same listing is a success.
+    let done = env
+        .cmd(&[
+            "--json",
+            "mfa",
+            "reset",
+            "--dry-run",
+            "--skip-missing",
+            "--from-file",
+            "-",
+        ])
+        .stdin(list)
+        .run()
+        .ok();
+    assert_eq!(results(&done).len(), 5);
+    assert_same(&before, &dump(&env), "a dry run with missing users");
 }

@@ -911,3 +911,65 @@ fn actor_names_that_could_forge_the_trail_are_refused() {
     env.run(&["--actor", &"a".repeat(128), "user", "lock", "alice"])
         .ok();
 }
+
+/// `user import --dry-run` checks the whole file as the import would — bad fields, a name
+/// taken in the store or earlier in the file — exits 2 naming the line, and changes nothing
+/// (no users, no audit row) even when every line is good.
+#[test]
+fn import_dry_run_validates_the_whole_file_and_changes_nothing() {
+    let env = Env::with_users(&["alice"]);
+    let before = dump(&env);
+    let good = "username,name,email\nbob,Bob,bob@example.com\ncarol,Carol,carol@example.com\n";
+    let done = env
+        .cmd(&["--json", "user", "import", "--dry-run", "-"])
+        .stdin(good)
+        .run()
+        .ok();
+    let out: serde_json::Value = done.json();
+    assert_eq!(out["would_import"], 2, "{out}");
+    assert_eq!(out["skipped"], 0, "{out}");
+    assert!(
+        done.stderr().contains("nothing changed"),
+        "{}",
+        done.stderr()
+    );
+    assert_same(&before, &dump(&env), "a good file, rehearsed");
+
+    // A name already in the store (any case), and one repeated in the file: line 3 and 4.
+    let bad = "username,name,email\nbob,Bob,\nALICE,Alice,\nbob,Bob again,\n";
+    env.cmd(&["user", "import", "--dry-run", "-"])
+        .stdin(bad)
+        .run()
+        .code_is(2)
+        .error_mentions("line 3");
+    let file = write_file(
+        &env,
+        "bad.csv",
+        "username,name,email\nok,,\nbad\u{7}name,,\n",
+    );
+    env.run(&["user", "import", "--dry-run", s(&file)])
+        .code_is(2)
+        .error_mentions("line 3");
+    // --skip-existing rehearses too.
+    let out: serde_json::Value = env
+        .cmd(&[
+            "--json",
+            "user",
+            "import",
+            "--dry-run",
+            "--skip-existing",
+            "-",
+        ])
+        .stdin(bad)
+        .run()
+        .ok()
+        .json();
+    assert_eq!(
+        (out["would_import"].as_i64(), out["skipped"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_same(&before, &dump(&env), "dry runs");
+    // The real import of the same good file then works.
+    env.cmd(&["user", "import", "-"]).stdin(good).run().ok();
+    assert_eq!(all_users(&env).len(), 3);
+}

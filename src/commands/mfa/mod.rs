@@ -5,7 +5,7 @@
 
 mod enroll;
 pub(crate) use enroll::show_codes;
-mod reset;
+pub(crate) mod reset;
 mod verify;
 
 use anyhow::Result;

@@ -50,67 +50,62 @@ fn read_list(path: &Path, each: impl FnMut(UserRef)) -> Result<()> {
 
 /// One row per user. Every row has every column, in every format (`null` / empty where it
 /// does not apply: a `not_found` user has no id), so CSV readers never see columns shift.
+/// `user delete` prints the same row (`result`: `deleted`, `would_delete`, `not_found`).
 #[derive(Serialize)]
-struct ResetRow<'a> {
-    username: &'a str,
-    id: Option<i64>,
-    result: &'a str,
-    credential: Option<&'a str>,
-    recovery_codes: Option<i64>,
-    devices: Option<i64>,
+pub(crate) struct ResetRow<'a> {
+    pub(crate) username: &'a str,
+    pub(crate) id: Option<i64>,
+    pub(crate) result: &'a str,
+    pub(crate) credential: Option<&'a str>,
+    pub(crate) recovery_codes: Option<i64>,
+    pub(crate) devices: Option<i64>,
 }
 
 /// The columns that give way first on a narrow terminal; the user name and result stay.
-const DROP_FIRST: &[&str] = &["devices", "recovery_codes", "id", "credential"];
+pub(crate) const DROP_FIRST: &[&str] = &["devices", "recovery_codes", "id", "credential"];
 
-struct Target {
-    id: i64,
-    username: String,
+pub(crate) struct Target {
+    pub(crate) id: i64,
+    pub(crate) username: String,
 }
 
 /// The batch, resolved: every user found (distinct, in the order given) and every
 /// reference that named nobody.
-struct Plan {
-    targets: Vec<Target>,
-    missing: Vec<UserRef>,
+pub(crate) struct Plan {
+    pub(crate) targets: Vec<Target>,
+    pub(crate) missing: Vec<UserRef>,
 }
 
 impl Plan {
-    fn ids(&self) -> Vec<i64> {
+    pub(crate) fn ids(&self) -> Vec<i64> {
         self.targets.iter().map(|t| t.id).collect()
     }
 }
 
 /// Missing users named in the one error line; all of them are named on stderr before it.
-const MISSING_IN_ERROR: usize = 20;
+pub(crate) const MISSING_IN_ERROR: usize = 20;
 
 /// Batches of at least this many users get a larger page cache.
 const BULK: usize = 1_000;
 
 pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
     let reason = parse_reason(args.reason.as_deref())?;
-    let requested = requested_users(args)?;
+    let requested = requested_users(&args.users, args.from_file.as_deref())?;
     let store = ctx.open()?;
     let plan = resolve(&store, requested)?;
+    ctx.out.drop_first(DROP_FIRST);
+    if args.dry_run {
+        return dry_run(ctx, &store, &plan, args.skip_missing);
+    }
     if !plan.missing.is_empty() && !args.skip_missing {
         if plan.missing.len() > MISSING_IN_ERROR {
             for user_ref in &plan.missing {
                 ctx.out.note(&format!("not found: {}", user_ref.describe()));
             }
         }
-        return Err(missing_error(&plan.missing));
+        return Err(missing_error(&plan.missing, SKIP_MISSING_HINT));
     }
-    ctx.out.drop_first(DROP_FIRST);
     let ids = plan.ids();
-    if args.dry_run {
-        let inspected = store.inspect_resets(&ids)?;
-        let (would, nothing) = render(ctx, &plan, &inspected, "would_reset")?;
-        ctx.out.note(&format!(
-            "dry run: would reset {would}, nothing to reset {nothing}, not found {}; nothing changed",
-            plan.missing.len()
-        ));
-        return Ok(());
-    }
     // What the administrator was shown and agreed to; re-checked under the write lock.
     let mut shown = None;
     if !ctx.global.yes && !plan.targets.is_empty() {
@@ -157,12 +152,28 @@ pub(crate) fn reset(ctx: &mut Context, args: &ResetArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--dry-run`: every user given is listed, the missing ones as `not_found`, whatever a
+/// real run would then do; the exit code is the real run's (3 when users are missing and
+/// `--skip-missing` is absent), so `--dry-run` is a faithful rehearsal for a script.
+fn dry_run(ctx: &mut Context, store: &Store, plan: &Plan, skip_missing: bool) -> Result<()> {
+    let inspected = store.inspect_resets(&plan.ids())?;
+    let (would, nothing) = render(ctx, plan, &inspected, "would_reset")?;
+    ctx.out.note(&format!(
+        "dry run: would reset {would}, nothing to reset {nothing}, not found {}; nothing changed",
+        plan.missing.len()
+    ));
+    if !plan.missing.is_empty() && !skip_missing {
+        return Err(missing_error(&plan.missing, SKIP_MISSING_HINT));
+    }
+    Ok(())
+}
+
 /// A user name for a message: quoted, escaped, and capped (see [`crate::output::shown`]).
 fn shown_name(name: &str) -> String {
     crate::output::shown(name)
 }
 
-fn parse_reason(reason: Option<&str>) -> Result<Option<&str>> {
+pub(crate) fn parse_reason(reason: Option<&str>) -> Result<Option<&str>> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if let Some(r) = reason
         && crate::domain::text::check_text("--reason", r, 512).is_err()
@@ -174,13 +185,14 @@ fn parse_reason(reason: Option<&str>) -> Result<Option<&str>> {
     Ok(reason)
 }
 
-/// The users named by arguments and `--from-file`, in order, duplicates included.
-fn requested_users(args: &ResetArgs) -> Result<Vec<UserRef>> {
+/// The users named by arguments and `--from-file`, in order, duplicates included (shared
+/// with `user delete`, which takes its users the same way).
+pub(crate) fn requested_users(users: &[String], from_file: Option<&Path>) -> Result<Vec<UserRef>> {
     let mut requested: Vec<UserRef> = Vec::new();
-    for text in &args.users {
+    for text in users {
         requested.push(UserRef::parse(text).map_err(error::usage)?);
     }
-    if let Some(path) = &args.from_file {
+    if let Some(path) = from_file {
         read_list(path, |user| requested.push(user))?;
     }
     if requested.is_empty() {
@@ -193,7 +205,7 @@ fn requested_users(args: &ResetArgs) -> Result<Vec<UserRef>> {
 
 /// Resolves every user before any change; duplicates collapse onto one user. One read
 /// snapshot for the lot: per-statement transactions cost a lock and a stat each.
-fn resolve(store: &Store, requested: Vec<UserRef>) -> Result<Plan> {
+pub(crate) fn resolve(store: &Store, requested: Vec<UserRef>) -> Result<Plan> {
     Ok(store.snapshot(|store| {
         let mut seen_refs: HashSet<UserRef> = HashSet::with_capacity(requested.len());
         let mut seen_ids: HashSet<i64> = HashSet::with_capacity(requested.len());
@@ -222,7 +234,11 @@ fn resolve(store: &Store, requested: Vec<UserRef>) -> Result<Plan> {
     })?)
 }
 
-fn missing_error(missing: &[UserRef]) -> anyhow::Error {
+/// What the missing-users error of `mfa reset` ends with.
+const SKIP_MISSING_HINT: &str = "nothing changed (pass --skip-missing to reset the rest)";
+
+/// Exit 3 naming the first missing users, then `tail` (what happened, what to do).
+pub(crate) fn missing_error(missing: &[UserRef], tail: &str) -> anyhow::Error {
     let names: Vec<String> = missing
         .iter()
         .take(MISSING_IN_ERROR)
@@ -230,7 +246,7 @@ fn missing_error(missing: &[UserRef]) -> anyhow::Error {
         .collect();
     let more = missing.len().saturating_sub(MISSING_IN_ERROR);
     error::not_found(format!(
-        "{} not found: {}{}; nothing changed (pass --skip-missing to reset the rest)",
+        "{} not found: {}{}; {tail}",
         missing.len(),
         names.join(", "),
         if more > 0 {
@@ -325,7 +341,7 @@ fn same_as_shown(shown: &Removed, found: &Removed) -> bool {
         && shown.devices == found.devices
 }
 
-fn row<'a>(target: &'a Target, result: &'a str, removed: &'a Removed) -> ResetRow<'a> {
+pub(crate) fn row<'a>(target: &'a Target, result: &'a str, removed: &'a Removed) -> ResetRow<'a> {
     ResetRow {
         username: &target.username,
         id: Some(target.id),
@@ -336,7 +352,7 @@ fn row<'a>(target: &'a Target, result: &'a str, removed: &'a Removed) -> ResetRo
     }
 }
 
-fn report_missing(ctx: &mut Context, missing: &[UserRef]) -> Result<()> {
+pub(crate) fn report_missing(ctx: &mut Context, missing: &[UserRef]) -> Result<()> {
     for user_ref in missing {
         let name = match user_ref {
             UserRef::Id(id) => format!("#{id}"),

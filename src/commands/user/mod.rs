@@ -1,4 +1,7 @@
-//! `user add | import | find | list | show | lock | unlock`.
+//! `user add | import | find | list | show | edit | lock | unlock | disable | enable`;
+//! `user delete` in [`delete`].
+
+mod delete;
 
 use std::io::Read;
 
@@ -13,10 +16,10 @@ use crate::domain::notice::Notice;
 use crate::domain::user::{MfaState, User, UserRef, UserStatus};
 use crate::error;
 use crate::output;
-use crate::store::Store;
 use crate::store::devices::Window;
 use crate::store::prelude::*;
 use crate::store::users::{self, ListFilter, NewUser};
+use crate::store::{Store, Tx};
 
 /// The user object of docs/output.md (lists and find).
 #[derive(Serialize)]
@@ -83,10 +86,15 @@ pub(crate) fn run(ctx: &mut Context, cmd: UserCommand) -> Result<()> {
         UserCommand::Import {
             file,
             skip_existing,
-        } => import(ctx, &file, skip_existing),
+            dry_run,
+        } => import(ctx, &file, skip_existing, dry_run),
         UserCommand::Find { query, limit } => find(ctx, &query, limit),
         UserCommand::List(args) => list(ctx, &args),
         UserCommand::Show { user } => show(ctx, &user),
+        UserCommand::Edit { user, name, email } => {
+            edit(ctx, &user, name.as_deref(), email.as_deref())
+        }
+        UserCommand::Delete(args) => delete::delete(ctx, &args),
         UserCommand::Lock { user, reason } => lock(ctx, &user, reason.as_deref()),
         UserCommand::Unlock { user } => unlock(ctx, &user),
         UserCommand::Disable { user, reason } => disable(ctx, &user, reason.as_deref()),
@@ -144,6 +152,51 @@ fn enable(ctx: &mut Context, user: &str) -> Result<()> {
     print_state(ctx, &store, &user)
 }
 
+/// `user edit`: corrects the display name and/or email; the user name (what the
+/// application signs in with) is not changed here. One `user.edit` audit row with the old
+/// and new values of what changed, so a correction can itself be corrected.
+fn edit(ctx: &mut Context, user: &str, name: Option<&str>, email: Option<&str>) -> Result<()> {
+    for (field, value) in [("name", name), ("email", email)] {
+        if let Some(value) = value {
+            check_field(field, value).map_err(error::usage)?;
+        }
+    }
+    let store = ctx.open()?;
+    let user = ctx.resolve(&store, user)?;
+    let now = ctx.now;
+    let new_name = name.unwrap_or(&user.name);
+    let new_email = email.unwrap_or(&user.email);
+    let mut changed = serde_json::Map::new();
+    for (field, old, new) in [
+        ("name", &user.name, new_name),
+        ("email", &user.email, new_email),
+    ] {
+        if old != new {
+            changed.insert(field.into(), serde_json::json!({ "from": old, "to": new }));
+        }
+    }
+    if changed.is_empty() {
+        ctx.out.note(&format!(
+            "{:?} already has these values; nothing changed",
+            user.username
+        ));
+    } else {
+        store.write(|tx| {
+            tx.edit_user(user.id, &user.username, new_name, new_email)?;
+            let mut entry = ctx.entry(Action::UserEdit, Some(&user));
+            entry.details = Some(serde_json::Value::Object(changed).to_string());
+            tx.audit(now, &entry)?;
+            Ok(())
+        })?;
+        ctx.out.note(&format!("updated {:?}", user.username));
+    }
+    let user = store
+        .user(&UserRef::Id(user.id))?
+        .context("user vanished")?;
+    ctx.out.object(&UserRow::new(&user, now))?;
+    Ok(())
+}
+
 fn add(ctx: &mut Context, username: &str, name: Option<&str>, email: Option<&str>) -> Result<()> {
     users::validate_username(username).map_err(error::usage)?;
     let (name, email) = (name.unwrap_or(""), email.unwrap_or(""));
@@ -176,7 +229,15 @@ fn add(ctx: &mut Context, username: &str, name: Option<&str>, email: Option<&str
     Ok(())
 }
 
-fn import(ctx: &mut Context, file: &std::path::Path, skip_existing: bool) -> Result<()> {
+/// `user import [--dry-run]`. A dry run is the real import rehearsed and rolled back: every
+/// row meets the same checks (bad fields, a name taken in the store or earlier in the file),
+/// a bad line exits 2 naming it, and nothing changes.
+fn import(
+    ctx: &mut Context,
+    file: &std::path::Path,
+    skip_existing: bool,
+    dry_run: bool,
+) -> Result<()> {
     let reader: Box<dyn Read> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -185,12 +246,56 @@ fn import(ctx: &mut Context, file: &std::path::Path, skip_existing: bool) -> Res
         )
     };
     let store = ctx.open()?;
-    let now = ctx.now;
     let source = file.display().to_string();
     store.prepare_bulk_write(64)?;
-    let mut problems = Vec::new();
-    let mut skipped = 0u64;
-    let imported = store.write(|tx| {
+    let mut run = ImportRun {
+        source: &source,
+        skip_existing,
+        dry_run,
+        skipped: 0,
+        problems: Vec::new(),
+    };
+    let imported = if dry_run {
+        store.rehearse(|tx| run.rows(tx, ctx, reader))
+    } else {
+        store.write(|tx| run.rows(tx, ctx, reader))
+    };
+    for problem in run.problems.iter().skip(1).take(50) {
+        ctx.out.warn(problem);
+    }
+    let (imported, skipped) = (imported?, run.skipped);
+    let verb = if dry_run { "would import" } else { "imported" };
+    let key = if dry_run { "would_import" } else { "imported" };
+    ctx.out
+        .object(&serde_json::json!({ key: imported, "skipped": skipped }))?;
+    let mut message = format!("{verb} {}", output::count(imported, "user", "users"));
+    if skip_existing {
+        message.push_str(&format!(
+            ", skipped {} already in the store",
+            output::count(skipped, "user", "users")
+        ));
+    }
+    if dry_run {
+        message.push_str("; dry run, nothing changed");
+    }
+    ctx.out.note(&message);
+    Ok(())
+}
+
+/// One `user import` as it goes: what it skipped and the bad rows it met.
+struct ImportRun<'a> {
+    source: &'a str,
+    skip_existing: bool,
+    dry_run: bool,
+    skipped: u64,
+    problems: Vec<String>,
+}
+
+impl ImportRun<'_> {
+    /// Inserts every row (one transaction); any bad row fails the whole import, naming the
+    /// first. A real import ends with its `user.import` audit row.
+    fn rows(&mut self, tx: &Tx<'_>, ctx: &Context, reader: Box<dyn Read>) -> Result<u64> {
+        let now = ctx.now;
         let enrollment_required = tx.policy()?.require_mfa;
         let mut count = 0u64;
         let read = import::read_users(reader, |row| {
@@ -201,8 +306,8 @@ fn import(ctx: &mut Context, file: &std::path::Path, skip_existing: bool) -> Res
                 enrollment_required,
             };
             if tx.insert_user(&new, now)?.is_none() {
-                if skip_existing {
-                    skipped += 1;
+                if self.skip_existing {
+                    self.skipped += 1;
                     return Ok(None);
                 }
                 return Ok::<_, anyhow::Error>(Some(format!(
@@ -213,38 +318,27 @@ fn import(ctx: &mut Context, file: &std::path::Path, skip_existing: bool) -> Res
             count += 1;
             Ok(None)
         })?;
-        problems =
+        let source = self.source;
+        self.problems =
             read.map_err(|bad| error::usage(format!("{source}: {}; nothing imported", bad.0)))?;
-        if let Some(first) = problems.first() {
+        if let Some(first) = self.problems.first() {
             // Rolls the whole import back.
             return Err(error::usage(format!(
                 "{source}: {} bad row{} (first: {first}); nothing imported",
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" },
+                self.problems.len(),
+                if self.problems.len() == 1 { "" } else { "s" },
             )));
         }
-        let mut entry = ctx.entry(Action::UserImport, None);
-        entry.details = Some(
-            serde_json::json!({ "count": count, "skipped": skipped, "source": source }).to_string(),
-        );
-        tx.audit(now, &entry)?;
+        if !self.dry_run {
+            let mut entry = ctx.entry(Action::UserImport, None);
+            entry.details = Some(
+                serde_json::json!({ "count": count, "skipped": self.skipped, "source": source })
+                    .to_string(),
+            );
+            tx.audit(now, &entry)?;
+        }
         Ok(count)
-    });
-    for problem in problems.iter().skip(1).take(50) {
-        ctx.out.warn(problem);
     }
-    let imported = imported?;
-    ctx.out
-        .object(&serde_json::json!({ "imported": imported, "skipped": skipped }))?;
-    let mut message = format!("imported {}", output::count(imported, "user", "users"));
-    if skip_existing {
-        message.push_str(&format!(
-            ", skipped {} already in the store",
-            output::count(skipped, "user", "users")
-        ));
-    }
-    ctx.out.note(&message);
-    Ok(())
 }
 
 fn find(ctx: &mut Context, query: &str, limit: u64) -> Result<()> {
