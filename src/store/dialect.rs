@@ -85,22 +85,6 @@ impl Dialect {
         }
     }
 
-    /// Every table in the store's own namespace (catalog introspection, as above): SQLite's
-    /// `sqlite_master` of the main file, without SQLite's own `sqlite_*` tables; PostgreSQL's
-    /// `pg_tables` of the store's schema (the first on the pinned search path).
-    pub(crate) fn table_names(self) -> &'static str {
-        match self {
-            Dialect::Sqlite => {
-                "SELECT name FROM sqlite_master
-                 WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_' ORDER BY name"
-            }
-            Dialect::Postgres => {
-                "SELECT tablename::pg_catalog.text FROM pg_catalog.pg_tables
-                 WHERE schemaname = pg_catalog.current_schema() ORDER BY tablename"
-            }
-        }
-    }
-
     // For `store::copy`.
     /// After rows were copied in with their ids, the statement that moves the table's id
     /// generator past the largest, if the engine needs one. SQLite's `INTEGER PRIMARY KEY`
@@ -143,7 +127,7 @@ impl Dialect {
         }
     }
 
-    // For `store::layout`.
+    // For `store::layout` and `store::copy`.
     /// The tables of the store's database (catalog introspection): SQLite's `sqlite_master`
     /// (its own `sqlite_*` tables aside); on PostgreSQL the ordinary and partitioned tables of
     /// the schema the connection works in.
