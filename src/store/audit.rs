@@ -68,30 +68,43 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    /// Picks this transaction's chain ([`Dialect::audit_chain`]) and reads its head, locked
-    /// until the transaction ends. Call inside the write transaction that appends.
+    /// Picks this transaction's chain and reads its head, locked until the transaction
+    /// ends. Call inside the write transaction that appends.
     ///
-    /// A chain's first writer creates its head row (seq 0: not started), so that there is a
-    /// row to lock: on PostgreSQL a second first writer waits for the first to commit, then
-    /// locks the row it created. Under READ COMMITTED the locked read returns the head the
-    /// previous writer committed, so appends to one chain never fork it.
+    /// A chain no one else holds, if there is one ([`Dialect::free_audit_chain`]): a
+    /// sign-in never waits behind a bulk job's chain while another is free. The head rows
+    /// are created the first time none is free (seq 0: not started), so that every chain
+    /// has a row to lock; only when every chain is held does the writer wait, for the
+    /// chain of [`Dialect::audit_chain`]. Under READ COMMITTED a locked read returns the
+    /// head the previous writer committed, so appends to one chain never fork it.
     fn load(db: Db<'_>) -> Result<Chain> {
-        let chain = db.dialect().audit_chain();
-        db.exec(
-            &format!(
-                "INSERT INTO audit_chains (chain, seq, head) VALUES ({chain}, 0, ?1)
-                 ON CONFLICT (chain) DO NOTHING"
-            ),
-            args![NOT_STARTED],
-        )?;
-        let (id, seq, head): (i64, i64, Vec<u8>) = db.one(
-            &format!(
-                "SELECT chain, seq, head FROM audit_chains WHERE chain = {chain}{}",
-                db.lock_read("audit_chains")
-            ),
-            args![],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let head = |r: &sql::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+        let free = db.dialect().free_audit_chain();
+        let mut found: Option<(i64, i64, Vec<u8>)> = db.optional(&free, args![], head)?;
+        if found.is_none() {
+            db.exec(
+                &format!(
+                    "INSERT INTO audit_chains (chain, seq, head)
+                     SELECT chain, 0, ?1 FROM ({}) AS chains WHERE true
+                     ON CONFLICT (chain) DO NOTHING",
+                    db.dialect().audit_chains()
+                ),
+                args![NOT_STARTED],
+            )?;
+            found = db.optional(&free, args![], head)?;
+        }
+        let (id, seq, head) = match found {
+            Some(found) => found,
+            None => db.one(
+                &format!(
+                    "SELECT chain, seq, head FROM audit_chains WHERE chain = {}{}",
+                    db.dialect().audit_chain(),
+                    db.lock_read("audit_chains")
+                ),
+                args![],
+                head,
+            )?,
+        };
         Ok(if seq > 0 {
             Chain {
                 id,
