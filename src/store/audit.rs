@@ -127,31 +127,47 @@ impl Chain {
         (seq, row_mac(key, self.id, seq, &self.prev, content))
     }
 
-    /// Appends one row and moves the head in memory; call [`Chain::finish`] before the
-    /// transaction commits (a batch appends many rows and writes the head once).
-    fn append(&mut self, db: Db<'_>, key: &AuditKey, at: Now, entry: &Entry<'_>) -> Result<()> {
-        let content = Content::of(at, entry);
-        let (seq, mac) = self.next(key, &content);
-        db.exec(
-            "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details,
-                                    prev_hash, hash, chain, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            args![
-                content.at,
-                content.actor,
-                content.action,
-                content.user_id,
-                content.username,
-                content.reason,
-                content.details,
-                &self.prev,
-                &mac,
-                self.id,
-                seq
-            ],
-        )?;
-        self.prev = mac;
-        self.seq = seq;
+    /// Appends rows in order and moves the head in memory; call [`Chain::finish`] before
+    /// the transaction commits (a batch appends many rows and writes the head once).
+    /// Set-based: one INSERT per [`APPEND_CHUNK`] rows, so a bulk job's trail costs a few
+    /// round trips, not one per user (PostgreSQL), and one statement run per chunk (SQLite).
+    fn append(&mut self, db: Db<'_>, key: &AuditKey, at: Now, entries: &[Entry<'_>]) -> Result<()> {
+        for chunk in entries.chunks(APPEND_CHUNK) {
+            let contents: Vec<Content<'_>> = chunk.iter().map(|e| Content::of(at, e)).collect();
+            let mut links = Vec::with_capacity(contents.len());
+            for content in &contents {
+                let prev = self.prev;
+                let (seq, mac) = self.next(key, content);
+                links.push((prev, mac, seq));
+                self.prev = mac;
+                self.seq = seq;
+            }
+            let mut values = Vec::with_capacity(contents.len() * 11);
+            for (content, (prev, mac, seq)) in contents.iter().zip(&links) {
+                values.extend_from_slice(args![
+                    content.at,
+                    content.actor,
+                    content.action,
+                    content.user_id,
+                    content.username,
+                    content.reason,
+                    content.details,
+                    prev,
+                    mac,
+                    self.id,
+                    *seq
+                ]);
+            }
+            db.exec(
+                &format!(
+                    "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details,
+                                            prev_hash, hash, chain, seq)
+                     VALUES {}",
+                    sql::values(contents.len(), 11)
+                ),
+                &values,
+            )?;
+        }
         Ok(())
     }
 
@@ -165,6 +181,10 @@ impl Chain {
         Ok(())
     }
 }
+
+/// Rows per INSERT of [`Chain::append`]: 11 parameters a row stays under SQLite's 32,766
+/// and PostgreSQL's 65,535 parameters a statement.
+const APPEND_CHUNK: usize = 1_024;
 
 /// The head of a chain created but not started ([`Chain::load`]).
 const NOT_STARTED: &[u8] = &[];
@@ -728,6 +748,15 @@ impl Tx<'_> {
     /// Appends one audit row in this transaction; the chain's head is read once per
     /// transaction and stored when it commits.
     pub(crate) fn audit(&self, at: Now, entry: &Entry<'_>) -> Result<()> {
+        self.audit_many(at, std::slice::from_ref(entry))
+    }
+
+    /// Appends audit rows in order in this transaction, set-based (see [`Chain::append`]).
+    pub(crate) fn audit_many(&self, at: Now, entries: &[Entry<'_>]) -> Result<()> {
+        if entries.is_empty() {
+            // No chain taken: a transaction that appends nothing moves no head.
+            return Ok(());
+        }
         self.store.with_audit_key(|key| {
             let mut chain = self.chain.borrow_mut();
             if chain.is_none() {
@@ -744,7 +773,7 @@ impl Tx<'_> {
                 }
             }
             let chain = chain.as_mut().expect("loaded above");
-            chain.append(self.db(), key, at, entry)
+            chain.append(self.db(), key, at, entries)
         })
     }
 
