@@ -41,7 +41,7 @@ pub(crate) struct Context {
     named_actor: Option<String>,
     /// The key file, once loaded and checked against the store: opening the store loads it
     /// to unlock the audit key, and the commands that encrypt or decrypt use it again.
-    master_key: std::cell::OnceCell<MasterKey>,
+    master_key: std::cell::RefCell<Option<MasterKey>>,
 }
 
 impl Context {
@@ -70,7 +70,7 @@ impl Context {
             now: clock::now(),
             actor,
             named_actor,
-            master_key: std::cell::OnceCell::new(),
+            master_key: std::cell::RefCell::new(None),
         }
     }
 
@@ -159,9 +159,21 @@ impl Context {
 
     /// Unlocks the store's audit key with the key file, or records why it could not.
     pub(crate) fn unlock_audit(&self, store: &Store) {
-        let unlocked = self
-            .load_key(store)
-            .and_then(|key| Ok(store.attach_audit_key(&key)?));
+        let unlocked = self.load_key(store).and_then(|key| {
+            match store.attach_audit_key(&key) {
+                Ok(()) => Ok(()),
+                // A `key rotate` committed between reading the key check and the audit
+                // key (it re-wraps the audit key): load the store's key again, once.
+                Err(_)
+                    if store
+                        .key_check()?
+                        .is_some_and(|c| !key.matches_check_value(&c)) =>
+                {
+                    Ok(store.attach_audit_key(&self.reload_key(store)?)?)
+                }
+                Err(e) => Err(e.into()),
+            }
+        });
         if let Err(e) = unlocked {
             store.audit_key_unavailable(error::one_line(&e));
         }
@@ -170,11 +182,18 @@ impl Context {
     /// Loads the key file and checks it against the store before anything is written;
     /// once per run (a run works on one store; `copy` hands its destination the key).
     pub(crate) fn load_key(&self, store: &Store) -> Result<MasterKey> {
-        if let Some(key) = self.master_key.get() {
+        if let Some(key) = self.master_key.borrow().as_ref() {
             return Ok(key.clone());
         }
+        self.reload_key(store)
+    }
+
+    /// Loads the key file again and keeps it for the rest of the run, when the store's key
+    /// changed since it was loaded (a concurrent `key rotate`).
+    fn reload_key(&self, store: &Store) -> Result<MasterKey> {
         let key = crate::domain::key::load(store, &self.key_path()?)?;
-        Ok(self.master_key.get_or_init(|| key).clone())
+        *self.master_key.borrow_mut() = Some(key.clone());
+        Ok(key)
     }
 
     /// Resolves a `USER` argument; exit 2 for a malformed `#ID`, 3 when not found.

@@ -25,16 +25,34 @@ pub(crate) fn pending_path(key: &Path) -> PathBuf {
 
 /// Loads the key file at `path` and checks it against the store.
 pub(crate) fn load(store: &Store, path: &Path) -> Result<MasterKey> {
-    let key = MasterKey::load(path);
     let Some(check) = store.key_check()? else {
-        key?;
+        MasterKey::load(path)?;
         return Err(no_key_check());
     };
+    load_against(path, &check).or_else(|e| match store.key_check()? {
+        // A `key rotate` committed and moved its key into place between reading the check
+        // value and the key file: the file holds the store's key now.
+        Some(now) if now != check => load_against(path, &now),
+        _ => Err(e),
+    })
+}
+
+/// Loads the key file at `path` and checks it against the check value `check` (finishing
+/// an interrupted rotation whose `<key>.new` matches it).
+fn load_against(path: &Path, check: &[u8]) -> Result<MasterKey> {
+    let key = MasterKey::load(path);
     match key {
-        Ok(key) if key.matches_check_value(&check) => Ok(key),
-        other => match finish_rotation(path, &check)? {
+        Ok(key) if key.matches_check_value(check) => Ok(key),
+        other => match finish_rotation(path, check)? {
             Some(new) => Ok(new),
             None => {
+                // The rotation moved `<key>.new` into place between the two reads above:
+                // the file holds the store's key now.
+                if let Ok(key) = MasterKey::load(path)
+                    && key.matches_check_value(check)
+                {
+                    return Ok(key);
+                }
                 // Missing, unreadable or malformed is the error to report; else wrong.
                 other?;
                 Err(anyhow::anyhow!(
@@ -73,6 +91,26 @@ fn check_current(tx: &Tx<'_>, key: &MasterKey, exclusive: bool) -> Result<()> {
         Some(_) => Err(anyhow::anyhow!(
             "the store's key changed while this command ran (a concurrent `key rotate`?); nothing changed — run it again"
         )),
+        None => Err(no_key_check()),
+    }
+}
+
+/// The key that decrypts the store's secrets now, for a command that decrypts inside a
+/// write transaction (`mfa verify`, `mfa confirm`): call it first in the transaction, before
+/// any secret is read. `key` was loaded before the write lock was taken; a `key rotate`
+/// that committed since has re-encrypted every secret, and a valid sign-in must not be
+/// refused for it: the key file at `path` is then loaded again (the rotation has moved
+/// `<key>.new` into place, or this finishes the move, see [`load`]). The check value is
+/// read under the lock of [`Tx::key_check_locked`], so no rotation can commit between this
+/// and the secrets the transaction reads (PostgreSQL: a rotation in progress holds it
+/// exclusively, and this waits for its commit; taken first, so the two never wait on each
+/// other's rows).
+pub(crate) fn current(tx: &Tx<'_>, key: &MasterKey, path: &Path) -> Result<MasterKey> {
+    match tx.key_check_locked(false)? {
+        Some(check) if key.matches_check_value(&check) => Ok(key.clone()),
+        Some(check) => load_against(path, &check).map_err(|e| {
+            e.context("the store's key changed while this command ran (a concurrent `key rotate`)")
+        }),
         None => Err(no_key_check()),
     }
 }

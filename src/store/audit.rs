@@ -55,30 +55,43 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    /// Picks this transaction's chain ([`Dialect::audit_chain`]) and reads its head, locked
-    /// until the transaction ends. Call inside the write transaction that appends.
+    /// Picks this transaction's chain and reads its head, locked until the transaction
+    /// ends. Call inside the write transaction that appends.
     ///
-    /// A chain's first writer creates its head row (seq 0: not started), so that there is a
-    /// row to lock: on PostgreSQL a second first writer waits for the first to commit, then
-    /// locks the row it created. Under READ COMMITTED the locked read returns the head the
-    /// previous writer committed, so appends to one chain never fork it.
+    /// A chain no one else holds, if there is one ([`Dialect::free_audit_chain`]): a
+    /// sign-in never waits behind a bulk job's chain while another is free. The head rows
+    /// are created the first time none is free (seq 0: not started), so that every chain
+    /// has a row to lock; only when every chain is held does the writer wait, for the
+    /// chain of [`Dialect::audit_chain`]. Under READ COMMITTED a locked read returns the
+    /// head the previous writer committed, so appends to one chain never fork it.
     fn load(db: Db<'_>) -> Result<Chain> {
-        let chain = db.dialect().audit_chain();
-        db.exec(
-            &format!(
-                "INSERT INTO audit_chains (chain, seq, head) VALUES ({chain}, 0, ?1)
-                 ON CONFLICT (chain) DO NOTHING"
-            ),
-            args![NOT_STARTED],
-        )?;
-        let (id, seq, head): (i64, i64, Vec<u8>) = db.one(
-            &format!(
-                "SELECT chain, seq, head FROM audit_chains WHERE chain = {chain}{}",
-                db.lock_read("audit_chains")
-            ),
-            args![],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let head = |r: &sql::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+        let free = db.dialect().free_audit_chain();
+        let mut found: Option<(i64, i64, Vec<u8>)> = db.optional(&free, args![], head)?;
+        if found.is_none() {
+            db.exec(
+                &format!(
+                    "INSERT INTO audit_chains (chain, seq, head)
+                     SELECT chain, 0, ?1 FROM ({}) AS chains WHERE true
+                     ON CONFLICT (chain) DO NOTHING",
+                    db.dialect().audit_chains()
+                ),
+                args![NOT_STARTED],
+            )?;
+            found = db.optional(&free, args![], head)?;
+        }
+        let (id, seq, head) = match found {
+            Some(found) => found,
+            None => db.one(
+                &format!(
+                    "SELECT chain, seq, head FROM audit_chains WHERE chain = {}{}",
+                    db.dialect().audit_chain(),
+                    db.lock_read("audit_chains")
+                ),
+                args![],
+                head,
+            )?,
+        };
         Ok(if seq > 0 {
             Chain {
                 id,
@@ -101,31 +114,47 @@ impl Chain {
         (seq, row_mac(key, self.id, seq, &self.prev, content))
     }
 
-    /// Appends one row and moves the head in memory; call [`Chain::finish`] before the
-    /// transaction commits (a batch appends many rows and writes the head once).
-    fn append(&mut self, db: Db<'_>, key: &AuditKey, at: Now, entry: &Entry<'_>) -> Result<()> {
-        let content = Content::of(at, entry);
-        let (seq, mac) = self.next(key, &content);
-        db.exec(
-            "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details,
-                                    prev_hash, hash, chain, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            args![
-                content.at,
-                content.actor,
-                content.action,
-                content.user_id,
-                content.username,
-                content.reason,
-                content.details,
-                &self.prev,
-                &mac,
-                self.id,
-                seq
-            ],
-        )?;
-        self.prev = mac;
-        self.seq = seq;
+    /// Appends rows in order and moves the head in memory; call [`Chain::finish`] before
+    /// the transaction commits (a batch appends many rows and writes the head once).
+    /// Set-based: one INSERT per [`APPEND_CHUNK`] rows, so a bulk job's trail costs a few
+    /// round trips, not one per user (PostgreSQL), and one statement run per chunk (SQLite).
+    fn append(&mut self, db: Db<'_>, key: &AuditKey, at: Now, entries: &[Entry<'_>]) -> Result<()> {
+        for chunk in entries.chunks(APPEND_CHUNK) {
+            let contents: Vec<Content<'_>> = chunk.iter().map(|e| Content::of(at, e)).collect();
+            let mut links = Vec::with_capacity(contents.len());
+            for content in &contents {
+                let prev = self.prev;
+                let (seq, mac) = self.next(key, content);
+                links.push((prev, mac, seq));
+                self.prev = mac;
+                self.seq = seq;
+            }
+            let mut values = Vec::with_capacity(contents.len() * 11);
+            for (content, (prev, mac, seq)) in contents.iter().zip(&links) {
+                values.extend_from_slice(args![
+                    content.at,
+                    content.actor,
+                    content.action,
+                    content.user_id,
+                    content.username,
+                    content.reason,
+                    content.details,
+                    prev,
+                    mac,
+                    self.id,
+                    *seq
+                ]);
+            }
+            db.exec(
+                &format!(
+                    "INSERT INTO audit_log (at, actor, action, user_id, username, reason, details,
+                                            prev_hash, hash, chain, seq)
+                     VALUES {}",
+                    sql::values(contents.len(), 11)
+                ),
+                &values,
+            )?;
+        }
         Ok(())
     }
 
@@ -139,6 +168,10 @@ impl Chain {
         Ok(())
     }
 }
+
+/// Rows per INSERT of [`Chain::append`]: 11 parameters a row stays under SQLite's 32,766
+/// and PostgreSQL's 65,535 parameters a statement.
+const APPEND_CHUNK: usize = 1_024;
 
 /// The head of a chain created but not started ([`Chain::load`]).
 const NOT_STARTED: &[u8] = &[];
@@ -445,6 +478,15 @@ impl Tx<'_> {
     /// Appends one audit row in this transaction; the chain's head is read once per
     /// transaction and stored when it commits.
     pub(crate) fn audit(&self, at: Now, entry: &Entry<'_>) -> Result<()> {
+        self.audit_many(at, std::slice::from_ref(entry))
+    }
+
+    /// Appends audit rows in order in this transaction, set-based (see [`Chain::append`]).
+    pub(crate) fn audit_many(&self, at: Now, entries: &[Entry<'_>]) -> Result<()> {
+        if entries.is_empty() {
+            // No chain taken: a transaction that appends nothing moves no head.
+            return Ok(());
+        }
         self.store.with_audit_key(|key| {
             let mut chain = self.chain.borrow_mut();
             if chain.is_none() {
@@ -461,7 +503,7 @@ impl Tx<'_> {
                 }
             }
             let chain = chain.as_mut().expect("loaded above");
-            chain.append(self.db(), key, at, entry)
+            chain.append(self.db(), key, at, entries)
         })
     }
 

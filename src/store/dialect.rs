@@ -49,13 +49,46 @@ impl Dialect {
     }
 
     // For `store::audit`.
-    /// The chain a write transaction appends to, as an SQL expression. SQLite has one
-    /// writer at a time, so one chain is enough: chain 1. PostgreSQL has concurrent
-    /// writers, and one head row would queue every sign-in on its lock: a transaction
-    /// appends to chain `1 + backend pid % CHAINS`, so writers on other backends mostly
-    /// hold other chains' heads and do not wait (a store copied from SQLite goes on from
-    /// its chain 1). The pid stays the same for the whole transaction, also behind a
-    /// pooler in transaction mode. The head is then locked by [`Dialect::lock_read`].
+    /// A chain head no other transaction holds, locked until this one ends: `chain, seq,
+    /// head`, or no row when every head is held (or none exists yet). SQLite has one writer
+    /// at a time, so its one chain, chain 1, is never held by another. PostgreSQL has
+    /// concurrent writers, and a writer that drew a chain a long bulk job holds would wait
+    /// for the whole job: `FOR UPDATE SKIP LOCKED` passes over the heads others hold, so a
+    /// sign-in waits only when every chain is busy. The order starts at the backend's own
+    /// chain ([`Dialect::audit_chain`]), so concurrent writers start on different heads.
+    /// (Under READ COMMITTED a locked row is read as last committed, so the head is
+    /// current.)
+    pub(crate) fn free_audit_chain(self) -> String {
+        match self {
+            Dialect::Sqlite => "SELECT chain, seq, head FROM audit_chains WHERE chain = 1".into(),
+            Dialect::Postgres => format!(
+                "SELECT chain, seq, head FROM audit_chains WHERE chain BETWEEN 1 AND {n}
+                 ORDER BY (chain + pg_catalog.pg_backend_pid()) % {n}
+                 LIMIT 1 FOR UPDATE SKIP LOCKED",
+                n = super::audit::CHAINS
+            ),
+        }
+    }
+
+    /// The chains whose head rows a store has, as a row source of one column `chain`, so
+    /// that [`Dialect::free_audit_chain`] has a row to lock in every chain: SQLite's one
+    /// chain; PostgreSQL's `CHAINS` (`generate_series`: SQLite has none).
+    pub(crate) fn audit_chains(self) -> String {
+        match self {
+            Dialect::Sqlite => "SELECT 1 AS chain".into(),
+            Dialect::Postgres => format!(
+                "SELECT g AS chain FROM pg_catalog.generate_series(1::pg_catalog.int8, {}::pg_catalog.int8) AS g",
+                super::audit::CHAINS
+            ),
+        }
+    }
+
+    /// The chain a write transaction waits for when every head is held (see
+    /// [`Dialect::free_audit_chain`]), as an SQL expression: SQLite's chain 1 (never
+    /// reached: its one chain is never held by another); on PostgreSQL `1 + backend pid %
+    /// CHAINS`, so writers that must wait spread over the chains rather than queueing on
+    /// one. The pid stays the same for the whole transaction, also behind a pooler in
+    /// transaction mode. The head is then locked by [`Dialect::lock_read`].
     pub(crate) fn audit_chain(self) -> String {
         match self {
             Dialect::Sqlite => "1".into(),

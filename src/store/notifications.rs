@@ -56,15 +56,34 @@ pub(crate) trait NotificationReads: Read {
 
 impl<R: Read + ?Sized> NotificationReads for R {}
 
+/// Users per INSERT of [`Tx::notify_many`] (4 parameters a row, under both engines' limits).
+const NOTIFY_CHUNK: usize = 4_096;
+
 impl Tx<'_> {
     /// Queues a notice for the user, for the application to deliver, in the transaction of
     /// the change it tells of. Its message never holds a secret.
     pub(crate) fn notify(&self, user_id: i64, notice: Notice, now: Now) -> Result<()> {
+        self.notify_many(&[user_id], notice, now)
+    }
+
+    /// [`Tx::notify`] for many users, in order, set-based: one INSERT per
+    /// [`NOTIFY_CHUNK`] users (a bulk job's notices are a few statements, not one each).
+    pub(crate) fn notify_many(&self, user_ids: &[i64], notice: Notice, now: Now) -> Result<()> {
         self.store.layout.require(Feature::Notifications)?;
-        self.db().exec(
-            "INSERT INTO notifications (user_id, kind, message, created_at) VALUES (?1, ?2, ?3, ?4)",
-            args![user_id, notice.kind(), notice.message(), now],
-        )?;
+        let (kind, message) = (notice.kind(), notice.message());
+        for chunk in user_ids.chunks(NOTIFY_CHUNK) {
+            let mut values = Vec::with_capacity(chunk.len() * 4);
+            for &user_id in chunk {
+                values.extend_from_slice(args![user_id, kind, message, now]);
+            }
+            self.db().exec(
+                &format!(
+                    "INSERT INTO notifications (user_id, kind, message, created_at) VALUES {}",
+                    super::sql::values(chunk.len(), 4)
+                ),
+                &values,
+            )?;
+        }
         Ok(())
     }
 

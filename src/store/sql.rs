@@ -571,6 +571,30 @@ impl Translations {
     }
 }
 
+/// The row list of a multi-row `VALUES`: `rows` rows of `columns` parameters each,
+/// numbered from `?1` in row order: `values(2, 2)` is `(?1, ?2), (?3, ?4)`. One statement
+/// text for both engines, so a batch is a few statements rather than one per row.
+pub(crate) fn values(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 7);
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            let _ = std::fmt::Write::write_fmt(
+                &mut out,
+                format_args!("?{}", row * columns + column + 1),
+            );
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// Ids as the JSON array [`Dialect::ids`] reads.
 pub(crate) fn id_list(ids: &[i64]) -> String {
     let mut json = String::with_capacity(ids.len() * 8 + 2);
@@ -604,6 +628,12 @@ mod tests {
         let b = t.get("SELECT ?1");
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(&*a, "SELECT $1");
+    }
+
+    #[test]
+    fn values_number_parameters_row_by_row() {
+        assert_eq!(values(1, 3), "(?1, ?2, ?3)");
+        assert_eq!(values(2, 2), "(?1, ?2), (?3, ?4)");
     }
 
     #[test]

@@ -683,3 +683,44 @@ fn an_imported_seed_comes_from_a_file_or_stdin() {
     ])
     .code_is(2);
 }
+
+/// Issue 21, item 1: `mfa verify` loaded the key before it waited for the write lock, so a
+/// `key rotate` committing in between refused a valid sign-in ("stored secret does not
+/// decrypt with this key"). Every valid sign-in racing a rotation must now be accepted.
+#[test]
+fn valid_sign_ins_racing_a_key_rotation_are_all_accepted() {
+    let users = ["u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7"];
+    let mut env = quick_env(&users);
+    let secrets: Vec<String> = users
+        .iter()
+        .map(|user| enroll_confirmed(&mut env, user, T0).0)
+        .collect();
+    for round in 1..=4i64 {
+        let now = T0 + round * 30;
+        env.now = Some(now);
+        let rotate = spawn(&env, &["key", "rotate"]);
+        let verifies: Vec<_> = users
+            .iter()
+            .zip(&secrets)
+            .map(|(user, secret)| spawn(&env, &["mfa", "verify", user, &code_at(secret, now)]))
+            .collect();
+        let rotated = rotate.wait_with_output().unwrap();
+        assert!(rotated.status.success(), "round {round}: {rotated:?}");
+        for (user, verify) in users.iter().zip(verifies) {
+            let out = verify.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: a valid sign-in of {user} during a rotation was refused: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        env.run(&["key", "check"]).ok();
+        for entry in std::fs::read_dir(env.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().contains(".old-") {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+    }
+    audit_ok(&env);
+}

@@ -803,3 +803,63 @@ fn commands_and_concurrent_verifies_through_pgbouncer() {
         env.run(&["audit", "verify"]).ok();
     }
 }
+
+/// Issue 21, item 2: a writer appended to audit chain `1 + backend pid % 8` and waited for
+/// its head whoever held it, so a sign-in that drew the chain of a long bulk reset waited
+/// behind the whole batch and failed at the busy timeout. The batches here are the test's
+/// own transaction holding six of the eight chain heads for the whole test, as six long
+/// resets in their audit phase would: every valid sign-in must take a free chain and be
+/// accepted within a small `--busy-timeout`.
+#[test]
+fn sign_ins_take_a_free_audit_chain_while_batches_hold_the_others() {
+    if !postgres_pass() {
+        return;
+    }
+    let users = ["s0", "s1", "s2", "s3"];
+    let mut env = quick_env(&users);
+    let secrets: Vec<String> = users
+        .iter()
+        .map(|user| enroll_confirmed(&mut env, user, NOW).0)
+        .collect();
+    let mut batches = env.pg_client();
+    // Every chain's head row, as its first writer creates it (seq 0: not started).
+    batches
+        .execute(
+            "INSERT INTO audit_chains (chain, seq, head)
+             SELECT g, 0, ''::bytea FROM generate_series(1, 8) AS g ON CONFLICT DO NOTHING",
+            &[],
+        )
+        .unwrap();
+    let mut held = batches.transaction().unwrap();
+    let locked = held
+        .query(
+            "SELECT chain FROM audit_chains WHERE chain BETWEEN 1 AND 6 FOR UPDATE",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(locked.len(), 6);
+    for round in 1..=4i64 {
+        let at = NOW + round * 30;
+        env.now = Some(at);
+        // Two at once: as many sign-ins as there are free chains.
+        let pair = [(round as usize * 2) % 4, (round as usize * 2 + 1) % 4];
+        let running: Vec<_> = pair
+            .iter()
+            .map(|&i| {
+                let code = code_at(&secrets[i], at);
+                let args = ["--busy-timeout", "300", "mfa", "verify", users[i], &code];
+                (users[i], spawn(&env, &args))
+            })
+            .collect();
+        for (user, child) in running {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: the sign-in of {user} waited on a batch's audit chain: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    held.rollback().unwrap();
+    audit_ok(&env);
+}

@@ -378,6 +378,8 @@ struct ConfirmAttempt<'a> {
 /// confirmed, reset or locked the account meanwhile), checks the code, and activates.
 fn apply_confirm(tx: &Tx<'_>, ctx: &Context, attempt: &ConfirmAttempt<'_>) -> Result<Confirmation> {
     let (now, policy) = (ctx.now, attempt.policy);
+    // First under the lock: a rotation may have committed since the key was loaded.
+    let key = crate::domain::key::current(tx, attempt.key, &ctx.key_path()?)?;
     // Re-read inside the lock: another process may have confirmed, reset or locked
     // the account meanwhile.
     let Some(user) = tx.user(&UserRef::Id(attempt.user_id))? else {
@@ -392,7 +394,7 @@ fn apply_confirm(tx: &Tx<'_>, ctx: &Context, attempt: &ConfirmAttempt<'_>) -> Re
         return Ok(Confirmation::Gone);
     };
     let rejection = match check_totp(
-        attempt.key,
+        &key,
         &credential,
         &user,
         attempt.code,

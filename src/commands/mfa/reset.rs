@@ -284,26 +284,41 @@ fn apply(
             shown_name(&target.username)
         ));
     }
-    for (target, removed) in plan.targets.iter().zip(&results) {
-        if !removed.is_empty() {
+    let reset: Vec<(&Target, &Removed)> = plan
+        .targets
+        .iter()
+        .zip(&results)
+        .filter(|(_, removed)| !removed.is_empty())
+        .collect();
+    let details: Vec<String> = reset
+        .iter()
+        .map(|(_, removed)| {
+            serde_json::json!({
+                "credential": removed.credential.map(|c| c.as_str()),
+                "recovery_codes": removed.recovery_codes,
+                "devices": removed.devices,
+            })
+            .to_string()
+        })
+        .collect();
+    let entries: Vec<_> = reset
+        .iter()
+        .zip(details)
+        .map(|((target, _), details)| {
             let mut entry = ctx.entry(Action::MfaReset, None);
             entry.user_id = Some(target.id);
             entry.username = Some(&target.username);
             entry.reason = reason;
-            entry.details = Some(
-                serde_json::json!({
-                    "credential": removed.credential.map(|c| c.as_str()),
-                    "recovery_codes": removed.recovery_codes,
-                    "devices": removed.devices,
-                })
-                .to_string(),
-            );
-            tx.audit(now, &entry)?;
-            tx.notify(target.id, Notice::Reset, now)?;
-        }
-        if let Some(bar) = progress {
-            bar.inc(1);
-        }
+            entry.details = Some(details);
+            entry
+        })
+        .collect();
+    // Set-based (a few statements for the batch): the batch's trail and notices.
+    tx.audit_many(now, &entries)?;
+    let ids: Vec<i64> = reset.iter().map(|(target, _)| target.id).collect();
+    tx.notify_many(&ids, Notice::Reset, now)?;
+    if let Some(bar) = progress {
+        bar.inc(plan.targets.len() as u64);
     }
     Ok(results)
 }

@@ -104,6 +104,8 @@ pub(crate) fn verify(
 /// its replay guard; a failure is counted, a success clears the counter.
 fn apply(tx: &Tx<'_>, ctx: &Context, attempt: &Attempt<'_>) -> Result<Outcome> {
     let (now, policy) = (attempt.now, attempt.policy);
+    // First under the lock: a rotation may have committed since the key was loaded.
+    let key = crate::domain::key::current(tx, attempt.key, &ctx.key_path()?)?;
     let rejected = |why| {
         Ok(Outcome::Rejected {
             why,
@@ -134,7 +136,7 @@ fn apply(tx: &Tx<'_>, ctx: &Context, attempt: &Attempt<'_>) -> Result<Outcome> {
             last_accepted: last * totp.params.period as i64,
         });
     }
-    let verdict = check_totp(attempt.key, &credential, &user, code, now, policy.totp_skew)?;
+    let verdict = check_totp(&key, &credential, &user, code, now, policy.totp_skew)?;
     let rejection = match verdict {
         Verification::Accepted { step } if tx.advance_step(user.id, step)? => None,
         Verification::Accepted { .. } | Verification::Replayed => Some(Rejection::Replayed),
