@@ -450,8 +450,10 @@ fn concurrent_processes_and_an_application_writer_lose_nothing() {
         *tally.entry((o.op, o.code)).or_default() += 1;
         match o.code {
             0 => {}
+            // Contention: the write lock held past the busy timeout, or (PostgreSQL) a
+            // deadlock the server broke by ending one side; both change nothing.
             1 => assert!(
-                o.stderr.contains("busy"),
+                o.stderr.contains("busy") || o.stderr.contains("deadlock"),
                 "{:?} failed with something other than busy: {}",
                 o.op,
                 o.stderr

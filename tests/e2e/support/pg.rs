@@ -170,10 +170,13 @@ pub fn port_of(url: &str) -> u16 {
 }
 
 /// Waits until the standby at `standby` has replayed everything the primary (`primary`, a
-/// client of the test's database) has written so far.
+/// client of the test's database) has committed so far. The insert position, not the write
+/// position: the test server commits asynchronously (`synchronous_commit = off`), so the
+/// last commit may not be written yet, and waiting for the write position could return
+/// before the standby has it.
 pub fn wait_replayed(primary: &mut postgres::Client, standby: &str) {
     let lsn: String = primary
-        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .query_one("SELECT pg_current_wal_insert_lsn()::text", &[])
         .unwrap()
         .get(0);
     let mut standby = connect(standby);
