@@ -237,63 +237,69 @@ impl PgUrl {
                 .split_once('=')
                 .ok_or_else(|| bad(&format!("parameter {pair:?} has no value")))?;
             let value = decode(value).map_err(|e| bad(&e))?;
-            match key {
-                "host" => {
-                    url.hosts = value.split(',').map(str::to_owned).collect();
-                }
-                "port" => {
-                    url.ports = value
-                        .split(',')
-                        .map(parse_port)
-                        .collect::<Result<_, _>>()
-                        .map_err(|e| bad(&e))?;
-                }
-                "user" => url.user = Some(value),
-                "password" => url.password = Some(value),
-                "dbname" => url.dbname = Some(value),
-                "sslmode" => {
-                    url.sslmode = Some(SslMode::parse(&value).ok_or_else(|| {
-                        bad(&format!(
-                            "sslmode {value:?} is not one of disable, prefer, require, verify-ca, verify-full"
-                        ))
-                    })?);
-                }
-                "sslrootcert" => url.sslrootcert = Some(PathBuf::from(value)),
-                "connect_timeout" => {
-                    url.connect_timeout = Some(value.parse().map_err(|_| {
-                        bad(&format!(
-                            "connect_timeout {value:?} is not a number of seconds"
-                        ))
-                    })?);
-                }
-                "application_name" => url.application_name = Some(value),
-                "target_session_attrs" => {
-                    url.target_session_attrs =
-                        Some(SessionAttrs::parse(&value).ok_or_else(|| {
-                            bad(&format!(
-                                "target_session_attrs {value:?} is not one of {}",
-                                SessionAttrs::NAMES
-                            ))
-                        })?);
-                }
-                "channel_binding" => {
-                    url.channel_binding = Some(ChannelBinding::parse(&value).ok_or_else(|| {
-                        bad(&format!(
-                            "channel_binding {value:?} is not one of disable, prefer, require"
-                        ))
-                    })?);
-                }
-                other => {
-                    return Err(bad(&format!(
-                        "unknown parameter {other:?} (known: host, port, user, password, dbname, sslmode, sslrootcert, connect_timeout, application_name, target_session_attrs, channel_binding)"
-                    )));
-                }
-            }
+            url.set_param(key, value).map_err(|e| bad(&e))?;
         }
         if url.ports.len() > 1 && url.ports.len() != url.hosts.len().max(1) {
             return Err(bad("give one port, or one port per host"));
         }
         Ok(url)
+    }
+
+    /// One query parameter of the URL (libpq's names); why not, when it is not one.
+    fn set_param(&mut self, key: &str, value: String) -> Result<(), String> {
+        let bad = |why: &str| why.to_owned();
+        match key {
+            "host" => {
+                self.hosts = value.split(',').map(str::to_owned).collect();
+            }
+            "port" => {
+                self.ports = value
+                    .split(',')
+                    .map(parse_port)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| bad(&e))?;
+            }
+            "user" => self.user = Some(value),
+            "password" => self.password = Some(value),
+            "dbname" => self.dbname = Some(value),
+            "sslmode" => {
+                self.sslmode = Some(SslMode::parse(&value).ok_or_else(|| {
+                bad(&format!(
+                    "sslmode {value:?} is not one of disable, prefer, require, verify-ca, verify-full"
+                ))
+            })?);
+            }
+            "sslrootcert" => self.sslrootcert = Some(PathBuf::from(value)),
+            "connect_timeout" => {
+                self.connect_timeout = Some(value.parse().map_err(|_| {
+                    bad(&format!(
+                        "connect_timeout {value:?} is not a number of seconds"
+                    ))
+                })?);
+            }
+            "application_name" => self.application_name = Some(value),
+            "target_session_attrs" => {
+                self.target_session_attrs = Some(SessionAttrs::parse(&value).ok_or_else(|| {
+                    bad(&format!(
+                        "target_session_attrs {value:?} is not one of {}",
+                        SessionAttrs::NAMES
+                    ))
+                })?);
+            }
+            "channel_binding" => {
+                self.channel_binding = Some(ChannelBinding::parse(&value).ok_or_else(|| {
+                    bad(&format!(
+                        "channel_binding {value:?} is not one of disable, prefer, require"
+                    ))
+                })?);
+            }
+            other => {
+                return Err(bad(&format!(
+                    "unknown parameter {other:?} (known: host, port, user, password, dbname, sslmode, sslrootcert, connect_timeout, application_name, target_session_attrs, channel_binding)"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The password written in the URL, if any (never displayed).

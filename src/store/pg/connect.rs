@@ -139,68 +139,14 @@ pub(crate) fn connect(url: &PgUrl, command_limit: Duration) -> Result<Connected,
     };
     let fail = |why: String| format!("cannot connect to {target}: {why}");
     let settings = settings(url).map_err(fail)?;
-    let hosts = if url.hosts.is_empty() {
-        vec![env("PGHOST").unwrap_or_else(|| "/var/run/postgresql".into())]
-    } else {
-        url.hosts.clone()
-    };
-    let ports = if url.ports.is_empty() {
-        vec![
-            env("PGPORT")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(5432u16),
-        ]
-    } else {
-        url.ports.clone()
-    };
-    let servers: Vec<(String, u16)> = hosts
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.clone(), *ports.get(i).unwrap_or(&ports[0])))
-        .collect();
-
-    let mut base = postgres::Config::new();
-    base.user(&settings.user)
-        .dbname(&settings.dbname)
-        .application_name(&settings.application_name)
-        // Keepalives on, so a peer that vanished is noticed while idle, and unacknowledged
-        // data gives up with the command's limit.
-        .keepalives(true)
-        .keepalives_idle(Duration::from_secs(10))
-        .keepalives_interval(Duration::from_secs(5))
-        .keepalives_retries(3)
-        .tcp_user_timeout(command_limit)
-        .ssl_mode(match settings.sslmode {
-            SslMode::Disable => postgres::config::SslMode::Disable,
-            SslMode::Prefer => postgres::config::SslMode::Prefer,
-            _ => postgres::config::SslMode::Require,
-        })
-        .channel_binding(match settings.channel_binding {
-            ChannelBinding::Disable => postgres::config::ChannelBinding::Disable,
-            ChannelBinding::Prefer => postgres::config::ChannelBinding::Prefer,
-            ChannelBinding::Require => postgres::config::ChannelBinding::Require,
-        });
-    if let Some(limit) = settings.connect_timeout {
-        base.connect_timeout(limit);
-    }
+    let servers = servers(url);
+    let base = base_config(&settings, command_limit);
     if settings.channel_binding == ChannelBinding::Require && settings.sslmode == SslMode::Disable {
         return Err(fail(
             "channel_binding=require needs TLS, and sslmode is disable".into(),
         ));
     }
-    let root = settings
-        .sslrootcert
-        .clone()
-        .or_else(|| dirs::home_dir().map(|h| h.join(".postgresql/root.crt")))
-        .filter(|p| settings.sslrootcert.is_some() || p.exists());
-    let verification = match settings.sslmode {
-        SslMode::Disable | SslMode::Prefer => Verify::Nothing,
-        // libpq: `require` with a root certificate behaves as `verify-ca`.
-        SslMode::Require if root.is_none() => Verify::Nothing,
-        SslMode::Require | SslMode::VerifyCa => Verify::Ca(root_store(root.as_deref())?),
-        SslMode::VerifyFull => Verify::Full(root_store(root.as_deref())?),
-    };
-    let tls = tls_config(verification)?;
+    let tls = tls_for(&settings)?;
 
     // libpq's prefer-standby: a standby if any host is one, else the first that answered.
     let mut fallback: Option<Connected> = None;
@@ -273,6 +219,75 @@ pub(crate) fn connect(url: &PgUrl, command_limit: Duration) -> Result<Connected,
         )
     };
     Err(fail(why))
+}
+
+/// The hosts to try, in order, each with its port (libpq: one port for all, or one each).
+fn servers(url: &PgUrl) -> Vec<(String, u16)> {
+    let hosts = if url.hosts.is_empty() {
+        vec![env("PGHOST").unwrap_or_else(|| "/var/run/postgresql".into())]
+    } else {
+        url.hosts.clone()
+    };
+    let ports = if url.ports.is_empty() {
+        vec![
+            env("PGPORT")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(5432u16),
+        ]
+    } else {
+        url.ports.clone()
+    };
+    hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.clone(), *ports.get(i).unwrap_or(&ports[0])))
+        .collect()
+}
+
+/// The driver's settings every host shares.
+fn base_config(settings: &Settings, command_limit: Duration) -> postgres::Config {
+    let mut base = postgres::Config::new();
+    base.user(&settings.user)
+        .dbname(&settings.dbname)
+        .application_name(&settings.application_name)
+        // Keepalives on, so a peer that vanished is noticed while idle, and unacknowledged
+        // data gives up with the command's limit.
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(command_limit)
+        .ssl_mode(match settings.sslmode {
+            SslMode::Disable => postgres::config::SslMode::Disable,
+            SslMode::Prefer => postgres::config::SslMode::Prefer,
+            _ => postgres::config::SslMode::Require,
+        })
+        .channel_binding(match settings.channel_binding {
+            ChannelBinding::Disable => postgres::config::ChannelBinding::Disable,
+            ChannelBinding::Prefer => postgres::config::ChannelBinding::Prefer,
+            ChannelBinding::Require => postgres::config::ChannelBinding::Require,
+        });
+    if let Some(limit) = settings.connect_timeout {
+        base.connect_timeout(limit);
+    }
+    base
+}
+
+/// The TLS configuration `sslmode` and `sslrootcert` ask for, as libpq reads them.
+fn tls_for(settings: &Settings) -> Result<rustls::ClientConfig, String> {
+    let root = settings
+        .sslrootcert
+        .clone()
+        .or_else(|| dirs::home_dir().map(|h| h.join(".postgresql/root.crt")))
+        .filter(|p| settings.sslrootcert.is_some() || p.exists());
+    let verification = match settings.sslmode {
+        SslMode::Disable | SslMode::Prefer => Verify::Nothing,
+        // libpq: `require` with a root certificate behaves as `verify-ca`.
+        SslMode::Require if root.is_none() => Verify::Nothing,
+        SslMode::Require | SslMode::VerifyCa => Verify::Ca(root_store(root.as_deref())?),
+        SslMode::VerifyFull => Verify::Full(root_store(root.as_deref())?),
+    };
+    tls_config(verification)
 }
 
 /// One host: the whole attempt (TCP, TLS, authentication, and the session's state for
