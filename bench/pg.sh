@@ -60,7 +60,7 @@ PSQL=(psql -X -q -v ON_ERROR_STOP=1 -d "$DB")
 psql -X -q -d "$PGURL_SERVER" -c "CREATE DATABASE bench"
 
 # The same generated SQLite store as bench/run.sh (cached there).
-FP=$( (cat src/store/migrations.rs src/commands/sample.rs && "$TOOL" fixture) | sha256sum | cut -c1-12)
+FP=$( (cat src/store/sqlite/migrations.rs src/commands/sample.rs && "$TOOL" fixture) | sha256sum | cut -c1-12)
 SRC=$OUT/store-$SIZE-$FP.db
 if [[ ! -f $SRC ]]; then
     log "generating a store of $SIZE users (cached as $SRC)"

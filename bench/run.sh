@@ -129,7 +129,7 @@ TOOL=$TARGET_DIR/release/examples/bench
 eval "$("$TOOL" fixture)" # FIXTURE_USER, FIXTURE_SECRET, FIXTURE_CODE
 
 # Stores depend on the schema and the generator: a change to either makes new ones.
-FP=$( (cat src/store/migrations.rs src/commands/sample.rs && "$TOOL" fixture) | sha256sum | cut -c1-12)
+FP=$( (cat src/store/sqlite/migrations.rs src/commands/sample.rs && "$TOOL" fixture) | sha256sum | cut -c1-12)
 mkdir -p "$OUT/raw" "$OUT/sql" "$OUT/work"
 # Batch sizes of the bulk resets (each run where at most a tenth of the store is listed).
 BATCHES="1000 100000 1000000"
