@@ -863,3 +863,37 @@ fn sign_ins_take_a_free_audit_chain_while_batches_hold_the_others() {
     held.rollback().unwrap();
     audit_ok(&env);
 }
+
+/// Issue 22 item 12: a password file others may read is ignored, as libpq ignores it; the
+/// error says so and what fixes it, instead of only the server's "password missing".
+#[test]
+fn a_password_file_others_can_read_is_named_when_it_is_ignored() {
+    use std::os::unix::fs::PermissionsExt;
+    if !postgres_pass() {
+        return;
+    }
+    let Some(scram) = pg::part("MFA_ADMIN_TEST_PG_SCRAM") else {
+        return;
+    };
+    let env = Env::init();
+    let db = &env.pg.as_ref().unwrap().name;
+    // The same URL without its password: it must come from the password file.
+    let url = pg::with_db(&scram, db).replacen(":scram-test-pw@", "@", 1);
+    assert!(!url.contains("scram-test-pw"), "{url}");
+    let passfile = env.path("pgpass");
+    std::fs::write(&passfile, "*:*:*:mfa_scram:scram-test-pw\n").unwrap();
+    std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = || {
+        env.cmd(&["user", "list"])
+            .env("MFA_ADMIN_DB", &url)
+            .env("PGPASSFILE", &passfile)
+            .env_remove("PGPASSWORD")
+            .run()
+    };
+    run()
+        .code_is(1)
+        .error_mentions("group or world access")
+        .error_mentions("chmod 0600");
+    std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
+    run().ok();
+}

@@ -176,7 +176,15 @@ pub(crate) fn connect(url: &PgUrl, command_limit: Duration) -> Result<Connected,
             match attempt(config, tls.clone(), settings.connect_timeout) {
                 Ok(found) => found,
                 Err(why) => {
-                    refusals.push(format!("{name}: {why}"));
+                    // libpq ignores a password file others may read, and says so; the
+                    // server's "password missing" alone would not tell why.
+                    let ignored = password
+                        .is_none()
+                        .then(ignored_passfile)
+                        .flatten()
+                        .map(|note| format!("; {note}"))
+                        .unwrap_or_default();
+                    refusals.push(format!("{name}: {why}{ignored}"));
                     continue;
                 }
             };
@@ -613,6 +621,23 @@ impl ServerCertVerifier for AnyHostName {
 /// The password for this connection from `PGPASSFILE` or `~/.pgpass`, read as libpq does:
 /// only from a regular file that group and others cannot read; `host:port:db:user:password`
 /// lines with `*` wildcards and `\`-escapes; a socket directory matches `localhost`.
+/// The password file, when it exists but is not used because group or others may read it
+/// (as libpq refuses it): what to say about it.
+fn ignored_passfile() -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path: PathBuf = env("PGPASSFILE")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".pgpass")))?;
+    let meta = std::fs::metadata(&path).ok()?;
+    (meta.is_file() && meta.permissions().mode() & 0o077 != 0).then(|| {
+        format!(
+            "the password file {} was ignored: it has group or world access (mode {:o}); `chmod 0600` it",
+            path.display(),
+            meta.permissions().mode() & 0o777
+        )
+    })
+}
+
 fn passfile_password(host: &str, port: u16, dbname: &str, user: &str) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let path: PathBuf = env("PGPASSFILE")
