@@ -228,17 +228,23 @@ impl StoredRow {
             seq: r.get(10)?,
             prev: r.get(8)?,
             hash: r.get(9)?,
-            content: RowContent {
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                user_id: r.get(4)?,
-                username: r.get(5)?,
-                reason: r.get(6)?,
-                details: r.get(7)?,
-            },
+            content: content(r)?,
         })
     }
+}
+
+/// What a row's MAC covers, from a row selected as `id, at, actor, action, user_id,
+/// username, reason, details, ...` (the listing and [`STORED_COLUMNS`] both begin so).
+fn content(r: &sql::Row<'_>) -> Result<RowContent> {
+    Ok(RowContent {
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        user_id: r.get(4)?,
+        username: r.get(5)?,
+        reason: r.get(6)?,
+        details: r.get(7)?,
+    })
 }
 
 const STORED_COLUMNS: &str =
@@ -383,15 +389,16 @@ pub(crate) trait AuditReads: Read {
                 filter.actor.as_deref()
             ],
             |r| {
+                let c = content(r)?;
                 each(Row {
                     id: r.get(0)?,
-                    at: r.get(1)?,
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    user_id: r.get(4)?,
-                    username: r.get(5)?,
-                    reason: r.get(6)?,
-                    details: r.get(7)?,
+                    at: c.at,
+                    actor: c.actor,
+                    action: c.action,
+                    user_id: c.user_id,
+                    username: c.username,
+                    reason: c.reason,
+                    details: c.details,
                 })
             },
         )
