@@ -315,11 +315,12 @@ pub enum UserCommand {
         "  mfa-admin user edit olivia.smith --name \"Olivia Smith-Jones\"\n",
         "  mfa-admin user edit '#42' --email olivia@example.com",
     ))]
+    #[command(group = clap::ArgGroup::new("change").required(true).multiple(true).args(["name", "email"]))]
     Edit {
         /// User name or #ID
         user: String,
         /// The new display name
-        #[arg(long, required_unless_present = "email")]
+        #[arg(long)]
         name: Option<String>,
         /// The new email address
         #[arg(long)]
